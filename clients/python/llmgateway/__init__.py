@@ -1,0 +1,1 @@
+"""llmgw client stubs. The generated modules live in ``llmgateway.v1``."""

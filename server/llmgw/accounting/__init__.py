@@ -1,0 +1,1 @@
+"""Cost and persistence: pricing now; ledger, budgets and counters build on it."""

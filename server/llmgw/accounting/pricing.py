@@ -1,0 +1,136 @@
+"""PriceBook: token prices from genai-prices (offline, pinned) plus overrides.
+
+Prices are looked up once per model when the book is built, never on the request
+path. Cost is computed here, centrally, from the domain ``Usage`` (adapters never
+price anything): ``Decimal`` arithmetic, rounded half-even to integer nanos.
+
+Three kinds of model:
+
+* priced: genai-prices knows it, or config overrides it;
+* free per token: self-hosted engines (vLLM, Ollama) and the simulated demo
+  backend; vLLM's real cost is GPU uptime, reported separately;
+* unpriced: nobody knows the price. Its cost is reported with ``priced=False``
+  (and ``estimated=True``), never silently as zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from importlib.metadata import version
+from typing import Any
+
+from genai_prices import Usage as PriceUsage
+from genai_prices import calc_price
+
+from llmgw.domain.generation import Usage
+from llmgw.domain.models import ModelInfo
+from llmgw.domain.money import Cost, ModelPrice, decimal_to_nanos
+
+PRICES_VERSION = f"genai-prices-{version('genai-prices')}"
+_MILLION = Decimal(1_000_000)
+_ZERO = Decimal(0)
+
+
+class PriceBook:
+    """Immutable map (backend, model id) -> how to price that model.
+
+    ``provider_ids`` maps backend name -> genai-prices provider id; a backend
+    absent from it and from ``free_backends`` is looked up without a provider.
+    ``overrides`` keys are ``"backend/model"`` or ``"model"`` (backend-specific
+    wins) and replace the catalogue price entirely.
+    """
+
+    def __init__(
+        self,
+        models: Iterable[ModelInfo],
+        *,
+        provider_ids: Mapping[str, str],
+        free_backends: Iterable[str] = (),
+        overrides: Mapping[str, ModelPrice] | None = None,
+    ) -> None:
+        free = set(free_backends)
+        overrides = overrides or {}
+        self._entries: dict[tuple[str, str], _Entry] = {}
+        for model in models:
+            key = (model.backend, model.id)
+            override = overrides.get(f"{model.backend}/{model.id}") or overrides.get(model.id)
+            if override is not None:
+                self._entries[key] = _Entry(override, None)
+            elif model.backend in free or model.simulated:
+                zero = ModelPrice(_ZERO, _ZERO, _ZERO, version="self-hosted")
+                self._entries[key] = _Entry(zero, None)
+            else:
+                self._entries[key] = _catalogue_entry(model, provider_ids.get(model.backend))
+
+    def price(self, model: ModelInfo) -> ModelPrice | None:
+        """The model's list price, or ``None`` when it is unpriced."""
+        entry = self._entries.get((model.backend, model.id))
+        return entry.price if entry else None
+
+    def cost(self, model: ModelInfo, usage: Usage, *, estimated: bool = False) -> Cost:
+        """Cost of ``usage`` on ``model`` in integer nanos."""
+        entry = self._entries.get((model.backend, model.id))
+        if entry is None or entry.price is None:
+            return Cost(estimated=True, priced=False, pricing_version=PRICES_VERSION)
+        if entry.catalogue is not None:
+            parts = entry.catalogue.calc_price(
+                PriceUsage(
+                    input_tokens=usage.input_tokens,
+                    cache_read_tokens=usage.cached_input_tokens,
+                    output_tokens=usage.output_tokens,
+                )
+            )
+            input_amount, output_amount = parts["input_price"], parts["output_price"]
+        else:
+            input_amount, output_amount = _linear(entry.price, usage)
+        return Cost(
+            input_nanos=decimal_to_nanos(input_amount),
+            output_nanos=decimal_to_nanos(output_amount),
+            currency=entry.price.currency,
+            estimated=estimated,
+            pricing_version=entry.price.version,
+        )
+
+
+class _Entry:
+    __slots__ = ("catalogue", "price")
+
+    def __init__(self, price: ModelPrice | None, catalogue: Any) -> None:
+        self.price = price
+        self.catalogue = catalogue  # genai_prices ModelPrice: handles tiered prices
+
+
+def _catalogue_entry(model: ModelInfo, provider_id: str | None) -> _Entry:
+    try:
+        found = calc_price(PriceUsage(input_tokens=0), model.upstream_id, provider_id=provider_id)
+    except LookupError:
+        return _Entry(None, None)
+    catalogue = found.model_price
+    price = ModelPrice(
+        input_per_mtok=_base(catalogue.input_mtok),
+        output_per_mtok=_base(catalogue.output_mtok),
+        cached_input_per_mtok=_base(catalogue.cache_read_mtok)
+        if catalogue.cache_read_mtok is not None
+        else None,
+        version=PRICES_VERSION,
+    )
+    return _Entry(price, catalogue)
+
+
+def _base(value: Any) -> Decimal:
+    """Flat price, or the base tier of a tiered (long-context) price."""
+    if value is None:
+        return _ZERO
+    return value if isinstance(value, Decimal) else Decimal(value.base)
+
+
+def _linear(price: ModelPrice, usage: Usage) -> tuple[Decimal, Decimal]:
+    cached_rate = (
+        price.cached_input_per_mtok
+        if price.cached_input_per_mtok is not None
+        else price.input_per_mtok
+    )
+    uncached = max(0, usage.input_tokens - usage.cached_input_tokens)
+    input_amount = (uncached * price.input_per_mtok + usage.cached_input_tokens * cached_rate)
+    return input_amount / _MILLION, usage.output_tokens * price.output_per_mtok / _MILLION

@@ -1,0 +1,299 @@
+"""Configuration: a YAML file validated with pydantic, plus the usual env vars.
+
+This module and ``app.py`` are the only places that read files or the
+environment. Everything else receives typed values.
+
+Sources, later wins:
+
+1. built-in defaults (the simulated ``demo`` backend is always present, so
+   ``llmgw serve`` answers with no keys at all);
+2. provider environment variables (``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY``,
+   ``MISTRAL_API_KEY``, ``TOGETHER_API_KEY``, ``OPENROUTER_API_KEY``,
+   ``OPENAI_BASE_URL``, ``ANTHROPIC_BASE_URL``, ``OLLAMA_BASE_URL``,
+   ``VLLM_ENDPOINT``, ``VLLM_MODEL``): a provider whose key or endpoint is
+   present is registered with its preset models;
+3. the YAML file (``--config``): backends listed there replace the env-derived
+   backend of the same name; aliases listed there replace the defaults.
+
+Secrets are held as ``Secret`` and never printed. A file should reference keys
+by env var name (``api_key_env``); literal ``api_keys`` are accepted for tests.
+Errors name the path of the bad field, e.g. ``backends[0].kind``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from llmgw.domain.backends import BackendKind, BackendSpec
+from llmgw.domain.models import Capability, ModelInfo, ModelType
+from llmgw.domain.money import ModelPrice
+from llmgw.domain.secret import Secret
+from llmgw.providers.presets import PRESETS, Preset
+
+
+class ConfigError(Exception):
+    """Invalid configuration; the message names the path of the bad field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelConfig(_Strict):
+    id: str = Field(min_length=1)
+    upstream_id: str = ""
+    type: Literal["chat", "embedding"] = "chat"
+    display_name: str = ""
+    capabilities: list[Capability] = Field(default_factory=list)
+    context_window: int = Field(default=0, ge=0)
+    max_output_tokens: int = Field(default=0, ge=0)
+    max_batch_size: int = Field(default=0, ge=0)
+
+
+class BackendConfig(_Strict):
+    name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    kind: BackendKind
+    preset: str = ""
+    base_url: str = ""
+    api_key_env: str = ""
+    api_keys: list[str] = Field(default_factory=list, repr=False)
+    models: list[ModelConfig] = Field(default_factory=list)
+    request_timeout_seconds: float = Field(default=600.0, gt=0)
+    connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    max_connections: int = Field(default=256, ge=1)
+    api_version: str = ""
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_only(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class PriceOverride(_Strict):
+    input_per_million_tokens: Decimal = Field(ge=0)
+    output_per_million_tokens: Decimal = Field(ge=0)
+    cached_input_per_million_tokens: Decimal | None = Field(default=None, ge=0)
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+
+
+class Settings(_Strict):
+    """The whole configuration (``llmgw serve --config FILE``)."""
+
+    listen: str = "[::]:50051"
+    admin_listen: str = "127.0.0.1:50052"
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    default_deadline_seconds: float = Field(default=600.0, gt=0)
+    max_receive_message_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    max_send_message_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    max_embedding_batch: int = Field(default=256, ge=1)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    demo_enabled: bool = True
+    backends: list[BackendConfig] = Field(default_factory=list)
+    aliases: dict[str, list[str]] = Field(default_factory=dict)
+    prices: dict[str, PriceOverride] = Field(default_factory=dict)
+
+
+def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the YAML file (if any) and merge env-derived backends under it."""
+    env = os.environ if env is None else env
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"config file {path}: top level must be a mapping")
+        raw = loaded or {}
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path)) from exc
+    file_names = {b.name for b in settings.backends}
+    from_env = [b for b in backends_from_env(env) if b.name not in file_names]
+    return settings.model_copy(update={"backends": [*from_env, *settings.backends]})
+
+
+def _describe(exc: ValidationError, path: Path | None) -> str:
+    where = f"config file {path}" if path else "configuration"
+    lines = [f"{where} is invalid:"]
+    for error in exc.errors():
+        loc = "".join(
+            f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]
+        ).lstrip(".")
+        lines.append(f"  {loc or '(root)'}: {error['msg']}")
+    return "\n".join(lines)
+
+
+def backends_from_env(env: Mapping[str, str]) -> list[BackendConfig]:
+    """A backend per preset whose key (or endpoint) variable is set."""
+    found: list[BackendConfig] = []
+    for preset in PRESETS.values():
+        key = env.get(preset.api_key_env, "") if preset.api_key_env else ""
+        endpoint = env.get(preset.endpoint_env, "") if preset.endpoint_env else ""
+        # Keyed providers register when their key is set (the endpoint variable
+        # only moves them); local engines register when their endpoint is set.
+        if not (key if preset.api_key_env else endpoint):
+            continue
+        models = [_model_config(m) for m in preset.models]
+        if preset.model_env and env.get(preset.model_env):
+            models = [ModelConfig(id=env[preset.model_env], capabilities=list(preset.capabilities))]
+        found.append(
+            BackendConfig(
+                name=preset.name,
+                kind=preset.kind,
+                preset=preset.name,
+                base_url=preset.endpoint(endpoint) if endpoint else preset.default_base_url,
+                api_key_env=preset.api_key_env if key else "",
+                models=models,
+            )
+        )
+    return found
+
+
+def _model_config(model: ModelInfo) -> ModelConfig:
+    return ModelConfig(
+        id=model.id,
+        upstream_id=model.upstream_id,
+        type="embedding" if model.type is ModelType.EMBEDDING else "chat",
+        display_name=model.display_name,
+        capabilities=sorted(model.capabilities),
+        context_window=model.context_window,
+        max_output_tokens=model.max_output_tokens,
+        max_batch_size=model.max_batch_size,
+    )
+
+
+def backend_specs(settings: Settings, env: Mapping[str, str] | None = None) -> list[BackendSpec]:
+    """Domain ``BackendSpec``s (keys resolved from env), demo backend first."""
+    env = os.environ if env is None else env
+    specs = [demo_spec()] if settings.demo_enabled else []
+    for backend in settings.backends:
+        keys = [Secret(k) for k in backend.api_keys]
+        if backend.api_key_env and env.get(backend.api_key_env):
+            keys.insert(0, Secret(env[backend.api_key_env]))
+        preset = PRESETS.get(backend.preset or backend.name)
+        specs.append(_spec(backend, tuple(keys), preset))
+    return specs
+
+
+def _spec(backend: BackendConfig, keys: tuple[Secret, ...], preset: Preset | None) -> BackendSpec:
+    base_url = backend.base_url or (preset.default_base_url if preset else "")
+    if not base_url:
+        raise ConfigError(f"backend {backend.name!r}: base_url is required")
+    models = tuple(
+        ModelInfo(
+            id=m.id,
+            backend=backend.name,
+            upstream_id=m.upstream_id or m.id,
+            type=ModelType(m.type),
+            display_name=m.display_name or m.id,
+            capabilities=frozenset(m.capabilities),
+            context_window=m.context_window,
+            max_output_tokens=m.max_output_tokens,
+            max_batch_size=m.max_batch_size,
+        )
+        for m in backend.models
+    )
+    return BackendSpec(
+        name=backend.name,
+        kind=backend.kind,
+        base_url=base_url.rstrip("/"),
+        models=models,
+        api_keys=keys,
+        preset=backend.preset or (preset.name if preset else ""),
+        request_timeout=backend.request_timeout_seconds,
+        connect_timeout=backend.connect_timeout_seconds,
+        max_connections=backend.max_connections,
+        health_path=preset.health_path if preset else "",
+        api_version=backend.api_version,
+    )
+
+
+DEMO_BACKEND = "demo"
+_DEMO_MODELS = (
+    ModelInfo(
+        id="demo-chat",
+        backend=DEMO_BACKEND,
+        upstream_id="demo-chat",
+        display_name="Demo chat (simulated, canned answers)",
+        capabilities=frozenset({Capability.STREAMING}),
+        context_window=32_768,
+        max_output_tokens=4_096,
+        simulated=True,
+    ),
+    ModelInfo(
+        id="demo-embedding",
+        backend=DEMO_BACKEND,
+        upstream_id="demo-embedding",
+        type=ModelType.EMBEDDING,
+        display_name="Demo embeddings (simulated, hash vectors)",
+        capabilities=frozenset({Capability.EMBEDDINGS}),
+        context_window=8_192,
+        max_batch_size=256,
+        simulated=True,
+    ),
+)
+
+
+def demo_spec() -> BackendSpec:
+    """The built-in simulated backend: no network, canned answers, clearly labelled."""
+    return BackendSpec(
+        name=DEMO_BACKEND, kind=BackendKind.DEMO, base_url="demo://local", models=_DEMO_MODELS
+    )
+
+
+# Alias -> ordered refs ("model" or "backend/model"). Refs to unregistered
+# backends are skipped, so the same table serves every key combination.
+_TIER_ALIASES: dict[str, tuple[str, ...]] = {
+    "haiku": ("anthropic/claude-haiku-4-5",),
+    "sonnet": ("anthropic/claude-sonnet-4-5",),
+    "opus": ("anthropic/claude-opus-4-1",),
+}
+_DEFAULT_CHAIN = (
+    "openai/gpt-4o-mini",
+    "anthropic/claude-haiku-4-5",
+    "vllm",
+    "mistral/mistral-small-latest",
+    "together",
+    "openrouter",
+    "ollama",
+    "demo/demo-chat",
+)
+_DEFAULT_EMBEDDING_CHAIN = ("openai/text-embedding-3-small", "demo/demo-embedding")
+
+
+def effective_aliases(settings: Settings, specs: list[BackendSpec]) -> dict[str, list[str]]:
+    """Default aliases (haiku, sonnet, opus, qwen, default, embedding) under the
+    file's. A bare backend name in a chain stands for that backend's first model."""
+    first_model = {s.name: f"{s.name}/{s.models[0].id}" for s in specs if s.models}
+    aliases = {name: list(refs) for name, refs in _TIER_ALIASES.items()}
+    if "vllm" in first_model:
+        aliases["qwen"] = [first_model["vllm"]]
+    aliases["default"] = [first_model.get(r, r) for r in _DEFAULT_CHAIN]
+    aliases["embedding"] = list(_DEFAULT_EMBEDDING_CHAIN)
+    aliases.update(settings.aliases)
+    return aliases
+
+
+def price_overrides(settings: Settings) -> dict[str, ModelPrice]:
+    """Config price overrides keyed ``backend/model`` or ``model``."""
+    return {
+        key: ModelPrice(
+            input_per_mtok=p.input_per_million_tokens,
+            output_per_mtok=p.output_per_million_tokens,
+            cached_input_per_mtok=p.cached_input_per_million_tokens,
+            currency=p.currency,
+            version="config",
+        )
+        for key, p in settings.prices.items()
+    }

@@ -1,0 +1,44 @@
+"""Backends as data: which wire protocol, where, with which keys and models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from llmgw.domain.models import ModelInfo
+from llmgw.domain.secret import Secret
+
+
+class BackendKind(StrEnum):
+    """Wire protocol of a backend. OpenAI-compatible engines are presets of
+    ``OPENAI_COMPATIBLE`` (data rows), not kinds of their own."""
+
+    OPENAI = "openai"
+    OPENAI_COMPATIBLE = "openai_compatible"
+    ANTHROPIC = "anthropic"
+    DEMO = "demo"
+
+
+@dataclass(frozen=True, slots=True)
+class BackendSpec:
+    """Everything an adapter needs to reach one backend.
+
+    ``preset`` names the OpenAI-compatible flavour (vllm, ollama, mistral,
+    together, openrouter) for display and probes. ``api_keys`` may be empty
+    (local engines). ``health_path`` is the zero-token probe path relative to
+    the server root (vLLM ``/health``); empty means "list models".
+    """
+
+    name: str
+    kind: BackendKind
+    base_url: str
+    models: tuple[ModelInfo, ...]
+    api_keys: tuple[Secret, ...] = ()
+    preset: str = ""
+    request_timeout: float = 600.0
+    connect_timeout: float = 10.0
+    max_connections: int = 256
+    extra_headers: tuple[tuple[str, str], ...] = ()
+    health_path: str = ""
+    default_max_output_tokens: int = 4096
+    api_version: str = ""

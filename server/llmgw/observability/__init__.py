@@ -1,0 +1,1 @@
+"""Logging now; metrics and tracing arrive with the observability issue."""

@@ -1,0 +1,54 @@
+"""Structured logging (structlog, JSON lines to stderr).
+
+Events are logged per request or per lifecycle step, never per stream chunk.
+Callers pass identifiers, never credentials; ``redact`` scrubs known secret
+values from any string as a second line of defence.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable, MutableMapping
+from typing import Any
+
+import structlog
+
+
+def configure(level: str, secrets: Iterable[str] = ()) -> None:
+    """Route structlog to stderr as JSON at ``level``, scrubbing ``secrets``."""
+    known = tuple(s for s in secrets if len(s) >= 8)
+
+    def _scrub(_: object, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+        for key, value in event.items():
+            if isinstance(value, str) and known:
+                event[key] = redact(value, known)
+        return event
+
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _scrub,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping()[level.upper()]
+        ),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of each secret replaced by ``[REDACTED]``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[REDACTED]")
+    return text
+
+
+def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:
+    logger: structlog.typing.FilteringBoundLogger = structlog.get_logger(name)
+    return logger

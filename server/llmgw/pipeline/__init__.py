@@ -1,0 +1,1 @@
+"""Request policies over domain types: routing, execution, settlement."""

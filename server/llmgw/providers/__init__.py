@@ -1,0 +1,1 @@
+"""Backend adapters: domain <-> vendor wire. The only package that speaks HTTP."""

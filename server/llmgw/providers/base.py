@@ -1,0 +1,68 @@
+"""The provider port: what the pipeline may ask of a backend adapter.
+
+Contract of every adapter (``Provider``):
+
+* translate the untouched domain request to the vendor wire on every call (the
+  request is never mutated; a retry translates again);
+* make exactly one HTTP attempt on its pooled session: never retry, never
+  sleep, never fall back (the pipeline owns resilience);
+* bound the whole attempt by ``deadline``;
+* raise only ``UpstreamError`` with its ``FailureClass`` set (plus
+  ``asyncio.CancelledError`` when cancelled);
+* report usage in the domain ``Usage`` shape; cost is computed centrally,
+  never in adapters.
+
+``stream_chat`` is a coroutine returning a ``ChatStream`` rather than an async
+generator, so connection errors and non-2xx statuses raise *before* the first
+event (the pipeline can still fall back), while failures after it surface from
+iteration. The consumer must ``aclose()`` the stream; closing releases the HTTP
+response immediately, which is how client cancellation reaches the upstream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Protocol, runtime_checkable
+
+from llmgw.domain.deadline import Deadline
+from llmgw.domain.models import ModelInfo
+from llmgw.domain.requests import (
+    ChatRequest,
+    ChatResponse,
+    EmbedRequest,
+    EmbedResponse,
+    StreamEvent,
+)
+
+
+class ChatStream(Protocol):
+    """Async iterator of ``StreamEvent``; see ``llmgw.domain.requests`` for the order."""
+
+    def __aiter__(self) -> AsyncIterator[StreamEvent]: ...
+
+    async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """One configured backend (an instance, e.g. ``openai`` or ``vllm``)."""
+
+    name: str
+
+    async def chat(
+        self, request: ChatRequest, model: ModelInfo, deadline: Deadline
+    ) -> ChatResponse: ...
+
+    async def stream_chat(
+        self, request: ChatRequest, model: ModelInfo, deadline: Deadline
+    ) -> ChatStream: ...
+
+    async def embed(
+        self, request: EmbedRequest, model: ModelInfo, deadline: Deadline
+    ) -> EmbedResponse: ...
+
+    async def list_models(self, deadline: Deadline) -> Sequence[str]:
+        """Upstream model ids: the zero-token health probe (never a billed call)."""
+        ...
+
+    async def aclose(self) -> None: ...

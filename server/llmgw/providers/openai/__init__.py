@@ -1,0 +1,1 @@
+"""OpenAI Chat Completions wire protocol (also every OpenAI-compatible engine)."""

@@ -1,0 +1,89 @@
+"""A started upstream SSE stream as a ``ChatStream`` of domain events.
+
+Shared by every HTTP adapter; the protocol-specific part is an
+``EventDecoder``. Guarantees (see ``llmgw.domain.requests``):
+
+* events are decoded as bytes arrive, with no per-chunk logging or awaits
+  beyond the socket read;
+* the stream ends cleanly only when the decoder saw the protocol's terminal
+  event; a body that ends before it raises ``STREAM_INTERRUPTED`` with the
+  number of output events produced so far;
+* ``aclose()`` closes the HTTP response at once when the stream did not
+  finish (the upstream sees the disconnect and stops generating), or returns
+  the connection to the pool when it did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Protocol
+
+import aiohttp
+
+from llmgw.domain.errors import FailureClass, UpstreamError
+from llmgw.domain.requests import StreamEvent
+from llmgw.providers.http import error_from_exception
+from llmgw.providers.sse import iter_events
+
+
+class EventDecoder(Protocol):
+    """Turns one SSE event into domain events; sets ``finished`` on the terminal one."""
+
+    finished: bool
+    produced: int
+
+    def decode(self, event: str, data: bytes) -> Sequence[StreamEvent]: ...
+
+
+class SSEChatStream:
+    """Relays one upstream SSE response; single consumer, iterate once."""
+
+    __slots__ = ("_backend", "_closed", "_decoder", "_response")
+
+    def __init__(
+        self, backend: str, response: aiohttp.ClientResponse, decoder: EventDecoder
+    ) -> None:
+        self._backend = backend
+        self._response = response
+        self._decoder = decoder
+        self._closed = False
+
+    def __aiter__(self) -> AsyncIterator[StreamEvent]:
+        return self._events()
+
+    async def _events(self) -> AsyncIterator[StreamEvent]:
+        decoder = self._decoder
+        try:
+            async for event, data in iter_events(self._response.content.iter_any()):
+                for item in decoder.decode(event, data):
+                    yield item
+                if decoder.finished:
+                    return
+        except UpstreamError:
+            raise
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise error_from_exception(
+                self._backend, exc, streaming_started=True, output_tokens=decoder.produced
+            ) from exc
+        except ValueError as exc:  # malformed JSON in an event
+            raise UpstreamError(
+                self._backend,
+                FailureClass.PROTOCOL,
+                detail=f"malformed stream event: {exc!r}"[:300],
+                output_tokens=decoder.produced,
+            ) from exc
+        raise UpstreamError(
+            self._backend,
+            FailureClass.STREAM_INTERRUPTED,
+            detail="upstream stream ended without its terminal event",
+            output_tokens=decoder.produced,
+        )
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._decoder.finished:
+            self._response.release()
+        else:
+            self._response.close()
