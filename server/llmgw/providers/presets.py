@@ -108,12 +108,30 @@ PRESETS: dict[str, Preset] = {
             endpoint_env="ANTHROPIC_BASE_URL",
             capabilities=_FRONTIER,
             models=(
-                _chat("anthropic", "claude-haiku-4-5", caps=_FRONTIER, context=200_000,
-                      output=64_000, name="Claude Haiku 4.5"),
-                _chat("anthropic", "claude-sonnet-4-5", caps=_FRONTIER, context=200_000,
-                      output=64_000, name="Claude Sonnet 4.5"),
-                _chat("anthropic", "claude-opus-4-1", caps=_FRONTIER, context=200_000,
-                      output=32_000, name="Claude Opus 4.1"),
+                _chat(
+                    "anthropic",
+                    "claude-haiku-4-5",
+                    caps=_FRONTIER,
+                    context=200_000,
+                    output=64_000,
+                    name="Claude Haiku 4.5",
+                ),
+                _chat(
+                    "anthropic",
+                    "claude-sonnet-4-5",
+                    caps=_FRONTIER,
+                    context=200_000,
+                    output=64_000,
+                    name="Claude Sonnet 4.5",
+                ),
+                _chat(
+                    "anthropic",
+                    "claude-opus-4-1",
+                    caps=_FRONTIER,
+                    context=200_000,
+                    output=32_000,
+                    name="Claude Opus 4.1",
+                ),
             ),
         ),
         Preset(
@@ -133,8 +151,12 @@ PRESETS: dict[str, Preset] = {
             default_base_url="https://api.together.xyz/v1",
             api_key_env="TOGETHER_API_KEY",
             models=(
-                _chat("together", "meta-llama/Llama-3.3-70B-Instruct-Turbo", context=131_072,
-                      output=8_192),
+                _chat(
+                    "together",
+                    "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+                    context=131_072,
+                    output=8_192,
+                ),
             ),
         ),
         Preset(

@@ -69,6 +69,16 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """UNAUTHENTICATED (caller's own credential)."""
     ERROR_REASON_GATEWAY_OVERLOADED: _ErrorReason.ValueType  # 15
     """UNAVAILABLE + RetryInfo (local load shedding / draining)."""
+    ERROR_REASON_NOT_IMPLEMENTED: _ErrorReason.ValueType  # 16
+    """UNIMPLEMENTED: an RPC of the v1 contract this server version does not
+    serve yet. metadata: method.
+    """
+    ERROR_REASON_UPSTREAM_PROTOCOL_ERROR: _ErrorReason.ValueType  # 17
+    """UNAVAILABLE + RetryInfo: the upstream answered something the gateway
+    could not parse (another backend may serve). metadata: backend.
+    """
+    ERROR_REASON_INTERNAL: _ErrorReason.ValueType  # 18
+    """INTERNAL: a gateway bug; the request id in RequestInfo finds the log."""
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Values of google.rpc.ErrorInfo.reason for ErrorInfo.domain
@@ -126,4 +136,14 @@ ERROR_REASON_API_KEY_INVALID: ErrorReason.ValueType  # 14
 """UNAUTHENTICATED (caller's own credential)."""
 ERROR_REASON_GATEWAY_OVERLOADED: ErrorReason.ValueType  # 15
 """UNAVAILABLE + RetryInfo (local load shedding / draining)."""
+ERROR_REASON_NOT_IMPLEMENTED: ErrorReason.ValueType  # 16
+"""UNIMPLEMENTED: an RPC of the v1 contract this server version does not
+serve yet. metadata: method.
+"""
+ERROR_REASON_UPSTREAM_PROTOCOL_ERROR: ErrorReason.ValueType  # 17
+"""UNAVAILABLE + RetryInfo: the upstream answered something the gateway
+could not parse (another backend may serve). metadata: backend.
+"""
+ERROR_REASON_INTERNAL: ErrorReason.ValueType  # 18
+"""INTERNAL: a gateway bug; the request id in RequestInfo finds the log."""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

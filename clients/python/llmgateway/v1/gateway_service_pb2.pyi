@@ -918,6 +918,7 @@ class Model(_message.Message):
     MAX_BATCH_SIZE_FIELD_NUMBER: _builtins.int
     PRICING_FIELD_NUMBER: _builtins.int
     BACKENDS_FIELD_NUMBER: _builtins.int
+    SIMULATED_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Value to put in ChatRequest.model / EmbedRequest.model."""
     display_name: _builtins.str
@@ -926,6 +927,10 @@ class Model(_message.Message):
     output_token_limit: _builtins.int
     max_batch_size: _builtins.int
     """Embedding models: max inputs per EmbedRequest."""
+    simulated: _builtins.bool
+    """True for the built-in demo backend's models: their answers are canned and
+    no real model is called. Shown in every view so nobody mistakes them.
+    """
     @_builtins.property
     def aliases(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Aliases that currently resolve (at least partly) to this model."""
@@ -951,10 +956,11 @@ class Model(_message.Message):
         max_batch_size: _builtins.int = ...,
         pricing: Global___Pricing | None = ...,
         backends: _abc.Iterable[_builtins.str] | None = ...,
+        simulated: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["pricing", b"pricing"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["aliases", b"aliases", "backends", b"backends", "capabilities", b"capabilities", "display_name", b"display_name", "id", b"id", "input_token_limit", b"input_token_limit", "max_batch_size", b"max_batch_size", "output_token_limit", b"output_token_limit", "pricing", b"pricing", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aliases", b"aliases", "backends", b"backends", "capabilities", b"capabilities", "display_name", b"display_name", "id", b"id", "input_token_limit", b"input_token_limit", "max_batch_size", b"max_batch_size", "output_token_limit", b"output_token_limit", "pricing", b"pricing", "simulated", b"simulated", "type", b"type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

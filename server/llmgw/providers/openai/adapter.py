@@ -174,4 +174,3 @@ class OpenAIProvider:
         if self._session is not None:
             await self._session.close()
             self._session = None
-

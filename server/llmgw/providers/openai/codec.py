@@ -179,9 +179,7 @@ def _encode_message(message: Message) -> list[dict[str, Any]]:
                     {
                         "role": "tool",
                         "tool_call_id": part.tool_call_id,
-                        "content": "".join(
-                            p.text for p in part.content if isinstance(p, TextPart)
-                        ),
+                        "content": "".join(p.text for p in part.content if isinstance(p, TextPart)),
                     }
                 )
         return out

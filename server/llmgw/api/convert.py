@@ -1,0 +1,444 @@
+"""Proto <-> domain conversion (validated requests in, results out).
+
+Requests are converted after ``llmgw.api.validation`` accepted them. Results
+are built straight into response messages; money goes out as
+``google.type.Money`` from integer nanos (never a float).
+"""
+
+from __future__ import annotations
+
+import array
+import sys
+from collections.abc import Sequence
+from decimal import Decimal
+
+from google.protobuf import json_format
+from google.type import money_pb2
+from llmgateway.v1 import content_pb2, gateway_service_pb2, generation_pb2, routing_pb2
+
+from llmgw.domain.generation import (
+    FinishReason,
+    FunctionDeclaration,
+    GenerationConfig,
+    ReasoningEffort,
+    ResponseFormat,
+    ToolChoice,
+    ToolChoiceMode,
+    Usage,
+)
+from llmgw.domain.messages import (
+    MediaDetail,
+    MediaPart,
+    Message,
+    Part,
+    ReasoningPart,
+    Role,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
+from llmgw.domain.models import Capability, ModelInfo, ModelType
+from llmgw.domain.money import Cost, ModelPrice, decimal_to_nanos, split_nanos
+from llmgw.domain.requests import (
+    Attribution,
+    CandidateEnd,
+    ChatRequest,
+    EmbedRequest,
+    RoutingHints,
+)
+from llmgw.pipeline.results import Completion, EmbedResult, ModelListing, RouteInfo
+
+ROLES = {
+    content_pb2.ROLE_SYSTEM: Role.SYSTEM,
+    content_pb2.ROLE_USER: Role.USER,
+    content_pb2.ROLE_ASSISTANT: Role.ASSISTANT,
+    content_pb2.ROLE_TOOL: Role.TOOL,
+}
+_ROLES_OUT = {v: k for k, v in ROLES.items()}
+_DETAILS = {
+    content_pb2.Media.DETAIL_LOW: MediaDetail.LOW,
+    content_pb2.Media.DETAIL_HIGH: MediaDetail.HIGH,
+}
+_TOOL_MODES = {
+    content_pb2.ToolChoice.MODE_AUTO: ToolChoiceMode.AUTO,
+    content_pb2.ToolChoice.MODE_NONE: ToolChoiceMode.NONE,
+    content_pb2.ToolChoice.MODE_REQUIRED: ToolChoiceMode.REQUIRED,
+}
+_EFFORTS = {
+    generation_pb2.ReasoningConfig.EFFORT_NONE: ReasoningEffort.NONE,
+    generation_pb2.ReasoningConfig.EFFORT_LOW: ReasoningEffort.LOW,
+    generation_pb2.ReasoningConfig.EFFORT_MEDIUM: ReasoningEffort.MEDIUM,
+    generation_pb2.ReasoningConfig.EFFORT_HIGH: ReasoningEffort.HIGH,
+}
+FINISH_REASONS = {
+    FinishReason.UNSPECIFIED: generation_pb2.FINISH_REASON_UNSPECIFIED,
+    FinishReason.STOP: generation_pb2.FINISH_REASON_STOP,
+    FinishReason.MAX_TOKENS: generation_pb2.FINISH_REASON_MAX_TOKENS,
+    FinishReason.TOOL_CALLS: generation_pb2.FINISH_REASON_TOOL_CALLS,
+    FinishReason.CONTENT_FILTER: generation_pb2.FINISH_REASON_CONTENT_FILTER,
+    FinishReason.CONTEXT_WINDOW: generation_pb2.FINISH_REASON_CONTEXT_WINDOW,
+    FinishReason.COST_CAP: generation_pb2.FINISH_REASON_COST_CAP,
+    FinishReason.MALFORMED_TOOL_CALL: generation_pb2.FINISH_REASON_MALFORMED_TOOL_CALL,
+    FinishReason.OTHER: generation_pb2.FINISH_REASON_OTHER,
+}
+CAPABILITIES = {
+    Capability.STREAMING: routing_pb2.CAPABILITY_STREAMING,
+    Capability.TOOLS: routing_pb2.CAPABILITY_TOOLS,
+    Capability.JSON_SCHEMA: routing_pb2.CAPABILITY_JSON_SCHEMA,
+    Capability.VISION: routing_pb2.CAPABILITY_VISION,
+    Capability.AUDIO_INPUT: routing_pb2.CAPABILITY_AUDIO_INPUT,
+    Capability.REASONING: routing_pb2.CAPABILITY_REASONING,
+    Capability.LOGPROBS: routing_pb2.CAPABILITY_LOGPROBS,
+    Capability.SEED: routing_pb2.CAPABILITY_SEED,
+    Capability.GUIDED_DECODING: routing_pb2.CAPABILITY_GUIDED_DECODING,
+    Capability.EMBEDDINGS: routing_pb2.CAPABILITY_EMBEDDINGS,
+}
+_CAPABILITIES_IN = {v: k for k, v in CAPABILITIES.items()}
+_STRATEGIES = {
+    routing_pb2.ROUTING_STRATEGY_PRIORITIZE_QUALITY: "quality",
+    routing_pb2.ROUTING_STRATEGY_BALANCED: "balanced",
+    routing_pb2.ROUTING_STRATEGY_PRIORITIZE_COST: "cost",
+    routing_pb2.ROUTING_STRATEGY_PRIORITIZE_LATENCY: "latency",
+    routing_pb2.ROUTING_STRATEGY_LOCAL_FIRST: "local_first",
+    routing_pb2.ROUTING_STRATEGY_CAPABILITY_MATCH: "capability",
+}
+_FALLBACK_MODES = {
+    routing_pb2.FALLBACK_MODE_NONE: "none",
+    routing_pb2.FALLBACK_MODE_SAME_MODEL: "same_model",
+    routing_pb2.FALLBACK_MODE_EQUIVALENT: "equivalent",
+    routing_pb2.FALLBACK_MODE_ANY: "any",
+}
+
+
+# ---------------------------------------------------------------- requests in
+
+
+def chat_request(request: gateway_service_pb2.ChatRequest) -> ChatRequest:
+    return ChatRequest(
+        model=request.model.strip(),
+        messages=tuple(_message(m) for m in request.messages),
+        generation=_generation(request.generation_config),
+        tools=tuple(
+            FunctionDeclaration(
+                t.function.name,
+                t.function.description,
+                t.function.parameters_json_schema,
+                t.function.strict,
+            )
+            for t in request.tools
+        ),
+        tool_choice=_tool_choice(request.tool_choice) if request.HasField("tool_choice") else None,
+        routing=_routing(request.routing),
+        attribution=_attribution(request.attribution),
+        request_id=request.request_id,
+    )
+
+
+def embed_request(request: gateway_service_pb2.EmbedRequest) -> EmbedRequest:
+    return EmbedRequest(
+        model=request.model.strip(),
+        inputs=tuple(i.text for i in request.inputs),
+        dimensions=(
+            request.output_dimensionality if request.HasField("output_dimensionality") else None
+        ),
+        task_type=gateway_service_pb2.EmbeddingTaskType.Name(request.task_type)
+        if request.task_type in gateway_service_pb2.EmbeddingTaskType.values()
+        else "",
+        attribution=_attribution(request.attribution),
+        routing=_routing(request.routing),
+        request_id=request.request_id,
+    )
+
+
+def _message(message: content_pb2.Message) -> Message:
+    return Message(ROLES[message.role], tuple(_part(p) for p in message.parts), message.name)
+
+
+def _part(part: content_pb2.Part) -> Part:
+    kind = part.WhichOneof("kind")
+    if kind == "text":
+        return TextPart(part.text)
+    if kind == "media":
+        return _media(part.media)
+    if kind == "tool_call":
+        call = part.tool_call
+        return ToolCallPart(call.id, call.name, call.arguments_json)
+    if kind == "tool_result":
+        result = part.tool_result
+        content: list[TextPart | MediaPart] = []
+        for inner in result.content:
+            if inner.WhichOneof("kind") == "text":
+                content.append(TextPart(inner.text))
+            elif inner.WhichOneof("kind") == "media":
+                content.append(_media(inner.media))
+        return ToolResultPart(result.tool_call_id, tuple(content), result.name, result.is_error)
+    reasoning = part.reasoning
+    return ReasoningPart(reasoning.text, reasoning.signature, reasoning.redacted)
+
+
+def _media(media: content_pb2.Media) -> MediaPart:
+    source = media.WhichOneof("source")
+    return MediaPart(
+        mime_type=media.mime_type,
+        data=media.data if source == "data" else None,
+        uri=media.uri if source == "uri" else None,
+        detail=_DETAILS.get(media.detail, MediaDetail.AUTO),
+    )
+
+
+def _generation(config: generation_pb2.GenerationConfig) -> GenerationConfig:
+    h = config.HasField
+    reasoning = config.reasoning
+    return GenerationConfig(
+        temperature=config.temperature if h("temperature") else None,
+        top_p=config.top_p if h("top_p") else None,
+        top_k=config.top_k if h("top_k") else None,
+        max_output_tokens=config.max_output_tokens if h("max_output_tokens") else None,
+        stop_sequences=tuple(config.stop_sequences),
+        seed=config.seed if h("seed") else None,
+        presence_penalty=config.presence_penalty if h("presence_penalty") else None,
+        frequency_penalty=config.frequency_penalty if h("frequency_penalty") else None,
+        candidate_count=config.candidate_count if h("candidate_count") else None,
+        logprobs=config.logprobs if h("logprobs") else None,
+        top_logprobs=config.top_logprobs if h("top_logprobs") else None,
+        response_format=_response_format(config.response_format) if h("response_format") else None,
+        reasoning_effort=_EFFORTS.get(reasoning.effort, ReasoningEffort.UNSPECIFIED),
+        reasoning_budget_tokens=(
+            reasoning.budget_token_count if reasoning.HasField("budget_token_count") else None
+        ),
+        backend_parameters=(
+            json_format.MessageToDict(config.backend_parameters) if h("backend_parameters") else {}
+        ),
+    )
+
+
+def _response_format(fmt: content_pb2.ResponseFormat) -> ResponseFormat:
+    kind = fmt.WhichOneof("format")
+    if kind == "json_object":
+        return ResponseFormat("json_object")
+    if kind == "json_schema":
+        schema = fmt.json_schema
+        return ResponseFormat(
+            "json_schema", schema.schema_json, schema.name, schema.description, schema.strict
+        )
+    if kind == "regex":
+        return ResponseFormat("regex", pattern=fmt.regex)
+    if kind == "ebnf_grammar":
+        return ResponseFormat("ebnf", pattern=fmt.ebnf_grammar)
+    return ResponseFormat("text")
+
+
+def _tool_choice(choice: content_pb2.ToolChoice) -> ToolChoice:
+    return ToolChoice(
+        mode=_TOOL_MODES.get(choice.mode, ToolChoiceMode.UNSPECIFIED),
+        allowed_function_names=tuple(choice.allowed_function_names),
+        parallel_tool_calls=(
+            choice.parallel_tool_calls if choice.HasField("parallel_tool_calls") else None
+        ),
+    )
+
+
+def _routing(options: routing_pb2.RoutingOptions) -> RoutingHints:
+    return RoutingHints(
+        strategy=_STRATEGIES.get(options.strategy, ""),
+        required_capabilities=frozenset(
+            _CAPABILITIES_IN[c] for c in options.required_capabilities if c in _CAPABILITIES_IN
+        ),
+        min_context_tokens=(
+            options.min_context_token_count if options.HasField("min_context_token_count") else None
+        ),
+        fallback_models=tuple(options.fallback_models),
+        fallback_mode=_FALLBACK_MODES.get(options.fallback_mode, ""),
+        pinned_backend=options.pinned_backend,
+        max_cost_nanos=(
+            options.max_cost.units * 1_000_000_000 + options.max_cost.nanos
+            if options.HasField("max_cost")
+            else None
+        ),
+        allow_downgrade=options.allow_downgrade if options.HasField("allow_downgrade") else None,
+    )
+
+
+def _attribution(attribution: routing_pb2.Attribution) -> Attribution:
+    return Attribution(
+        project=attribution.project,
+        end_user_id=attribution.end_user_id,
+        labels=tuple(sorted(attribution.labels.items())),
+    )
+
+
+# ---------------------------------------------------------------- results out
+
+
+def money(nanos: int, currency: str = "USD") -> money_pb2.Money:
+    units, rest = split_nanos(nanos)
+    return money_pb2.Money(currency_code=currency, units=units, nanos=rest)
+
+
+def usage(value: Usage) -> generation_pb2.Usage:
+    return generation_pb2.Usage(
+        input_token_count=value.input_tokens,
+        output_token_count=value.output_tokens,
+        total_token_count=value.total_tokens,
+        cached_input_token_count=value.cached_input_tokens,
+        cache_write_input_token_count=value.cache_write_input_tokens,
+        reasoning_token_count=value.reasoning_tokens,
+    )
+
+
+def cost(value: Cost) -> generation_pb2.Cost:
+    return generation_pb2.Cost(
+        total=money(value.total_nanos, value.currency),
+        input=money(value.input_nanos, value.currency),
+        output=money(value.output_nanos, value.currency),
+        estimated=value.estimated or not value.priced,
+        pricing_version=value.pricing_version if value.priced else "unpriced",
+    )
+
+
+def route(value: RouteInfo) -> routing_pb2.RouteInfo:
+    return routing_pb2.RouteInfo(
+        alias=value.alias,
+        model=value.model,
+        backend=value.backend,
+        failed_backends=list(value.failed_backends),
+    )
+
+
+def _part_out(part: Part) -> content_pb2.Part:
+    if isinstance(part, TextPart):
+        return content_pb2.Part(text=part.text)
+    if isinstance(part, ToolCallPart):
+        return content_pb2.Part(
+            tool_call=content_pb2.ToolCall(
+                id=part.id, name=part.name, arguments_json=part.arguments_json
+            )
+        )
+    if isinstance(part, ReasoningPart):
+        return content_pb2.Part(
+            reasoning=content_pb2.Reasoning(
+                text=part.text, signature=part.signature, redacted=part.redacted
+            )
+        )
+    if isinstance(part, MediaPart):
+        media = content_pb2.Media(mime_type=part.mime_type)
+        if part.uri:
+            media.uri = part.uri
+        else:
+            media.data = part.data or b""
+        return content_pb2.Part(media=media)
+    return content_pb2.Part(
+        tool_result=content_pb2.ToolResult(tool_call_id=part.tool_call_id, name=part.name)
+    )
+
+
+def chat_response(completion: Completion) -> gateway_service_pb2.ChatResponse:
+    response = gateway_service_pb2.ChatResponse(
+        response_id=completion.response_id,
+        request_id=completion.request_id,
+        candidates=[
+            gateway_service_pb2.Candidate(
+                index=c.index,
+                message=content_pb2.Message(
+                    role=_ROLES_OUT[c.message.role],
+                    parts=[_part_out(p) for p in c.message.parts],
+                ),
+                finish_reason=FINISH_REASONS[c.finish_reason],
+                stop_sequence=c.stop_sequence,
+                backend_finish_reason=c.backend_finish_reason,
+            )
+            for c in completion.response.candidates
+        ],
+        usage=usage(completion.response.usage),
+        cost=cost(completion.cost),
+        route=route(completion.route),
+    )
+    response.create_time.FromNanoseconds(int(completion.created_at * 1e9))
+    return response
+
+
+def candidate_finishes(ends: Sequence[CandidateEnd]) -> list[gateway_service_pb2.CandidateFinish]:
+    return [
+        gateway_service_pb2.CandidateFinish(
+            index=e.index,
+            finish_reason=FINISH_REASONS[e.finish_reason],
+            stop_sequence=e.stop_sequence,
+            backend_finish_reason=e.backend_finish_reason,
+        )
+        for e in ends
+    ]
+
+
+def embed_response(result: EmbedResult, packed: bool) -> gateway_service_pb2.EmbedResponse:
+    vectors = result.response.vectors
+    embeddings = []
+    for i, vector in enumerate(vectors):
+        if packed:
+            values = array.array("f", vector)
+            if values.itemsize != 4:  # pragma: no cover - every CPython platform has 4
+                raise RuntimeError("float32 array item size is not 4")
+            if sys.byteorder != "little":  # pragma: no cover
+                values.byteswap()
+            embeddings.append(
+                gateway_service_pb2.Embedding(index=i, packed_values=values.tobytes())
+            )
+        else:
+            embeddings.append(
+                gateway_service_pb2.Embedding(
+                    index=i, float_values=gateway_service_pb2.FloatVector(values=vector)
+                )
+            )
+    return gateway_service_pb2.EmbedResponse(
+        response_id=result.response_id,
+        embeddings=embeddings,
+        dimension_count=len(vectors[0]) if vectors else 0,
+        encoding=(
+            gateway_service_pb2.EMBEDDING_ENCODING_FLOAT32_BYTES
+            if packed
+            else gateway_service_pb2.EMBEDDING_ENCODING_FLOAT
+        ),
+        usage=usage(result.response.usage),
+        cost=cost(result.cost),
+        route=route(result.route),
+    )
+
+
+def _per_million(value: Decimal, currency: str) -> money_pb2.Money:
+    return money(decimal_to_nanos(value), currency)
+
+
+def model(models: Sequence[ModelListing], full: bool) -> gateway_service_pb2.Model:
+    """One ``Model`` from the listings sharing an id (one per serving backend)."""
+    first = models[0]
+    info: ModelInfo = first.info
+    out = gateway_service_pb2.Model(
+        id=info.id,
+        display_name=info.display_name or info.id,
+        type=(
+            gateway_service_pb2.MODEL_TYPE_EMBEDDING
+            if info.type is ModelType.EMBEDDING
+            else gateway_service_pb2.MODEL_TYPE_CHAT
+        ),
+        aliases=sorted({a for m in models for a in m.aliases}),
+        simulated=info.simulated,
+    )
+    if full:
+        out.capabilities.extend(CAPABILITIES[c] for c in sorted(info.capabilities))
+        out.input_token_limit = info.context_window
+        out.output_token_limit = info.max_output_tokens
+        out.max_batch_size = info.max_batch_size
+        out.backends.extend(m.info.backend for m in models)
+        price: ModelPrice | None = first.price
+        if price is not None:
+            out.pricing.CopyFrom(
+                gateway_service_pb2.Pricing(
+                    input_per_million_tokens=_per_million(price.input_per_mtok, price.currency),
+                    output_per_million_tokens=_per_million(price.output_per_mtok, price.currency),
+                    pricing_version=price.version,
+                )
+            )
+            if price.cached_input_per_mtok is not None:
+                out.pricing.cached_input_per_million_tokens.CopyFrom(
+                    _per_million(price.cached_input_per_mtok, price.currency)
+                )
+    return out

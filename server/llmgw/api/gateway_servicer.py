@@ -1,0 +1,375 @@
+"""``llmgateway.v1.GatewayService``: Chat, StreamChat, Embed, CountTokens, ListModels.
+
+Each handler: validate (``INVALID_ARGUMENT`` before any work), convert to
+domain types, call the pipeline with the caller's deadline (or the server
+default: gRPC sends none unless the caller set one), convert back. Every
+failure leaves through ``llmgw.api.status`` so it carries ``ErrorInfo``.
+
+StreamChat order: ``start`` (route known) -> ``delta``* (and ``usage`` when
+asked, ``heartbeat`` when idle longer than the asked interval) -> ``final``.
+A client cancel or deadline cancels the handler; its ``finally`` closes the
+upstream response at once. Nothing is logged per chunk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import re
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+
+import grpc
+from llmgateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
+
+from llmgw.api import convert
+from llmgw.api.status import rule_for, to_status
+from llmgw.api.validation import check_chat, check_embed
+from llmgw.domain.deadline import Deadline
+from llmgw.domain.errors import FieldViolation, GatewayError, InvalidRequestError
+from llmgw.domain.models import Capability, ModelType
+from llmgw.domain.requests import (
+    ChatRequest,
+    ReasoningDelta,
+    StreamEnd,
+    TextDelta,
+    ToolCallDelta,
+    UsageUpdate,
+)
+from llmgw.observability.logging import get_logger
+from llmgw.pipeline.gateway import Gateway
+from llmgw.pipeline.results import ModelListing, StreamSession
+
+_log = get_logger("llmgw.api")
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+
+_Response = gateway_service_pb2.StreamChatResponse
+_Delta = gateway_service_pb2.StreamDelta
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerOptions:
+    default_deadline_seconds: float
+    max_embedding_batch: int
+
+
+class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
+    """The data-plane service over a ``Gateway`` pipeline."""
+
+    def __init__(self, gateway: Gateway, options: HandlerOptions) -> None:
+        self._gateway = gateway
+        self._options = options
+
+    def _deadline(self, context: grpc.aio.ServicerContext) -> Deadline:
+        remaining = context.time_remaining()
+        default = self._options.default_deadline_seconds
+        return Deadline.after(default if remaining is None else min(remaining, default))
+
+    async def Chat(
+        self, request: gateway_service_pb2.ChatRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_service_pb2.ChatResponse:
+        request_id = request.request_id or uuid.uuid4().hex
+        try:
+            check_chat(request)
+            chat = convert.chat_request(request)
+            completion = await self._gateway.chat(
+                _with_id(chat, request_id), self._deadline(context)
+            )
+            return convert.chat_response(completion)
+        except Exception as exc:
+            failure = exc
+        await _abort(context, failure, request_id, "Chat")
+        raise AssertionError("unreachable")  # abort raises
+
+    async def StreamChat(
+        self, request: gateway_service_pb2.StreamChatRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[gateway_service_pb2.StreamChatResponse]:
+        request_id = request.chat.request_id or uuid.uuid4().hex
+        failure: BaseException | None = None
+        try:
+            if not request.HasField("chat"):
+                raise InvalidRequestError((FieldViolation("chat", "is required", "REQUIRED"),))
+            check_chat(request.chat, "chat.")
+            chat = _with_id(convert.chat_request(request.chat), request_id)
+            session = await self._gateway.stream_chat(chat, self._deadline(context))
+        except Exception as exc:
+            failure = exc
+        if failure is not None:
+            await _abort(context, failure, request_id, "StreamChat")
+            return
+        options = request.stream_options
+        try:
+            start = gateway_service_pb2.StreamStart(
+                response_id=session.response_id,
+                request_id=session.request_id,
+                route=convert.route(session.route),
+            )
+            start.create_time.FromNanoseconds(int(session.created_at * 1e9))
+            yield _Response(start=start)
+            heartbeat = (
+                options.heartbeat_interval.ToTimedelta().total_seconds()
+                if options.HasField("heartbeat_interval")
+                else 0.0
+            )
+            events = (
+                _with_heartbeats(session.__aiter__(), heartbeat)
+                if heartbeat > 0
+                else session.__aiter__()
+            )
+            include_usage = options.include_usage_updates
+            async for event in events:
+                if isinstance(event, TextDelta):
+                    yield _Response(
+                        delta=_Delta(candidate_index=event.candidate_index, text=event.text)
+                    )
+                elif event is None:
+                    yield _Response(heartbeat=gateway_service_pb2.Heartbeat())
+                elif isinstance(event, StreamEnd):
+                    yield _Response(final=_final(event, session))
+                    return
+                else:
+                    for message in _other_event(event, include_usage):
+                        yield message
+        except Exception as exc:
+            failure = exc
+        finally:
+            await session.aclose()
+        if failure is not None:
+            await _abort(context, failure, request_id, "StreamChat")
+
+    async def Embed(
+        self, request: gateway_service_pb2.EmbedRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_service_pb2.EmbedResponse:
+        request_id = request.request_id or uuid.uuid4().hex
+        try:
+            check_embed(request, self._options.max_embedding_batch)
+            embed = convert.embed_request(request)
+            result = await self._gateway.embed(embed, self._deadline(context))
+            packed = request.encoding == gateway_service_pb2.EMBEDDING_ENCODING_FLOAT32_BYTES
+            return convert.embed_response(result, packed)
+        except Exception as exc:
+            failure = exc
+        await _abort(context, failure, request_id, "Embed")
+        raise AssertionError("unreachable")
+
+    async def CountTokens(
+        self, request: gateway_service_pb2.CountTokensRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_service_pb2.CountTokensResponse:
+        request_id = request.chat.request_id or uuid.uuid4().hex
+        try:
+            check_chat(request.chat, "chat.")
+            count = await self._gateway.count_tokens(convert.chat_request(request.chat))
+            cost = count.estimated_input_cost
+            return gateway_service_pb2.CountTokensResponse(
+                input_token_count=count.input_tokens,
+                model=count.model,
+                estimated_input_cost=convert.money(cost.total_nanos, cost.currency),
+            )
+        except Exception as exc:
+            failure = exc
+        await _abort(context, failure, request_id, "CountTokens")
+        raise AssertionError("unreachable")
+
+    async def ListModels(
+        self, request: gateway_service_pb2.ListModelsRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_service_pb2.ListModelsResponse:
+        try:
+            return _list_models(self._gateway.list_models(), request)
+        except Exception as exc:
+            failure = exc
+        await _abort(context, failure, "", "ListModels")
+        raise AssertionError("unreachable")
+
+
+def _with_id(chat: ChatRequest, request_id: str) -> ChatRequest:
+    return chat if chat.request_id == request_id else replace(chat, request_id=request_id)
+
+
+def _final(end: StreamEnd, session: StreamSession) -> gateway_service_pb2.StreamFinal:
+    final = gateway_service_pb2.StreamFinal(
+        candidates=convert.candidate_finishes(end.candidates),
+        usage=convert.usage(end.usage),
+        route=convert.route(session.route),
+    )
+    if session.cost is not None:
+        final.cost.CopyFrom(convert.cost(session.cost))
+    return final
+
+
+def _other_event(
+    event: object, include_usage: bool
+) -> Iterator[gateway_service_pb2.StreamChatResponse]:
+    if isinstance(event, ToolCallDelta):
+        yield _Response(
+            delta=_Delta(
+                candidate_index=event.candidate_index,
+                tool_call=gateway_service_pb2.ToolCallDelta(
+                    index=event.index,
+                    id=event.id,
+                    name=event.name,
+                    arguments_json_fragment=event.arguments_fragment,
+                ),
+            )
+        )
+    elif isinstance(event, ReasoningDelta):
+        if event.text:
+            yield _Response(
+                delta=_Delta(candidate_index=event.candidate_index, reasoning_text=event.text)
+            )
+        if event.signature:
+            yield _Response(
+                delta=_Delta(
+                    candidate_index=event.candidate_index, reasoning_signature=event.signature
+                )
+            )
+    elif isinstance(event, UsageUpdate) and include_usage:
+        yield _Response(usage=gateway_service_pb2.UsageUpdate(usage=convert.usage(event.usage)))
+
+
+async def _with_heartbeats(
+    events: AsyncIterator[object], interval: float
+) -> AsyncIterator[object | None]:
+    """Yield ``events``, and ``None`` whenever ``interval`` passes without one.
+
+    The pending ``__anext__`` is awaited through ``asyncio.wait`` (never
+    cancelled by a timeout), so the upstream generator is not disturbed.
+    """
+    pending: asyncio.Future[object] | None = None
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.ensure_future(events.__anext__())
+            done, _ = await asyncio.wait((pending,), timeout=interval)
+            if not done:
+                yield None
+                continue
+            try:
+                item = pending.result()
+            except StopAsyncIteration:
+                return
+            finally:
+                pending = None
+            yield item
+    finally:
+        if pending is not None:
+            pending.cancel()
+
+
+async def _abort(
+    context: grpc.aio.ServicerContext, error: BaseException, request_id: str, method: str
+) -> None:
+    """End the RPC with the table's status; log what callers must not see."""
+    rule = rule_for(error)
+    if isinstance(error, GatewayError):
+        detail = getattr(error, "detail", "")
+        _log.info(
+            "request failed",
+            method=method,
+            request_id=request_id,
+            code=rule.code.name,
+            reason=rule.reason,
+            upstream_detail=detail or None,
+        )
+    else:
+        _log.error(
+            "internal error",
+            method=method,
+            request_id=request_id,
+            error=f"{type(error).__name__}: {error}",
+        )
+    await context.abort_with_status(to_status(error, request_id))
+
+
+# ---------------------------------------------------------------- ListModels
+
+
+def _list_models(
+    listings: Sequence[ModelListing], request: gateway_service_pb2.ListModelsRequest
+) -> gateway_service_pb2.ListModelsResponse:
+    """Models grouped by id (one row per id, every serving backend listed),
+    filtered, then paged by an opaque offset token."""
+    grouped: dict[str, list[ModelListing]] = {}
+    for listing in listings:
+        grouped.setdefault(listing.info.id, []).append(listing)
+    predicate = _parse_filter(request.filter)
+    rows = [group for group in grouped.values() if predicate(group[0])]
+    if request.page_size < 0:
+        raise InvalidRequestError(
+            (FieldViolation("page_size", "must be >= 0", "VALUE_OUT_OF_RANGE"),)
+        )
+    size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    offset = _decode_token(request.page_token)
+    page = rows[offset : offset + size]
+    full = request.view == gateway_service_pb2.MODEL_VIEW_FULL
+    response = gateway_service_pb2.ListModelsResponse(
+        models=[convert.model(group, full) for group in page]
+    )
+    if offset + size < len(rows):
+        response.next_page_token = _encode_token(offset + size)
+    return response
+
+
+_FILTER_KEYS = ("type", "capability", "backend", "simulated", "alias")
+_TERM = re.compile(r'^\s*(\w+)\s*=\s*"?([^"\s]+)"?\s*$')
+_VALUE_PREFIXES = {"type": "model_type_", "capability": "capability_"}
+
+
+def _bad_filter(description: str) -> InvalidRequestError:
+    return InvalidRequestError((FieldViolation("filter", description, "INVALID_FILTER"),))
+
+
+def _parse_filter(text: str) -> Callable[[ModelListing], bool]:
+    """AIP-160 subset: ``key = value`` terms joined by ``AND`` (all must hold)."""
+    terms: list[tuple[str, str]] = []
+    for raw in re.split(r"\s+AND\s+", text.strip()) if text.strip() else ():
+        match = _TERM.match(raw)
+        if match is None or match.group(1).lower() not in _FILTER_KEYS:
+            raise _bad_filter(
+                f"unsupported term {raw!r}; use key = value with keys " + ", ".join(_FILTER_KEYS)
+            )
+        key = match.group(1).lower()
+        value = match.group(2).lower().removeprefix(_VALUE_PREFIXES.get(key, "\0"))
+        if key == "type" and value not in (ModelType.CHAT.value, ModelType.EMBEDDING.value):
+            raise _bad_filter("type must be MODEL_TYPE_CHAT or MODEL_TYPE_EMBEDDING")
+        if key == "capability" and value not in _CAPABILITY_NAMES:
+            raise _bad_filter(f"unknown capability {match.group(2)!r}")
+        if key == "simulated" and value not in ("true", "false"):
+            raise _bad_filter("simulated must be true or false")
+        terms.append((key, value))
+
+    def matches(listing: ModelListing) -> bool:
+        info = listing.info
+        facts = {
+            "type": {info.type.value},
+            "capability": {c.value for c in info.capabilities},
+            "backend": {info.backend.lower()},
+            "alias": {a.lower() for a in listing.aliases},
+            "simulated": {str(info.simulated).lower()},
+        }
+        return all(value in facts[key] for key, value in terms)
+
+    return matches
+
+
+_CAPABILITY_NAMES = frozenset(c.value for c in Capability)
+
+
+def _encode_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
+
+
+def _decode_token(token: str) -> int:
+    if not token:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(token.encode()).decode()
+        if text.startswith("o:") and text[2:].isdigit():
+            return int(text[2:])
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise InvalidRequestError(
+        (FieldViolation("page_token", "is not a token from this API", "INVALID_PAGE_TOKEN"),)
+    )

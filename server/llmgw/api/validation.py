@@ -1,0 +1,206 @@
+"""Request validation at the edge: proto in, ``FieldViolation``s out.
+
+Runs before any routing or upstream call, so a malformed request costs nothing
+and never reaches a provider. Paths use proto field names as the caller sent
+them (``chat.generation_config.temperature``), one violation per bad field, as
+``google.rpc.BadRequest`` expects. NaN and infinities are out of every range.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import orjson
+from llmgateway.v1 import content_pb2, gateway_service_pb2, generation_pb2
+
+from llmgw.domain.errors import FieldViolation, InvalidRequestError
+
+_KNOWN_ROLES = frozenset(
+    {
+        content_pb2.ROLE_SYSTEM,
+        content_pb2.ROLE_USER,
+        content_pb2.ROLE_ASSISTANT,
+        content_pb2.ROLE_TOOL,
+    }
+)
+_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+MAX_STOP_SEQUENCES = 16
+MAX_CANDIDATES = 8
+MAX_MESSAGES = 10_000
+
+# (field, low, high) for optional scalars of GenerationConfig.
+_RANGES: tuple[tuple[str, float, float], ...] = (
+    ("temperature", 0.0, 2.0),
+    ("top_p", 0.0, 1.0),
+    ("top_k", 1, 1_000),
+    ("max_output_tokens", 1, 10_000_000),
+    ("presence_penalty", -2.0, 2.0),
+    ("frequency_penalty", -2.0, 2.0),
+    ("candidate_count", 1, MAX_CANDIDATES),
+    ("top_logprobs", 0, 20),
+)
+
+
+def check_chat(request: gateway_service_pb2.ChatRequest, prefix: str = "") -> None:
+    """Raise ``InvalidRequestError`` listing every bad field of ``request``."""
+    violations: list[FieldViolation] = []
+    if not request.model.strip():
+        violations.append(FieldViolation(f"{prefix}model", "is required", "REQUIRED"))
+    if not request.messages:
+        violations.append(
+            FieldViolation(f"{prefix}messages", "at least one message is required", "REQUIRED")
+        )
+    elif len(request.messages) > MAX_MESSAGES:
+        violations.append(
+            FieldViolation(f"{prefix}messages", f"at most {MAX_MESSAGES} messages", "TOO_MANY")
+        )
+    for i, message in enumerate(request.messages):
+        _check_message(message, f"{prefix}messages[{i}]", violations)
+    if request.HasField("generation_config"):
+        _check_generation(request.generation_config, f"{prefix}generation_config", violations)
+    for i, tool in enumerate(request.tools):
+        _check_tool(tool, f"{prefix}tools[{i}]", violations)
+    if violations:
+        raise InvalidRequestError(tuple(violations))
+
+
+def check_embed(request: gateway_service_pb2.EmbedRequest, max_batch: int) -> None:
+    violations: list[FieldViolation] = []
+    if not request.model.strip():
+        violations.append(FieldViolation("model", "is required", "REQUIRED"))
+    if not request.inputs:
+        violations.append(FieldViolation("inputs", "at least one input is required", "REQUIRED"))
+    elif len(request.inputs) > max_batch:
+        violations.append(
+            FieldViolation("inputs", f"at most {max_batch} inputs per request", "TOO_MANY")
+        )
+    for i, item in enumerate(request.inputs):
+        kind = item.WhichOneof("input")
+        if kind is None or (kind == "text" and not item.text):
+            violations.append(FieldViolation(f"inputs[{i}]", "must be non-empty text", "REQUIRED"))
+        elif kind == "media":
+            violations.append(
+                FieldViolation(
+                    f"inputs[{i}].media", "media embeddings are not supported yet", "UNSUPPORTED"
+                )
+            )
+    if request.HasField("output_dimensionality") and not (
+        1 <= request.output_dimensionality <= 65_536
+    ):
+        violations.append(
+            FieldViolation("output_dimensionality", "must be in [1, 65536]", "VALUE_OUT_OF_RANGE")
+        )
+    if violations:
+        raise InvalidRequestError(tuple(violations))
+
+
+def _check_message(
+    message: content_pb2.Message, path: str, violations: list[FieldViolation]
+) -> None:
+    if message.role not in _KNOWN_ROLES:
+        violations.append(
+            FieldViolation(f"{path}.role", "must be SYSTEM, USER, ASSISTANT or TOOL", "REQUIRED")
+        )
+    if not message.parts:
+        violations.append(FieldViolation(f"{path}.parts", "at least one part", "REQUIRED"))
+    for j, part in enumerate(message.parts):
+        _check_part(part, f"{path}.parts[{j}]", violations)
+
+
+def _check_part(part: content_pb2.Part, path: str, violations: list[FieldViolation]) -> None:
+    kind = part.WhichOneof("kind")
+    if kind is None:
+        violations.append(FieldViolation(path, "one of text, media, tool_call, ... is required"))
+    elif kind == "media":
+        media = part.media
+        if not media.mime_type:
+            violations.append(FieldViolation(f"{path}.media.mime_type", "is required", "REQUIRED"))
+        if media.WhichOneof("source") is None:
+            violations.append(
+                FieldViolation(f"{path}.media", "data or uri is required", "REQUIRED")
+            )
+    elif kind == "tool_call":
+        if not part.tool_call.id or not part.tool_call.name:
+            violations.append(
+                FieldViolation(f"{path}.tool_call", "id and name are required", "REQUIRED")
+            )
+    elif kind == "tool_result":
+        if not part.tool_result.tool_call_id:
+            violations.append(
+                FieldViolation(f"{path}.tool_result.tool_call_id", "is required", "REQUIRED")
+            )
+        for k, inner in enumerate(part.tool_result.content):
+            if inner.WhichOneof("kind") not in ("text", "media"):
+                violations.append(
+                    FieldViolation(
+                        f"{path}.tool_result.content[{k}]", "must be text or media", "INVALID"
+                    )
+                )
+
+
+def _check_generation(
+    config: generation_pb2.GenerationConfig, path: str, violations: list[FieldViolation]
+) -> None:
+    for name, low, high in _RANGES:
+        if config.HasField(name):  # type: ignore[arg-type]
+            value = getattr(config, name)
+            if not (math.isfinite(value) and low <= value <= high):
+                violations.append(
+                    FieldViolation(
+                        f"{path}.{name}", f"must be in [{low}, {high}]", "VALUE_OUT_OF_RANGE"
+                    )
+                )
+    if len(config.stop_sequences) > MAX_STOP_SEQUENCES:
+        violations.append(
+            FieldViolation(
+                f"{path}.stop_sequences", f"at most {MAX_STOP_SEQUENCES} sequences", "TOO_MANY"
+            )
+        )
+    if any(not s for s in config.stop_sequences):
+        violations.append(
+            FieldViolation(f"{path}.stop_sequences", "must not contain empty strings", "INVALID")
+        )
+    if config.response_format.WhichOneof("format") == "json_schema":
+        schema = config.response_format.json_schema.schema_json
+        if not _is_json_object(schema):
+            violations.append(
+                FieldViolation(
+                    f"{path}.response_format.json_schema.schema_json",
+                    "must be a JSON object",
+                    "INVALID_JSON",
+                )
+            )
+    reasoning = config.reasoning
+    if reasoning.HasField("budget_token_count") and reasoning.budget_token_count < 0:
+        violations.append(
+            FieldViolation(
+                f"{path}.reasoning.budget_token_count", "must be >= 0", "VALUE_OUT_OF_RANGE"
+            )
+        )
+
+
+def _check_tool(tool: content_pb2.Tool, path: str, violations: list[FieldViolation]) -> None:
+    if tool.WhichOneof("kind") != "function":
+        violations.append(FieldViolation(path, "function is required", "REQUIRED"))
+        return
+    function = tool.function
+    if not _TOOL_NAME.match(function.name):
+        violations.append(
+            FieldViolation(
+                f"{path}.function.name", "must match ^[a-zA-Z0-9_-]{1,64}$", "INVALID_NAME"
+            )
+        )
+    if function.parameters_json_schema and not _is_json_object(function.parameters_json_schema):
+        violations.append(
+            FieldViolation(
+                f"{path}.function.parameters_json_schema", "must be a JSON object", "INVALID_JSON"
+            )
+        )
+
+
+def _is_json_object(text: str) -> bool:
+    try:
+        return isinstance(orjson.loads(text), dict)
+    except orjson.JSONDecodeError:
+        return False
