@@ -1,0 +1,43 @@
+"""Shared fixtures: a real gateway on 127.0.0.1:0 reached through generated stubs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import grpc
+import pytest
+from llmgateway.v1 import admin_service_pb2_grpc, gateway_service_pb2_grpc
+
+from llmgw.app import Running, running_gateway
+from llmgw.config import Settings
+
+
+@asynccontextmanager
+async def gateway_at(
+    settings: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
+) -> AsyncIterator[Running]:
+    """A running gateway on ephemeral loopback ports (no env keys unless given)."""
+    values = {"listen": "127.0.0.1:0", "admin_listen": "127.0.0.1:0", "shutdown_grace_seconds": 1}
+    values.update(settings or {})
+    async with running_gateway(Settings.model_validate(values), env or {}) as running:
+        yield running
+
+
+@pytest.fixture
+async def demo_gateway() -> AsyncIterator[Running]:
+    async with gateway_at() as running:
+        yield running
+
+
+@pytest.fixture
+async def stub(demo_gateway: Running) -> AsyncIterator[gateway_service_pb2_grpc.GatewayServiceStub]:
+    async with grpc.aio.insecure_channel(demo_gateway.data_address) as channel:
+        yield gateway_service_pb2_grpc.GatewayServiceStub(channel)
+
+
+@pytest.fixture
+async def admin_stub(demo_gateway: Running) -> AsyncIterator[admin_service_pb2_grpc.AdminServiceStub]:
+    async with grpc.aio.insecure_channel(demo_gateway.admin_address) as channel:
+        yield admin_service_pb2_grpc.AdminServiceStub(channel)
