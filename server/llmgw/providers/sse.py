@@ -18,7 +18,10 @@ async def iter_events(chunks: AsyncIterable[bytes]) -> AsyncIterator[tuple[str, 
     buffer = b""
     async for chunk in chunks:
         buffer = buffer + chunk if buffer else chunk
+        held = b""
         if b"\r" in buffer:
+            if buffer[-1:] == b"\r":  # maybe the first half of a CRLF split across chunks
+                buffer, held = buffer[:-1], b"\r"
             buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         while True:
             end = buffer.find(b"\n\n")
@@ -29,6 +32,7 @@ async def iter_events(chunks: AsyncIterable[bytes]) -> AsyncIterator[tuple[str, 
             parsed = _parse_block(block)
             if parsed is not None:
                 yield parsed
+        buffer += held
 
 
 def _parse_block(block: bytes) -> tuple[str, bytes] | None:
