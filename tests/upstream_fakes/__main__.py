@@ -1,0 +1,49 @@
+"""Run one fake upstream until killed (used by ``bench/``).
+
+``python -m upstream_fakes --kind openai --port 0 --chunks 50`` (with ``tests`` on
+``PYTHONPATH``) prints ``READY <base_url>`` once listening.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from upstream_fakes.anthropic_server import FakeAnthropic
+from upstream_fakes.base import FakeServer
+from upstream_fakes.openai_server import FakeOpenAI
+
+
+async def _serve(kind: str, port: int, chunks: int, text: str) -> None:
+    pieces = [text] * chunks
+    fake: FakeServer = (FakeOpenAI if kind == "openai" else FakeAnthropic)(
+        api_key=None, default_chunks=pieces
+    )
+    fake.requests = _Discard()  # type: ignore[assignment]  # a long run must not grow memory
+    base_url = await fake.start(port)
+    print(f"READY {base_url}", flush=True)
+    await asyncio.Event().wait()
+
+
+class _Discard(list):  # type: ignore[type-arg]
+    def append(self, _item: object) -> None:
+        return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--kind", choices=("openai", "anthropic"), default="openai")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--chunks", type=int, default=50)
+    parser.add_argument("--chunk-text", default="tok ")
+    args = parser.parse_args()
+    try:
+        import uvloop
+
+        uvloop.run(_serve(args.kind, args.port, args.chunks, args.chunk_text))
+    except ImportError:  # pragma: no cover
+        asyncio.run(_serve(args.kind, args.port, args.chunks, args.chunk_text))
+
+
+if __name__ == "__main__":
+    main()
