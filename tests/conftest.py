@@ -9,7 +9,6 @@ from typing import Any
 import grpc
 import pytest
 from llmgateway.v1 import admin_service_pb2_grpc, gateway_service_pb2_grpc
-
 from llmgw.app import Running, running_gateway
 from llmgw.config import Settings
 
@@ -38,6 +37,8 @@ async def stub(demo_gateway: Running) -> AsyncIterator[gateway_service_pb2_grpc.
 
 
 @pytest.fixture
-async def admin_stub(demo_gateway: Running) -> AsyncIterator[admin_service_pb2_grpc.AdminServiceStub]:
+async def admin_stub(
+    demo_gateway: Running,
+) -> AsyncIterator[admin_service_pb2_grpc.AdminServiceStub]:
     async with grpc.aio.insecure_channel(demo_gateway.admin_address) as channel:
         yield admin_service_pb2_grpc.AdminServiceStub(channel)

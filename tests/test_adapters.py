@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from upstream_fakes import FakeAnthropic, FakeOpenAI, Reply
-
 from llmgw.domain.backends import BackendKind, BackendSpec
 from llmgw.domain.deadline import Deadline
 from llmgw.domain.errors import FailureClass, UpstreamError
@@ -17,6 +15,7 @@ from llmgw.domain.requests import ChatRequest, EmbedRequest, StreamEnd, TextDelt
 from llmgw.domain.secret import Secret
 from llmgw.providers.anthropic.adapter import AnthropicProvider
 from llmgw.providers.openai.adapter import OpenAIProvider
+from upstream_fakes import FakeAnthropic, FakeOpenAI, Reply
 
 KEY = "sk-fake"
 CHAT_MODEL = ModelInfo(id="m", backend="fake", upstream_id="upstream-m")
@@ -131,12 +130,22 @@ async def test_openai_stream_without_done_is_interrupted(
 @pytest.mark.parametrize(
     ("reply", "failure", "retry_after"),
     [
-        (Reply(status=429, error_type="rate_limit_exceeded", headers={"retry-after": "2"}),
-         FailureClass.RATE_LIMIT, 2.0),
-        (Reply(status=429, error_type="rate_limit_exceeded", headers={"retry-after-ms": "150"}),
-         FailureClass.RATE_LIMIT, 0.15),
+        (
+            Reply(status=429, error_type="rate_limit_exceeded", headers={"retry-after": "2"}),
+            FailureClass.RATE_LIMIT,
+            2.0,
+        ),
+        (
+            Reply(status=429, error_type="rate_limit_exceeded", headers={"retry-after-ms": "150"}),
+            FailureClass.RATE_LIMIT,
+            0.15,
+        ),
         (Reply(status=429, error_type="insufficient_quota"), FailureClass.QUOTA, None),
-        (Reply(status=400, error_type="context_length_exceeded"), FailureClass.CONTEXT_LENGTH, None),
+        (
+            Reply(status=400, error_type="context_length_exceeded"),
+            FailureClass.CONTEXT_LENGTH,
+            None,
+        ),
         (Reply(status=400, error_type="invalid_request_error"), FailureClass.CALLER_FAULT, None),
         (Reply(status=500, error_type="server_error"), FailureClass.TRANSIENT, None),
         (Reply(status=503, error_type="server_error"), FailureClass.OVERLOADED, None),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import orjson
 import pytest
-
 from llmgw.domain.errors import FailureClass, UpstreamError
 from llmgw.domain.generation import (
     FinishReason,
@@ -31,7 +30,9 @@ from llmgw.providers.openai.adapter import OpenAIStreamDecoder
 GPT = ModelInfo(id="gpt-4o-mini", backend="openai", upstream_id="gpt-4o-mini-2024-07-18")
 QWEN = ModelInfo(id="qwen", backend="vllm", upstream_id="Qwen/Qwen2.5-7B-Instruct")
 CLAUDE = ModelInfo(
-    id="claude-haiku-4-5", backend="anthropic", upstream_id="claude-haiku-4-5",
+    id="claude-haiku-4-5",
+    backend="anthropic",
+    upstream_id="claude-haiku-4-5",
     max_output_tokens=64_000,
 )
 
@@ -82,7 +83,8 @@ def test_openai_compatible_engines_get_max_tokens_and_guided_decoding() -> None:
         model="x",
         messages=_conversation()[:2],
         generation=GenerationConfig(
-            max_output_tokens=64, top_k=20,
+            max_output_tokens=64,
+            top_k=20,
             response_format=ResponseFormat("regex", pattern="[0-9]+"),
         ),
     )
@@ -104,15 +106,20 @@ def test_openai_response_and_usage() -> None:
                         "role": "assistant",
                         "content": None,
                         "tool_calls": [
-                            {"id": "c1", "type": "function",
-                             "function": {"name": "get_weather", "arguments": "{\"city\":\"P\"}"}}
+                            {
+                                "id": "c1",
+                                "type": "function",
+                                "function": {"name": "get_weather", "arguments": '{"city":"P"}'},
+                            }
                         ],
                     },
                     "finish_reason": "tool_calls",
                 }
             ],
             "usage": {
-                "prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150,
+                "prompt_tokens": 120,
+                "completion_tokens": 30,
+                "total_tokens": 150,
                 "prompt_tokens_details": {"cached_tokens": 100},
                 "completion_tokens_details": {"reasoning_tokens": 10},
             },
@@ -134,13 +141,42 @@ def test_openai_stream_decoding_collects_finish_and_trailing_usage() -> None:
     events = []
     for data in _sse_openai(
         [
-            {"id": "c", "model": "m", "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]},
+            {
+                "id": "c",
+                "model": "m",
+                "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}],
+            },
             {"id": "c", "choices": [{"index": 0, "delta": {"content": "Hel"}}]},
             {"id": "c", "choices": [{"index": 0, "delta": {"content": "lo"}}]},
-            {"id": "c", "choices": [{"index": 0, "delta": {"tool_calls": [
-                {"index": 0, "id": "t1", "type": "function", "function": {"name": "f", "arguments": ""}}]}}]},
-            {"id": "c", "choices": [{"index": 0, "delta": {"tool_calls": [
-                {"index": 0, "function": {"arguments": "{\"a\":1}"}}]}}]},
+            {
+                "id": "c",
+                "choices": [
+                    {
+                        "index": 0,
+                        "delta": {
+                            "tool_calls": [
+                                {
+                                    "index": 0,
+                                    "id": "t1",
+                                    "type": "function",
+                                    "function": {"name": "f", "arguments": ""},
+                                }
+                            ]
+                        },
+                    }
+                ],
+            },
+            {
+                "id": "c",
+                "choices": [
+                    {
+                        "index": 0,
+                        "delta": {
+                            "tool_calls": [{"index": 0, "function": {"arguments": '{"a":1}'}}]
+                        },
+                    }
+                ],
+            },
             {"id": "c", "choices": [{"index": 0, "delta": {}, "finish_reason": "length"}]},
             {"id": "c", "choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 2}},
         ]
@@ -177,7 +213,10 @@ def test_anthropic_request_hoists_system_and_requires_max_tokens() -> None:
     assert body["max_tokens"] == 64_000  # model limit when the caller set none
     assert [t["role"] for t in body["messages"]] == ["user", "assistant", "user"]
     assert body["messages"][1]["content"][0] == {
-        "type": "tool_use", "id": "call_1", "name": "get_weather", "input": {"city": "Paris"},
+        "type": "tool_use",
+        "id": "call_1",
+        "name": "get_weather",
+        "input": {"city": "Paris"},
     }
     result = body["messages"][2]["content"][0]
     assert result["type"] == "tool_result" and result["tool_use_id"] == "call_1"
@@ -187,20 +226,31 @@ def test_anthropic_request_hoists_system_and_requires_max_tokens() -> None:
     assert body["stream"] is True
     unlimited = ModelInfo(id="c", backend="anthropic", upstream_id="c")
     short = ChatRequest(model="x", messages=_conversation()[:2])
-    assert anthropic.encode_chat(short, unlimited, stream=False, default_max_tokens=4096)[
-        "max_tokens"
-    ] == 4096
+    assert (
+        anthropic.encode_chat(short, unlimited, stream=False, default_max_tokens=4096)["max_tokens"]
+        == 4096
+    )
 
 
 def test_anthropic_response_usage_sums_cache_counters() -> None:
     response = anthropic.decode_chat(
         {
-            "id": "msg_1", "type": "message", "role": "assistant", "model": "claude",
-            "content": [{"type": "text", "text": "Bonjour"},
-                        {"type": "tool_use", "id": "tu1", "name": "f", "input": {"a": 1}}],
-            "stop_reason": "tool_use", "stop_sequence": None,
-            "usage": {"input_tokens": 10, "output_tokens": 7, "cache_read_input_tokens": 90,
-                      "cache_creation_input_tokens": 5},
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude",
+            "content": [
+                {"type": "text", "text": "Bonjour"},
+                {"type": "tool_use", "id": "tu1", "name": "f", "input": {"a": 1}},
+            ],
+            "stop_reason": "tool_use",
+            "stop_sequence": None,
+            "usage": {
+                "input_tokens": 10,
+                "output_tokens": 7,
+                "cache_read_input_tokens": 90,
+                "cache_creation_input_tokens": 5,
+            },
         }
     )
     assert response.usage.input_tokens == 105
@@ -213,23 +263,68 @@ def test_anthropic_response_usage_sums_cache_counters() -> None:
 
 def _anthropic_events() -> list[tuple[str, dict[str, object]]]:
     return [
-        ("message_start", {"type": "message_start", "message": {
-            "id": "msg_1", "model": "claude", "usage": {"input_tokens": 12, "output_tokens": 1}}}),
-        ("content_block_start", {"type": "content_block_start", "index": 0,
-                                 "content_block": {"type": "text", "text": ""}}),
+        (
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "id": "msg_1",
+                    "model": "claude",
+                    "usage": {"input_tokens": 12, "output_tokens": 1},
+                },
+            },
+        ),
+        (
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "text", "text": ""},
+            },
+        ),
         ("ping", {"type": "ping"}),
-        ("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                 "delta": {"type": "text_delta", "text": "Hi"}}),
+        (
+            "content_block_delta",
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "text_delta", "text": "Hi"},
+            },
+        ),
         ("content_block_stop", {"type": "content_block_stop", "index": 0}),
-        ("content_block_start", {"type": "content_block_start", "index": 1, "content_block": {
-            "type": "tool_use", "id": "tu1", "name": "f", "input": {}}}),
-        ("content_block_delta", {"type": "content_block_delta", "index": 1, "delta": {
-            "type": "input_json_delta", "partial_json": "{\"a\":"}}),
-        ("content_block_delta", {"type": "content_block_delta", "index": 1, "delta": {
-            "type": "input_json_delta", "partial_json": "1}"}}),
+        (
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": 1,
+                "content_block": {"type": "tool_use", "id": "tu1", "name": "f", "input": {}},
+            },
+        ),
+        (
+            "content_block_delta",
+            {
+                "type": "content_block_delta",
+                "index": 1,
+                "delta": {"type": "input_json_delta", "partial_json": '{"a":'},
+            },
+        ),
+        (
+            "content_block_delta",
+            {
+                "type": "content_block_delta",
+                "index": 1,
+                "delta": {"type": "input_json_delta", "partial_json": "1}"},
+            },
+        ),
         ("content_block_stop", {"type": "content_block_stop", "index": 1}),
-        ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "tool_use"},
-                           "usage": {"output_tokens": 9}}),
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "tool_use"},
+                "usage": {"output_tokens": 9},
+            },
+        ),
         ("message_stop", {"type": "message_stop"}),
     ]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from llmgw.config import (
     ConfigError,
     Settings,
@@ -34,7 +33,14 @@ def test_keys_and_endpoints_register_their_presets() -> None:
     }
     specs = {s.name: s for s in backend_specs(load_settings(None, env=env), env=env)}
     assert set(specs) == {
-        "demo", "openai", "anthropic", "mistral", "together", "openrouter", "ollama", "vllm"
+        "demo",
+        "openai",
+        "anthropic",
+        "mistral",
+        "together",
+        "openrouter",
+        "ollama",
+        "vllm",
     }
     assert specs["openai"].kind is BackendKind.OPENAI
     assert specs["openai"].api_keys[0].reveal() == "sk-openai-test"
@@ -98,18 +104,26 @@ aliases:
     ("yaml_text", "path_in_message"),
     [
         ("backends:\n  - name: x\n    kind: nope\n    base_url: http://h\n", "backends[0].kind"),
-        ("backends:\n  - name: x\n    kind: openai\n    base_url: ftp://h\n", "backends[0].base_url"),
+        (
+            "backends:\n  - name: x\n    kind: openai\n    base_url: ftp://h\n",
+            "backends[0].base_url",
+        ),
         (
             "backends:\n  - name: x\n    kind: openai\n    models:\n      - id: ''\n",
             "backends[0].models[0].id",
         ),
         ("max_receive_message_bytes: 10\n", "max_receive_message_bytes"),
         ("listen_addr: x\n", "listen_addr"),
-        ("prices:\n  gpt-4o:\n    input_per_million_tokens: -1\n"
-         "    output_per_million_tokens: 1\n", "prices.gpt-4o.input_per_million_tokens"),
+        (
+            "prices:\n  gpt-4o:\n    input_per_million_tokens: -1\n"
+            "    output_per_million_tokens: 1\n",
+            "prices.gpt-4o.input_per_million_tokens",
+        ),
     ],
 )
-def test_bad_config_names_the_field_path(tmp_path: Path, yaml_text: str, path_in_message: str) -> None:
+def test_bad_config_names_the_field_path(
+    tmp_path: Path, yaml_text: str, path_in_message: str
+) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(yaml_text, encoding="utf-8")
     with pytest.raises(ConfigError) as caught:

@@ -14,7 +14,6 @@ from llmgateway.v1 import (
     gateway_service_pb2,
     generation_pb2,
 )
-
 from llmgw.app import Running
 
 pytestmark = pytest.mark.asyncio
@@ -73,10 +72,9 @@ async def test_stream_chat_event_order(stub) -> None:
 
 async def test_stream_heartbeats_when_idle() -> None:
     """A slow upstream gets heartbeats between deltas when the caller asks."""
+    import llmgw.providers.demo as demo
     from conftest import gateway_at
     from llmgateway.v1 import gateway_service_pb2_grpc
-
-    import llmgw.providers.demo as demo
 
     original = demo.DemoProvider.__init__
 
@@ -85,9 +83,10 @@ async def test_stream_heartbeats_when_idle() -> None:
 
     demo.DemoProvider.__init__ = slow  # type: ignore[method-assign]
     try:
-        async with gateway_at() as running, grpc.aio.insecure_channel(
-            running.data_address
-        ) as channel:
+        async with (
+            gateway_at() as running,
+            grpc.aio.insecure_channel(running.data_address) as channel,
+        ):
             stub = gateway_service_pb2_grpc.GatewayServiceStub(channel)
             request = gateway_service_pb2.StreamChatRequest(
                 chat=chat("demo-chat", "x"),
@@ -288,9 +287,7 @@ async def test_admin_service_is_not_on_the_data_plane(demo_gateway: Running) -> 
     )
 
 
-@pytest.mark.parametrize(
-    "service", ["", "liveness", "readiness", "llmgateway.v1.GatewayService"]
-)
+@pytest.mark.parametrize("service", ["", "liveness", "readiness", "llmgateway.v1.GatewayService"])
 async def test_health_names_serve(demo_gateway: Running, service: str) -> None:
     async with grpc.aio.insecure_channel(demo_gateway.data_address) as channel:
         health = health_pb2_grpc.HealthStub(channel)

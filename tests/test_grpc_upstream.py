@@ -13,10 +13,10 @@ import asyncio
 import grpc
 import pytest
 from conftest import gateway_at
-from upstream_fakes import FakeAnthropic, FakeOpenAI, Reply
 from google.rpc import error_details_pb2
 from helpers import chat, detail, error_info, system, user
 from llmgateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
+from upstream_fakes import FakeAnthropic, FakeOpenAI, Reply
 
 KEY = "sk-fake"
 
@@ -32,8 +32,11 @@ def _settings(openai_url: str, anthropic_url: str) -> dict[str, object]:
                 "api_keys": [KEY],
                 "models": [
                     {"id": "gpt-4o-mini", "capabilities": ["streaming", "tools"]},
-                    {"id": "text-embedding-3-small", "type": "embedding",
-                     "capabilities": ["embeddings"]},
+                    {
+                        "id": "text-embedding-3-small",
+                        "type": "embedding",
+                        "capabilities": ["embeddings"],
+                    },
                 ],
             },
             {
@@ -91,7 +94,8 @@ async def test_stream_through_anthropic(stub, upstreams) -> None:
     _, anthropic = upstreams
     anthropic.enqueue(Reply(chunks=["a", "b", "c"], input_tokens=5))
     events = [
-        e async for e in stub.StreamChat(
+        e
+        async for e in stub.StreamChat(
             gateway_service_pb2.StreamChatRequest(chat=chat("claude-haiku-4-5"))
         )
     ]
@@ -137,7 +141,9 @@ async def test_truncated_upstream_stream_ends_with_unavailable(stub, upstreams) 
 
 async def test_upstream_rate_limit_maps_to_resource_exhausted(stub, upstreams) -> None:
     openai, _ = upstreams
-    openai.enqueue(Reply(status=429, error_type="rate_limit_exceeded", headers={"retry-after": "7"}))
+    openai.enqueue(
+        Reply(status=429, error_type="rate_limit_exceeded", headers={"retry-after": "7"})
+    )
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await stub.Chat(chat("gpt-4o-mini"))
     assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
@@ -150,9 +156,10 @@ async def test_upstream_auth_failure_is_internal_not_unauthenticated(upstreams) 
     openai, anthropic = upstreams
     settings = _settings(openai.base_url, anthropic.base_url)
     settings["backends"][0]["api_keys"] = ["sk-revoked-canary-000111"]  # type: ignore[index]
-    async with gateway_at(settings) as running, grpc.aio.insecure_channel(
-        running.data_address
-    ) as channel:
+    async with (
+        gateway_at(settings) as running,
+        grpc.aio.insecure_channel(running.data_address) as channel,
+    ):
         stub = gateway_service_pb2_grpc.GatewayServiceStub(channel)
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await stub.Chat(chat("gpt-4o-mini"))

@@ -65,8 +65,16 @@ def served(tmp_path: Path) -> Iterator[Served]:
         "OPENAI_BASE_URL": f"http://127.0.0.1:{_free_port()}/v1",
     }
     process = subprocess.Popen(
-        [str(BIN / "llmgw"), "serve", "--listen", f"127.0.0.1:{port}",
-         "--admin-listen", f"127.0.0.1:{admin}", "--log-level", "debug"],
+        [
+            str(BIN / "llmgw"),
+            "serve",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--admin-listen",
+            f"127.0.0.1:{admin}",
+            "--log-level",
+            "debug",
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -91,39 +99,57 @@ def test_serve_grpcurl_cli_sigterm_and_no_key_leaks(served: Served) -> None:
 
     listed = _run(grpcurl, "-plaintext", served.address, "list")
     assert listed.returncode == 0, listed.stderr
-    assert set(listed.stdout.split()) >= {
-        "llmgateway.v1.GatewayService", "grpc.health.v1.Health"
-    }
-    described = _run(grpcurl, "-plaintext", served.address, "describe",
-                     "llmgateway.v1.GatewayService")
-    assert "rpc StreamChat" in described.stdout and "stream .llmgateway.v1.StreamChatResponse" \
-        in described.stdout
+    assert set(listed.stdout.split()) >= {"llmgateway.v1.GatewayService", "grpc.health.v1.Health"}
+    described = _run(
+        grpcurl, "-plaintext", served.address, "describe", "llmgateway.v1.GatewayService"
+    )
+    assert (
+        "rpc StreamChat" in described.stdout
+        and "stream .llmgateway.v1.StreamChatResponse" in described.stdout
+    )
     admin_list = _run(grpcurl, "-plaintext", served.admin, "list")
     assert "llmgateway.v1.AdminService" in admin_list.stdout
 
-    body = json.dumps({"model": "demo-chat", "messages": [
-        {"role": "ROLE_USER", "parts": [{"text": "through grpcurl"}]}]})
-    answered = _run(grpcurl, "-plaintext", "-d", body, served.address,
-                    "llmgateway.v1.GatewayService/Chat")
+    body = json.dumps(
+        {
+            "model": "demo-chat",
+            "messages": [{"role": "ROLE_USER", "parts": [{"text": "through grpcurl"}]}],
+        }
+    )
+    answered = _run(
+        grpcurl, "-plaintext", "-d", body, served.address, "llmgateway.v1.GatewayService/Chat"
+    )
     assert answered.returncode == 0, answered.stderr
     reply = json.loads(answered.stdout)
     assert "through grpcurl" in reply["candidates"][0]["message"]["parts"][0]["text"]
 
     stream_body = json.dumps({"chat": json.loads(body)})
-    streamed = _run(grpcurl, "-plaintext", "-d", stream_body, served.address,
-                    "llmgateway.v1.GatewayService/StreamChat")
+    streamed = _run(
+        grpcurl,
+        "-plaintext",
+        "-d",
+        stream_body,
+        served.address,
+        "llmgateway.v1.GatewayService/StreamChat",
+    )
     assert streamed.returncode == 0 and '"final"' in streamed.stdout
 
     # The backend holding the canary key is down: the error must not echo the key.
-    failing = _run(grpcurl, "-plaintext", "-d", json.dumps({"model": "gpt-4o-mini", "messages": [
-        {"role": "ROLE_USER", "parts": [{"text": "x"}]}]}), served.address,
-        "llmgateway.v1.GatewayService/Chat")
+    failing = _run(
+        grpcurl,
+        "-plaintext",
+        "-d",
+        json.dumps(
+            {"model": "gpt-4o-mini", "messages": [{"role": "ROLE_USER", "parts": [{"text": "x"}]}]}
+        ),
+        served.address,
+        "llmgateway.v1.GatewayService/Chat",
+    )
     assert failing.returncode != 0
     assert "Unavailable" in failing.stdout + failing.stderr
     outputs += [listed.stdout, answered.stdout, streamed.stdout, failing.stdout, failing.stderr]
 
-    chat = _run(str(BIN / "llmgw"), "chat", "demo-chat", "hello from the cli", "-a",
-                served.address)
+    chat = _run(str(BIN / "llmgw"), "chat", "demo-chat", "hello from the cli", "-a", served.address)
     assert chat.returncode == 0, chat.stderr
     assert "hello from the cli" in chat.stdout
     assert "tokens in=" in chat.stderr and "cost=" in chat.stderr

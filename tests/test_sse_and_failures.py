@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-
 from llmgw.domain.errors import FailureClass
 from llmgw.providers.failures import classify_exception, classify_status, vendor_error_fields
 from llmgw.providers.http import parse_retry_after
@@ -25,7 +23,7 @@ async def _collect(*parts: bytes) -> list[tuple[str, bytes]]:
 
 async def test_sse_events_split_across_chunks_and_crlf() -> None:
     events = await _collect(
-        b"event: message_start\r\ndata: {\"a\":",
+        b'event: message_start\r\ndata: {"a":',
         b"1}\r\n\r\n: comment\n\ndata: line1\ndata: line2\n\n",
         b"data: [DONE]\n\n",
     )
@@ -48,7 +46,10 @@ async def test_sse_partial_trailing_event_is_dropped() -> None:
 def test_retry_after_forms() -> None:
     assert parse_retry_after({"retry-after-ms": "1500"}) == 1.5
     assert parse_retry_after({"retry-after": "3"}) == 3.0
-    assert parse_retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:30 GMT"}, now=1445412500.0) == 10.0
+    assert (
+        parse_retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:30 GMT"}, now=1445412500.0)
+        == 10.0
+    )
     assert parse_retry_after({"retry-after": "soon"}) is None
     assert parse_retry_after({}) is None
 
@@ -58,7 +59,12 @@ def test_retry_after_forms() -> None:
     [
         (400, "", "bad", FailureClass.CALLER_FAULT),
         (400, "context_length_exceeded", "", FailureClass.CONTEXT_LENGTH),
-        (400, "", "This model's maximum context length is 8192 tokens", FailureClass.CONTEXT_LENGTH),
+        (
+            400,
+            "",
+            "This model's maximum context length is 8192 tokens",
+            FailureClass.CONTEXT_LENGTH,
+        ),
         (401, "invalid_api_key", "", FailureClass.CREDENTIAL),
         (403, "permission_error", "", FailureClass.CREDENTIAL),
         (404, "not_found_error", "", FailureClass.CALLER_FAULT),
@@ -74,12 +80,14 @@ def test_retry_after_forms() -> None:
         (302, "", "", FailureClass.PROTOCOL),
     ],
 )
-def test_status_classification(status: int, code: str, message: str, expected: FailureClass) -> None:
+def test_status_classification(
+    status: int, code: str, message: str, expected: FailureClass
+) -> None:
     assert classify_status(status, code, message) is expected
 
 
 def test_exception_classification() -> None:
-    assert classify_exception(asyncio.TimeoutError()) is FailureClass.TIMEOUT
+    assert classify_exception(TimeoutError()) is FailureClass.TIMEOUT
     assert classify_exception(ConnectionRefusedError()) is FailureClass.TRANSIENT
     assert classify_exception(aiohttp.ClientPayloadError("cut")) is FailureClass.TRANSIENT
     assert (
@@ -90,7 +98,13 @@ def test_exception_classification() -> None:
 
 def test_vendor_error_fields() -> None:
     assert vendor_error_fields(
-        {"error": {"message": "m", "type": "invalid_request_error", "code": "context_length_exceeded"}}
+        {
+            "error": {
+                "message": "m",
+                "type": "invalid_request_error",
+                "code": "context_length_exceeded",
+            }
+        }
     ) == ("context_length_exceeded", "m")
     assert vendor_error_fields(
         {"type": "error", "error": {"type": "overloaded_error", "message": "busy"}}

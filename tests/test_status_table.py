@@ -5,7 +5,6 @@ from __future__ import annotations
 import grpc
 from google.rpc import error_details_pb2, status_pb2
 from llmgateway.v1 import errors_pb2
-
 from llmgw.api.status import RULES, UPSTREAM_RULES, rule_for, to_status
 from llmgw.domain import errors
 from llmgw.domain.errors import FailureClass, GatewayError, UpstreamError
@@ -21,11 +20,7 @@ def _subclasses(cls: type) -> set[type]:
 
 def test_every_gateway_error_class_has_a_rule() -> None:
     classes = {c for c in _subclasses(GatewayError) if c.__module__ == errors.__name__}
-    unmapped = {
-        c.__name__
-        for c in classes
-        if not issubclass(c, UpstreamError) and c not in RULES
-    }
+    unmapped = {c.__name__ for c in classes if not issubclass(c, UpstreamError) and c not in RULES}
     assert not unmapped, f"add these to llmgw.api.status.RULES: {sorted(unmapped)}"
 
 
@@ -34,7 +29,7 @@ def test_every_failure_class_has_an_upstream_rule() -> None:
 
 
 def test_every_reason_is_in_the_proto_enum() -> None:
-    names = {n.removeprefix("ERROR_REASON_") for n in errors_pb2.ErrorReason.keys()}
+    names = {n.removeprefix("ERROR_REASON_") for n in errors_pb2.ErrorReason.keys()}  # noqa: SIM118 - enum wrapper
     used = {r.reason for r in RULES.values()} | {r.reason for r in UPSTREAM_RULES.values()}
     used.add(rule_for(RuntimeError()).reason)
     assert used <= names, sorted(used - names)

@@ -12,7 +12,6 @@ import math
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from llmgateway.v1 import content_pb2, gateway_service_pb2, generation_pb2
-
 from llmgw.api.convert import chat_request
 from llmgw.api.validation import check_chat
 from llmgw.domain.errors import InvalidRequestError
@@ -38,9 +37,7 @@ parts = st.one_of(
     ),
     st.builds(
         lambda i: content_pb2.Part(
-            tool_result=content_pb2.ToolResult(
-                tool_call_id=i, content=[content_pb2.Part(text="r")]
-            )
+            tool_result=content_pb2.ToolResult(tool_call_id=i, content=[content_pb2.Part(text="r")])
         ),
         st.text(max_size=4),
     ),

@@ -39,7 +39,11 @@ class FakeAnthropic(FakeServer):
         app.router.add_get("/v1/models", self.list_models)
 
     def _refuse_headers(self, request: web.Request) -> web.Response | None:
-        if self.api_key is not None and request.headers.get("x-api-key") != self.api_key:
+        # The API takes ``x-api-key``; recent SDKs send ``Authorization: Bearer``.
+        presented = request.headers.get("x-api-key") or request.headers.get(
+            "Authorization", ""
+        ).removeprefix("Bearer ")
+        if self.api_key is not None and presented != self.api_key:
             return json_response(
                 error_body("authentication_error", "invalid x-api-key"), status=401
             )
@@ -119,31 +123,67 @@ class FakeAnthropic(FakeServer):
     async def _stream(self, request: web.Request, reply: Reply, model: str) -> web.StreamResponse:
         output = reply.completion_tokens(self.default_chunks)
         start_message = {
-            "id": "msg_fake0001", "type": "message", "role": "assistant", "model": model,
-            "content": [], "stop_reason": None, "stop_sequence": None,
+            "id": "msg_fake0001",
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
             "usage": self._usage(reply, 1),
         }
         frames = [event("message_start", {"type": "message_start", "message": start_message})]
         if reply.tool_call is not None:
             call_id, name, arguments = reply.tool_call
             stop = reply.finish_reason or "tool_use"
-            frames.append(event("content_block_start", {
-                "type": "content_block_start", "index": 0,
-                "content_block": {"type": "tool_use", "id": call_id, "name": name, "input": {}}}))
+            frames.append(
+                event(
+                    "content_block_start",
+                    {
+                        "type": "content_block_start",
+                        "index": 0,
+                        "content_block": {
+                            "type": "tool_use",
+                            "id": call_id,
+                            "name": name,
+                            "input": {},
+                        },
+                    },
+                )
+            )
             content = [
-                event("content_block_delta", {"type": "content_block_delta", "index": 0,
-                      "delta": {"type": "input_json_delta", "partial_json": part}})
+                event(
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": 0,
+                        "delta": {"type": "input_json_delta", "partial_json": part},
+                    },
+                )
                 for part in split_arguments(arguments)
             ]
         else:
             stop = reply.finish_reason or "end_turn"
-            frames.append(event("content_block_start", {
-                "type": "content_block_start", "index": 0,
-                "content_block": {"type": "text", "text": ""}}))
+            frames.append(
+                event(
+                    "content_block_start",
+                    {
+                        "type": "content_block_start",
+                        "index": 0,
+                        "content_block": {"type": "text", "text": ""},
+                    },
+                )
+            )
             frames.append(event("ping", {"type": "ping"}))
             content = [
-                event("content_block_delta", {"type": "content_block_delta", "index": 0,
-                      "delta": {"type": "text_delta", "text": piece}})
+                event(
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": 0,
+                        "delta": {"type": "text_delta", "text": piece},
+                    },
+                )
                 for piece in reply.pieces(self.default_chunks)
             ]
         if reply.error_event_after_chunks is not None:
@@ -155,9 +195,14 @@ class FakeAnthropic(FakeServer):
             return await self.stream(request, reply, frames + content[: reply.cut_after_chunks], [])
         terminal = [
             event("content_block_stop", {"type": "content_block_stop", "index": 0}),
-            event("message_delta", {"type": "message_delta",
-                  "delta": {"stop_reason": stop, "stop_sequence": None},
-                  "usage": {"output_tokens": output}}),
+            event(
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": stop, "stop_sequence": None},
+                    "usage": {"output_tokens": output},
+                },
+            ),
             event("message_stop", {"type": "message_stop"}),
         ]
         return await self.stream(request, reply, frames + content, terminal)

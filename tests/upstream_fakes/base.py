@@ -132,8 +132,11 @@ class FakeServer:
         """Write SSE ``frames`` (then ``terminal`` unless cut); count disconnects."""
         response = web.StreamResponse(
             status=200,
-            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
-                     **reply.headers},
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-cache",
+                **reply.headers,
+            },
         )
         try:
             await response.prepare(request)
@@ -152,16 +155,22 @@ class FakeServer:
         return response
 
 
-def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+def json_response(
+    payload: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
     return web.Response(
-        body=orjson.dumps(payload), status=status, content_type="application/json",
+        body=orjson.dumps(payload),
+        status=status,
+        content_type="application/json",
         headers=headers or {},
     )
 
 
 def raw_response(reply: Reply) -> web.Response:
     return web.Response(
-        body=reply.raw_body or b"", status=reply.status, content_type="text/html",
+        body=reply.raw_body or b"",
+        status=reply.status,
+        content_type="text/html",
         headers=reply.headers,
     )
 

@@ -90,8 +90,9 @@ class FakeOpenAI(FakeServer):
         if not isinstance(body, dict) or not body.get("model") or not body.get("messages"):
             missing = "model" if not isinstance(body, dict) or not body.get("model") else "messages"
             return json_response(
-                error_body("invalid_request_error", f"Missing required parameter: '{missing}'.",
-                           missing),
+                error_body(
+                    "invalid_request_error", f"Missing required parameter: '{missing}'.", missing
+                ),
                 status=400,
             )
         reply = self.next_reply()
@@ -119,8 +120,11 @@ class FakeOpenAI(FakeServer):
         if reply.tool_call is not None:
             call_id, name, arguments = reply.tool_call
             message["tool_calls"] = [
-                {"id": call_id, "type": "function",
-                 "function": {"name": name, "arguments": arguments}}
+                {
+                    "id": call_id,
+                    "type": "function",
+                    "function": {"name": name, "arguments": arguments},
+                }
             ]
             finish = reply.finish_reason or "tool_calls"
         else:
@@ -163,8 +167,12 @@ class FakeOpenAI(FakeServer):
         if reply.tool_call is not None:
             call_id, name, arguments = reply.tool_call
             finish = reply.finish_reason or "tool_calls"
-            first = {"index": 0, "id": call_id, "type": "function",
-                     "function": {"name": name, "arguments": ""}}
+            first = {
+                "index": 0,
+                "id": call_id,
+                "type": "function",
+                "function": {"name": name, "arguments": ""},
+            }
             content = [chunk([delta({"tool_calls": [first]})])]
             content += [
                 chunk([delta({"tool_calls": [{"index": 0, "function": {"arguments": part}}]})])
@@ -174,9 +182,7 @@ class FakeOpenAI(FakeServer):
             content = [chunk([delta({"content": p})]) for p in reply.pieces(self.default_chunks)]
         if reply.cut_after_chunks is not None:
             return await self.stream(request, reply, frames + content[: reply.cut_after_chunks], [])
-        terminal = [
-            chunk([{"index": 0, "delta": {}, "logprobs": None, "finish_reason": finish}])
-        ]
+        terminal = [chunk([{"index": 0, "delta": {}, "logprobs": None, "finish_reason": finish}])]
         if include_usage:
             terminal.append(chunk([], self._usage(reply)))
         terminal.append(b"data: [DONE]\n\n")
@@ -199,7 +205,11 @@ class FakeOpenAI(FakeServer):
             {
                 "object": "list",
                 "data": [
-                    {"object": "embedding", "index": i, "embedding": hash_vector(str(t), dimensions)}
+                    {
+                        "object": "embedding",
+                        "index": i,
+                        "embedding": hash_vector(str(t), dimensions),
+                    }
                     for i, t in enumerate(inputs)
                 ],
                 "model": body["model"],
