@@ -60,7 +60,11 @@ def chat(
     async def _run() -> ChatSummary | None:
         summary = None
         async for piece in stream_chat(
-            address, model, prompt, system=system, max_output_tokens=max_tokens,
+            address,
+            model,
+            prompt,
+            system=system,
+            max_output_tokens=max_tokens,
             temperature=temperature,
         ):
             if isinstance(piece, str):
@@ -100,7 +104,11 @@ def models(address: AddressOption = "127.0.0.1:50051") -> None:
     table = Table("model", "type", "aliases", "in $/M", "out $/M", "name")
     for row in rows:
         table.add_row(
-            row.id, row.type, ", ".join(row.aliases), row.input_per_million,
-            row.output_per_million, row.display_name,
+            row.id,
+            row.type,
+            ", ".join(row.aliases),
+            row.input_per_million,
+            row.output_per_million,
+            row.display_name,
         )
     Console().print(table)

@@ -132,5 +132,5 @@ def _linear(price: ModelPrice, usage: Usage) -> tuple[Decimal, Decimal]:
         else price.input_per_mtok
     )
     uncached = max(0, usage.input_tokens - usage.cached_input_tokens)
-    input_amount = (uncached * price.input_per_mtok + usage.cached_input_tokens * cached_rate)
+    input_amount = uncached * price.input_per_mtok + usage.cached_input_tokens * cached_rate
     return input_amount / _MILLION, usage.output_tokens * price.output_per_mtok / _MILLION

@@ -113,11 +113,22 @@ _FALLBACK_MODES = {
 # ---------------------------------------------------------------- requests in
 
 
-def chat_request(request: gateway_service_pb2.ChatRequest) -> ChatRequest:
+_DEFAULT_GENERATION = GenerationConfig()
+_DEFAULT_ROUTING = RoutingHints()
+_DEFAULT_ATTRIBUTION = Attribution()
+
+
+def chat_request(request: gateway_service_pb2.ChatRequest, request_id: str = "") -> ChatRequest:
+    """Domain request; ``request_id`` replaces the caller's (which may be empty)."""
+    has = request.HasField
     return ChatRequest(
         model=request.model.strip(),
         messages=tuple(_message(m) for m in request.messages),
-        generation=_generation(request.generation_config),
+        generation=(
+            _generation(request.generation_config)
+            if has("generation_config")
+            else _DEFAULT_GENERATION
+        ),
         tools=tuple(
             FunctionDeclaration(
                 t.function.name,
@@ -127,10 +138,12 @@ def chat_request(request: gateway_service_pb2.ChatRequest) -> ChatRequest:
             )
             for t in request.tools
         ),
-        tool_choice=_tool_choice(request.tool_choice) if request.HasField("tool_choice") else None,
-        routing=_routing(request.routing),
-        attribution=_attribution(request.attribution),
-        request_id=request.request_id,
+        tool_choice=_tool_choice(request.tool_choice) if has("tool_choice") else None,
+        routing=_routing(request.routing) if has("routing") else _DEFAULT_ROUTING,
+        attribution=(
+            _attribution(request.attribution) if has("attribution") else _DEFAULT_ATTRIBUTION
+        ),
+        request_id=request_id or request.request_id,
     )
 
 

@@ -17,9 +17,8 @@ import asyncio
 import base64
 import binascii
 import re
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import grpc
 from llmgateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
@@ -29,9 +28,9 @@ from llmgw.api.status import rule_for, to_status
 from llmgw.api.validation import check_chat, check_embed
 from llmgw.domain.deadline import Deadline
 from llmgw.domain.errors import FieldViolation, GatewayError, InvalidRequestError
+from llmgw.domain.ids import new_id
 from llmgw.domain.models import Capability, ModelType
 from llmgw.domain.requests import (
-    ChatRequest,
     ReasoningDelta,
     StreamEnd,
     TextDelta,
@@ -71,13 +70,11 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
     async def Chat(
         self, request: gateway_service_pb2.ChatRequest, context: grpc.aio.ServicerContext
     ) -> gateway_service_pb2.ChatResponse:
-        request_id = request.request_id or uuid.uuid4().hex
+        request_id = request.request_id or new_id()
         try:
             check_chat(request)
-            chat = convert.chat_request(request)
-            completion = await self._gateway.chat(
-                _with_id(chat, request_id), self._deadline(context)
-            )
+            chat = convert.chat_request(request, request_id)
+            completion = await self._gateway.chat(chat, self._deadline(context))
             return convert.chat_response(completion)
         except Exception as exc:
             failure = exc
@@ -87,13 +84,13 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
     async def StreamChat(
         self, request: gateway_service_pb2.StreamChatRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[gateway_service_pb2.StreamChatResponse]:
-        request_id = request.chat.request_id or uuid.uuid4().hex
+        request_id = request.chat.request_id or new_id()
         failure: BaseException | None = None
         try:
             if not request.HasField("chat"):
                 raise InvalidRequestError((FieldViolation("chat", "is required", "REQUIRED"),))
             check_chat(request.chat, "chat.")
-            chat = _with_id(convert.chat_request(request.chat), request_id)
+            chat = convert.chat_request(request.chat, request_id)
             session = await self._gateway.stream_chat(chat, self._deadline(context))
         except Exception as exc:
             failure = exc
@@ -121,10 +118,14 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
             )
             include_usage = options.include_usage_updates
             async for event in events:
-                if isinstance(event, TextDelta):
-                    yield _Response(
-                        delta=_Delta(candidate_index=event.candidate_index, text=event.text)
-                    )
+                if type(event) is TextDelta:
+                    # Attribute assignment builds the message ~3x faster than
+                    # nested constructors (upb); this line runs once per token.
+                    message = _Response()
+                    message.delta.text = event.text
+                    if event.candidate_index:
+                        message.delta.candidate_index = event.candidate_index
+                    yield message
                 elif event is None:
                     yield _Response(heartbeat=gateway_service_pb2.Heartbeat())
                 elif isinstance(event, StreamEnd):
@@ -143,7 +144,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
     async def Embed(
         self, request: gateway_service_pb2.EmbedRequest, context: grpc.aio.ServicerContext
     ) -> gateway_service_pb2.EmbedResponse:
-        request_id = request.request_id or uuid.uuid4().hex
+        request_id = request.request_id or new_id()
         try:
             check_embed(request, self._options.max_embedding_batch)
             embed = convert.embed_request(request)
@@ -158,7 +159,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
     async def CountTokens(
         self, request: gateway_service_pb2.CountTokensRequest, context: grpc.aio.ServicerContext
     ) -> gateway_service_pb2.CountTokensResponse:
-        request_id = request.chat.request_id or uuid.uuid4().hex
+        request_id = request.chat.request_id or new_id()
         try:
             check_chat(request.chat, "chat.")
             count = await self._gateway.count_tokens(convert.chat_request(request.chat))
@@ -182,10 +183,6 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
             failure = exc
         await _abort(context, failure, "", "ListModels")
         raise AssertionError("unreachable")
-
-
-def _with_id(chat: ChatRequest, request_id: str) -> ChatRequest:
-    return chat if chat.request_id == request_id else replace(chat, request_id=request_id)
 
 
 def _final(end: StreamEnd, session: StreamSession) -> gateway_service_pb2.StreamFinal:

@@ -91,9 +91,7 @@ class ContextLengthExceededError(InvalidRequestError):
                 ),
             )
         )
-        self.metadata.update(
-            model=model, inputTokenLimit=str(limit), inputTokenCount=str(count)
-        )
+        self.metadata.update(model=model, inputTokenLimit=str(limit), inputTokenCount=str(count))
 
 
 class ModelNotFoundError(GatewayError):
@@ -191,9 +189,7 @@ class AllTargetsFailedError(UpstreamError):
             output_tokens=last.output_tokens,
         )
         self.attempts = attempts
-        self.metadata.update(
-            model=model, triedBackends=",".join(a.backend for a in attempts)
-        )
+        self.metadata.update(model=model, triedBackends=",".join(a.backend for a in attempts))
 
 
 _UPSTREAM_MESSAGES: dict[FailureClass, str] = {

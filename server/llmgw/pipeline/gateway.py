@@ -18,13 +18,13 @@ cancellation.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 
 from llmgw.accounting.pricing import PriceBook
 from llmgw.domain.deadline import Deadline
 from llmgw.domain.errors import FieldViolation, NoEligibleBackendError
 from llmgw.domain.generation import Usage
+from llmgw.domain.ids import new_id
 from llmgw.domain.models import Capability, ModelInfo, ModelType, Target
 from llmgw.domain.money import Cost
 from llmgw.domain.requests import (
@@ -61,8 +61,8 @@ class Gateway:
         provider = self._providers[target.backend]
         response = await provider.chat(request, target.model, deadline)
         return Completion(
-            response_id=_new_id(),
-            request_id=request.request_id or _new_id(),
+            response_id=new_id(),
+            request_id=request.request_id or new_id(),
             response=response,
             route=_route(target),
             cost=self._prices.cost(target.model, response.usage),
@@ -73,14 +73,14 @@ class Gateway:
         target = self._choose(self._catalog.resolve(request.model), ModelType.CHAT)
         provider = self._providers[target.backend]
         upstream = await provider.stream_chat(request, target.model, deadline)
-        return _Session(upstream, target, self._prices, request.request_id or _new_id())
+        return _Session(upstream, target, self._prices, request.request_id or new_id())
 
     async def embed(self, request: EmbedRequest, deadline: Deadline) -> EmbedResult:
         target = self._choose(self._catalog.resolve(request.model), ModelType.EMBEDDING)
         response = await self._providers[target.backend].embed(request, target.model, deadline)
         return EmbedResult(
-            response_id=_new_id(),
-            request_id=request.request_id or _new_id(),
+            response_id=new_id(),
+            request_id=request.request_id or new_id(),
             response=response,
             route=_route(target),
             cost=self._prices.cost(target.model, response.usage),
@@ -116,7 +116,7 @@ class _Session:
     def __init__(
         self, upstream: ChatStream, target: Target, prices: PriceBook, request_id: str
     ) -> None:
-        self.response_id = _new_id()
+        self.response_id = new_id()
         self.request_id = request_id
         self.route = _route(target)
         self.created_at = time.time()
@@ -150,10 +150,6 @@ class _Session:
 
 def _route(target: Target) -> RouteInfo:
     return RouteInfo(alias=target.alias, model=target.model.id, backend=target.backend)
-
-
-def _new_id() -> str:
-    return uuid.uuid4().hex
 
 
 __all__ = ["Gateway"]

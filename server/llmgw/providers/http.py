@@ -13,6 +13,7 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Mapping
+from typing import TypedDict
 
 import aiohttp
 import orjson
@@ -26,8 +27,12 @@ _ERROR_BODY_LIMIT = 16 * 1024
 _DETAIL_LIMIT = 500
 
 
-def new_session(spec: BackendSpec) -> aiohttp.ClientSession:
-    """A pooled session for one backend (call on the running event loop)."""
+def new_session(spec: BackendSpec, headers: Mapping[str, str]) -> aiohttp.ClientSession:
+    """A pooled session for one backend (call on the running event loop).
+
+    ``headers`` (auth, content type) are set once here rather than merged on
+    every request; the session's own timeout is the backend's request timeout.
+    """
     connector = aiohttp.TCPConnector(
         limit=spec.max_connections,
         limit_per_host=spec.max_connections,
@@ -36,8 +41,8 @@ def new_session(spec: BackendSpec) -> aiohttp.ClientSession:
     )
     return aiohttp.ClientSession(
         connector=connector,
-        timeout=aiohttp.ClientTimeout(total=None, connect=spec.connect_timeout),
-        headers=dict(spec.extra_headers),
+        timeout=aiohttp.ClientTimeout(total=spec.request_timeout, connect=spec.connect_timeout),
+        headers={**dict(spec.extra_headers), **headers},
         json_serialize=lambda value: orjson.dumps(value).decode(),
         raise_for_status=False,
         auto_decompress=True,
@@ -45,13 +50,29 @@ def new_session(spec: BackendSpec) -> aiohttp.ClientSession:
     )
 
 
-def attempt_timeout(deadline: Deadline, spec: BackendSpec) -> aiohttp.ClientTimeout:
-    """The whole attempt (connect, headers and body) must end by the deadline and
-    within the backend's own request timeout."""
-    total = min(deadline.remaining(), spec.request_timeout)
-    if total <= 0:
+class TimeoutOverride(TypedDict, total=False):
+    """Keyword arguments for a request: a timeout only when one is needed."""
+
+    timeout: aiohttp.ClientTimeout
+
+
+_NO_TIMEOUT_OVERRIDE = TimeoutOverride()
+
+
+def attempt_timeout(deadline: Deadline, spec: BackendSpec) -> TimeoutOverride:
+    """Request kwargs bounding the attempt by the deadline.
+
+    When the deadline is no tighter than the backend's request timeout (within
+    a second) the session's timeout applies and no per-request timer is built;
+    the gRPC deadline cancels the handler, and with it the attempt, anyway.
+    """
+    remaining = deadline.remaining()
+    if remaining <= 0:
         raise UpstreamError(spec.name, FailureClass.TIMEOUT, detail="deadline already expired")
-    return aiohttp.ClientTimeout(total=total, connect=min(total, spec.connect_timeout))
+    if remaining >= spec.request_timeout - 1.0:
+        return _NO_TIMEOUT_OVERRIDE
+    connect = min(remaining, spec.connect_timeout)
+    return TimeoutOverride(timeout=aiohttp.ClientTimeout(total=remaining, connect=connect))
 
 
 def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:

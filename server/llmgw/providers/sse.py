@@ -36,6 +36,8 @@ async def iter_events(chunks: AsyncIterable[bytes]) -> AsyncIterator[tuple[str, 
 
 
 def _parse_block(block: bytes) -> tuple[str, bytes] | None:
+    if block[:6] == b"data: " and b"\n" not in block:
+        return "", block[6:]  # the common one-line data event (every OpenAI chunk)
     event = ""
     data: list[bytes] = []
     for line in block.split(b"\n"):

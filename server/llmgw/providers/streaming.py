@@ -65,7 +65,7 @@ class SSEChatStream:
             raise error_from_exception(
                 self._backend, exc, streaming_started=True, output_tokens=decoder.produced
             ) from exc
-        except ValueError as exc:  # malformed JSON in an event
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:  # malformed event
             raise UpstreamError(
                 self._backend,
                 FailureClass.PROTOCOL,

@@ -50,17 +50,15 @@ class AnthropicProvider:
         self._base = spec.base_url.rstrip("/")
         self._headers = {
             "Content-Type": "application/json",
-            "Accept": "application/json",
             "anthropic-version": spec.api_version or DEFAULT_API_VERSION,
         }
         if spec.api_keys:
             self._headers["x-api-key"] = spec.api_keys[0].reveal()
-        self._stream_headers = {**self._headers, "Accept": "text/event-stream"}
         self._session: aiohttp.ClientSession | None = None
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
-            self._session = new_session(self._spec)
+            self._session = new_session(self._spec, self._headers)
         return self._session
 
     def _body(self, request: ChatRequest, model: ModelInfo, *, stream: bool) -> bytes:
@@ -80,8 +78,7 @@ class AnthropicProvider:
             async with self._http().post(
                 self._base + "/v1/messages",
                 data=self._body(request, model, stream=False),
-                headers=self._headers,
-                timeout=attempt_timeout(deadline, self._spec),
+                **attempt_timeout(deadline, self._spec),
                 allow_redirects=False,
             ) as response:
                 if response.status >= 300:
@@ -101,8 +98,7 @@ class AnthropicProvider:
             response = await self._http().post(
                 self._base + "/v1/messages",
                 data=self._body(request, model, stream=True),
-                headers=self._stream_headers,
-                timeout=attempt_timeout(deadline, self._spec),
+                **attempt_timeout(deadline, self._spec),
                 allow_redirects=False,
             )
         except _TRANSPORT_ERRORS as exc:
@@ -122,8 +118,7 @@ class AnthropicProvider:
         try:
             async with self._http().get(
                 self._base + "/v1/models",
-                headers=self._headers,
-                timeout=attempt_timeout(deadline, self._spec),
+                **attempt_timeout(deadline, self._spec),
                 allow_redirects=False,
             ) as response:
                 if response.status >= 300:

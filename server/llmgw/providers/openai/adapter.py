@@ -62,7 +62,9 @@ class OpenAIStreamDecoder:
             self.finished = True
             return (self._chunks.done(),)
         chunk = orjson.loads(data)
-        if isinstance(chunk, dict) and "error" in chunk and not chunk.get("choices"):
+        if type(chunk) is not dict:
+            raise ValueError("stream event is not a JSON object")
+        if "error" in chunk and not chunk.get("choices"):
             # Some engines (vLLM, OpenRouter) report mid-stream failures as a
             # data event carrying an error object.
             raise UpstreamError(
@@ -83,15 +85,14 @@ class OpenAIProvider:
         self.name = spec.name
         self._spec = spec
         self._base = spec.base_url.rstrip("/")
-        self._headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        self._headers = {"Content-Type": "application/json"}
         if spec.api_keys:
             self._headers["Authorization"] = f"Bearer {spec.api_keys[0].reveal()}"
-        self._stream_headers = {**self._headers, "Accept": "text/event-stream"}
         self._session: aiohttp.ClientSession | None = None
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
-            self._session = new_session(self._spec)
+            self._session = new_session(self._spec, self._headers)
         return self._session
 
     async def _post_json(self, path: str, body: dict[str, Any], deadline: Deadline) -> Any:
@@ -99,8 +100,7 @@ class OpenAIProvider:
             async with self._http().post(
                 self._base + path,
                 data=orjson.dumps(body),
-                headers=self._headers,
-                timeout=attempt_timeout(deadline, self._spec),
+                **attempt_timeout(deadline, self._spec),
                 allow_redirects=False,
             ) as response:
                 if response.status >= 300:
@@ -134,8 +134,7 @@ class OpenAIProvider:
             response = await self._http().post(
                 self._base + "/chat/completions",
                 data=body,
-                headers=self._stream_headers,
-                timeout=attempt_timeout(deadline, self._spec),
+                **attempt_timeout(deadline, self._spec),
                 allow_redirects=False,
             )
         except _TRANSPORT_ERRORS as exc:
@@ -157,8 +156,7 @@ class OpenAIProvider:
         try:
             async with self._http().get(
                 self._base + "/models",
-                headers=self._headers,
-                timeout=attempt_timeout(deadline, self._spec),
+                **attempt_timeout(deadline, self._spec),
                 allow_redirects=False,
             ) as response:
                 if response.status >= 300:

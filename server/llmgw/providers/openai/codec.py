@@ -269,6 +269,9 @@ def decode_chat(body: Any) -> ChatResponse:
         raise ProtocolError(f"unexpected chat.completion shape: {exc!r}") from exc
 
 
+_TEXT_ONLY = frozenset({"content", "role", "refusal"})
+
+
 class ChunkDecoder:
     """Stateful decoder of ``chat.completion.chunk`` events.
 
@@ -288,6 +291,21 @@ class ChunkDecoder:
         self.output_events = 0
 
     def feed(self, chunk: Any) -> list[StreamEvent]:
+        choices = chunk.get("choices")
+        if not self._id:
+            self._id = str(chunk.get("id", ""))
+            self._model = str(chunk.get("model", ""))
+        elif choices and len(choices) == 1 and not chunk.get("usage"):
+            # Fast path, one per token: a single choice carrying only text.
+            choice = choices[0]
+            delta = choice.get("delta")
+            if delta and not choice.get("finish_reason") and delta.keys() <= _TEXT_ONLY:
+                text = delta.get("content")
+                self.output_events += 1 if text else 0
+                return [TextDelta(text, choice.get("index", 0))] if text else []
+        return self._feed_full(chunk)
+
+    def _feed_full(self, chunk: Any) -> list[StreamEvent]:
         events: list[StreamEvent] = []
         if not self._id:
             self._id = str(chunk.get("id", ""))
