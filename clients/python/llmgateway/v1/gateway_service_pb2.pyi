@@ -858,7 +858,11 @@ class ListModelsRequest(_message.Message):
     page_token: _builtins.str
     view: Global___ModelView.ValueType
     filter: _builtins.str
-    """AIP-160 filter, e.g. `type = MODEL_TYPE_CHAT`."""
+    """AIP-160 subset: `key = value` terms joined by AND. Keys: type
+    (MODEL_TYPE_CHAT or chat, ...), capability (CAPABILITY_TOOLS or tools, ...),
+    backend, alias, simulated (true|false). E.g.
+    `type = MODEL_TYPE_CHAT AND capability = tools`.
+    """
     def __init__(
         self,
         *,
