@@ -70,9 +70,7 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-async def _load(
-    call: Callable[[], Awaitable[None]], concurrency: int, count: int
-) -> list[float]:
+async def _load(call: Callable[[], Awaitable[None]], concurrency: int, count: int) -> list[float]:
     latencies: list[float] = []
     remaining = count
     deadline = time.monotonic() + PHASE_WALL_LIMIT
@@ -110,7 +108,9 @@ async def _wait_ready(address: str, gateway: subprocess.Popen[str]) -> None:
         health = health_pb2_grpc.HealthStub(channel)
         for _ in range(200):
             if gateway.poll() is not None:
-                raise RuntimeError(f"gateway exited: {gateway.stderr.read() if gateway.stderr else ''}")
+                raise RuntimeError(
+                    f"gateway exited: {gateway.stderr.read() if gateway.stderr else ''}"
+                )
             try:
                 reply = await health.Check(
                     health_pb2.HealthCheckRequest(service="readiness"), timeout=1
@@ -125,14 +125,28 @@ async def _wait_ready(address: str, gateway: subprocess.Popen[str]) -> None:
 
 async def run(unary: int, streams: int) -> list[Phase]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
-    fake = _start([sys.executable, "-m", "upstream_fakes", "--kind", "openai", "--port", "0",
-                   "--chunks", str(CHUNKS)], env)
+    fake = _start(
+        [
+            sys.executable,
+            "-m",
+            "upstream_fakes",
+            "--kind",
+            "openai",
+            "--port",
+            "0",
+            "--chunks",
+            str(CHUNKS),
+        ],
+        env,
+    )
     gateway: subprocess.Popen[str] | None = None
     try:
         assert fake.stdout is not None
         ready = fake.stdout.readline().split()
         if not ready or ready[0] != "READY":
-            raise RuntimeError(f"fake upstream did not start: {fake.stderr.read() if fake.stderr else ''}")
+            raise RuntimeError(
+                f"fake upstream did not start: {fake.stderr.read() if fake.stderr else ''}"
+            )
         upstream = ready[1]
         config = Path(tempfile.mkdtemp()) / "bench.yaml"
         config.write_text(
@@ -149,9 +163,20 @@ async def run(unary: int, streams: int) -> list[Phase]:
         )
         port, admin = _free_port(), _free_port()
         gateway = _start(
-            [sys.executable, "-m", "llmgw", "serve", "--config", str(config),
-             "--listen", f"127.0.0.1:{port}", "--admin-listen", f"127.0.0.1:{admin}",
-             "--log-level", "warning"],
+            [
+                sys.executable,
+                "-m",
+                "llmgw",
+                "serve",
+                "--config",
+                str(config),
+                "--listen",
+                f"127.0.0.1:{port}",
+                "--admin-listen",
+                f"127.0.0.1:{admin}",
+                "--log-level",
+                "warning",
+            ],
             {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")},
         )
         address = f"127.0.0.1:{port}"
@@ -168,14 +193,17 @@ async def _measure(
 ) -> list[Phase]:
     body = {"model": MODEL, "messages": [{"role": "user", "content": "hello"}]}
     stream_body = {**body, "stream": True, "stream_options": {"include_usage": True}}
-    message = content_pb2.Message(role=content_pb2.ROLE_USER, parts=[content_pb2.Part(text="hello")])
+    message = content_pb2.Message(
+        role=content_pb2.ROLE_USER, parts=[content_pb2.Part(text="hello")]
+    )
     chat = gateway_service_pb2.ChatRequest(model=MODEL, messages=[message])
     stream_request = gateway_service_pb2.StreamChatRequest(chat=chat)
     phases: list[Phase] = []
     connector = aiohttp.TCPConnector(limit=64)
-    async with aiohttp.ClientSession(connector=connector) as session, grpc.aio.insecure_channel(
-        address
-    ) as channel:
+    async with (
+        aiohttp.ClientSession(connector=connector) as session,
+        grpc.aio.insecure_channel(address) as channel,
+    ):
         stub = gateway_service_pb2_grpc.GatewayServiceStub(channel)
 
         async def direct_unary() -> None:
@@ -221,8 +249,12 @@ def _phase(
     name: str, target: str, concurrency: int, latencies: list[float], cpu: float | None
 ) -> Phase:
     return Phase(
-        name, target, concurrency, len(latencies),
-        round(_percentile(latencies, 0.5), 3), round(_percentile(latencies, 0.99), 3),
+        name,
+        target,
+        concurrency,
+        len(latencies),
+        round(_percentile(latencies, 0.5), 3),
+        round(_percentile(latencies, 0.99), 3),
         None if cpu is None else round(cpu, 3),
     )
 
@@ -233,23 +265,26 @@ def report(phases: list[Phase]) -> list[dict[str, object]]:
         if phase.target != "gateway":
             continue
         direct = next(
-            p for p in phases
+            p
+            for p in phases
             if p.target == "direct" and p.name == phase.name and p.concurrency == phase.concurrency
         )
         target = 0.5 if phase.name == "unary" else 3.0
-        rows.append({
-            "scenario": phase.name,
-            "concurrency": phase.concurrency,
-            "requests": phase.requests,
-            "direct_p50_ms": direct.p50_ms,
-            "direct_p99_ms": direct.p99_ms,
-            "gateway_p50_ms": phase.p50_ms,
-            "gateway_p99_ms": phase.p99_ms,
-            "added_p50_ms": round(phase.p50_ms - direct.p50_ms, 3),
-            "added_p99_ms": round(phase.p99_ms - direct.p99_ms, 3),
-            "gateway_cpu_ms_per_request": phase.gateway_cpu_ms_per_request,
-            "cpu_target_ms": target,
-        })
+        rows.append(
+            {
+                "scenario": phase.name,
+                "concurrency": phase.concurrency,
+                "requests": phase.requests,
+                "direct_p50_ms": direct.p50_ms,
+                "direct_p99_ms": direct.p99_ms,
+                "gateway_p50_ms": phase.p50_ms,
+                "gateway_p99_ms": phase.p99_ms,
+                "added_p50_ms": round(phase.p50_ms - direct.p50_ms, 3),
+                "added_p99_ms": round(phase.p99_ms - direct.p99_ms, 3),
+                "gateway_cpu_ms_per_request": phase.gateway_cpu_ms_per_request,
+                "cpu_target_ms": target,
+            }
+        )
     header = list(rows[0])
     print(" | ".join(header))
     for row in rows:
