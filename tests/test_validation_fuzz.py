@@ -98,3 +98,55 @@ def test_invalid_requests_are_rejected_and_valid_ones_convert(request) -> None:
     assert converted.model == request.model.strip() and converted.model
     temperature = converted.generation.temperature
     assert temperature is None or (math.isfinite(temperature) and 0 <= temperature <= 2)
+
+
+def test_no_request_reaches_internal_or_unknown_through_the_server() -> None:
+    """The same generated requests through a real server: every answer is OK or
+    a deliberate status, never UNKNOWN/INTERNAL, and the server keeps serving."""
+    import asyncio
+
+    import grpc
+    from conftest import gateway_at
+    from llmgateway.v1 import gateway_service_pb2_grpc
+
+    samples: list[gateway_service_pb2.ChatRequest] = []
+
+    @settings(max_examples=60, database=None, deadline=None)
+    @given(requests)
+    def collect(request: gateway_service_pb2.ChatRequest) -> None:
+        samples.append(request)
+
+    collect()
+
+    async def run() -> list[grpc.StatusCode]:
+        codes = []
+        async with gateway_at() as running, grpc.aio.insecure_channel(
+            running.data_address
+        ) as channel:
+            stub = gateway_service_pb2_grpc.GatewayServiceStub(channel)
+            for sample in samples:
+                sample.model = sample.model if sample.model.strip() else "demo-chat"
+                try:
+                    await stub.Chat(sample, timeout=10)
+                    codes.append(grpc.StatusCode.OK)
+                except grpc.aio.AioRpcError as exc:
+                    codes.append(exc.code())
+            await stub.Chat(
+                gateway_service_pb2.ChatRequest(
+                    model="demo-chat",
+                    messages=[
+                        content_pb2.Message(
+                            role=content_pb2.ROLE_USER, parts=[content_pb2.Part(text="still up?")]
+                        )
+                    ],
+                )
+            )
+        return codes
+
+    codes = asyncio.run(run())
+    assert grpc.StatusCode.INTERNAL not in codes and grpc.StatusCode.UNKNOWN not in codes
+    assert set(codes) <= {
+        grpc.StatusCode.OK,
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.NOT_FOUND,
+    }
