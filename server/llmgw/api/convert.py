@@ -283,39 +283,68 @@ def _attribution(attribution: routing_pb2.Attribution) -> Attribution:
 # ---------------------------------------------------------------- results out
 
 
-def money(nanos: int, currency: str = "USD") -> money_pb2.Money:
+# Responses are filled by attribute assignment into sub-messages: with upb this
+# is about three times cheaper than nested constructors, and it runs on every
+# response.
+
+
+def fill_money(target: money_pb2.Money, nanos: int, currency: str) -> None:
     units, rest = split_nanos(nanos)
-    return money_pb2.Money(currency_code=currency, units=units, nanos=rest)
+    target.currency_code = currency
+    target.units = units
+    target.nanos = rest
+
+
+def money(nanos: int, currency: str = "USD") -> money_pb2.Money:
+    out = money_pb2.Money()
+    fill_money(out, nanos, currency)
+    return out
+
+
+def fill_usage(target: generation_pb2.Usage, value: Usage) -> None:
+    target.input_token_count = value.input_tokens
+    target.output_token_count = value.output_tokens
+    target.total_token_count = value.input_tokens + value.output_tokens
+    if value.cached_input_tokens:
+        target.cached_input_token_count = value.cached_input_tokens
+    if value.cache_write_input_tokens:
+        target.cache_write_input_token_count = value.cache_write_input_tokens
+    if value.reasoning_tokens:
+        target.reasoning_token_count = value.reasoning_tokens
 
 
 def usage(value: Usage) -> generation_pb2.Usage:
-    return generation_pb2.Usage(
-        input_token_count=value.input_tokens,
-        output_token_count=value.output_tokens,
-        total_token_count=value.total_tokens,
-        cached_input_token_count=value.cached_input_tokens,
-        cache_write_input_token_count=value.cache_write_input_tokens,
-        reasoning_token_count=value.reasoning_tokens,
-    )
+    out = generation_pb2.Usage()
+    fill_usage(out, value)
+    return out
+
+
+def fill_cost(target: generation_pb2.Cost, value: Cost) -> None:
+    fill_money(target.total, value.total_nanos, value.currency)
+    fill_money(target.input, value.input_nanos, value.currency)
+    fill_money(target.output, value.output_nanos, value.currency)
+    target.estimated = value.estimated or not value.priced
+    target.pricing_version = value.pricing_version if value.priced else "unpriced"
 
 
 def cost(value: Cost) -> generation_pb2.Cost:
-    return generation_pb2.Cost(
-        total=money(value.total_nanos, value.currency),
-        input=money(value.input_nanos, value.currency),
-        output=money(value.output_nanos, value.currency),
-        estimated=value.estimated or not value.priced,
-        pricing_version=value.pricing_version if value.priced else "unpriced",
-    )
+    out = generation_pb2.Cost()
+    fill_cost(out, value)
+    return out
+
+
+def fill_route(target: routing_pb2.RouteInfo, value: RouteInfo) -> None:
+    target.alias = value.alias
+    target.model = value.model
+    target.backend = value.backend
+    if value.failed_backends:
+        target.failed_backends.extend(value.failed_backends)
 
 
 def route(value: RouteInfo) -> routing_pb2.RouteInfo:
-    return routing_pb2.RouteInfo(
-        alias=value.alias,
-        model=value.model,
-        backend=value.backend,
-        failed_backends=list(value.failed_backends),
-    )
+    out = routing_pb2.RouteInfo()
+    fill_route(out, value)
+    return out
 
 
 def _part_out(part: Part) -> content_pb2.Part:
@@ -346,26 +375,26 @@ def _part_out(part: Part) -> content_pb2.Part:
 
 
 def chat_response(completion: Completion) -> gateway_service_pb2.ChatResponse:
-    response = gateway_service_pb2.ChatResponse(
-        response_id=completion.response_id,
-        request_id=completion.request_id,
-        candidates=[
-            gateway_service_pb2.Candidate(
-                index=c.index,
-                message=content_pb2.Message(
-                    role=_ROLES_OUT[c.message.role],
-                    parts=[_part_out(p) for p in c.message.parts],
-                ),
-                finish_reason=FINISH_REASONS[c.finish_reason],
-                stop_sequence=c.stop_sequence,
-                backend_finish_reason=c.backend_finish_reason,
-            )
-            for c in completion.response.candidates
-        ],
-        usage=usage(completion.response.usage),
-        cost=cost(completion.cost),
-        route=route(completion.route),
-    )
+    response = gateway_service_pb2.ChatResponse()
+    response.response_id = completion.response_id
+    response.request_id = completion.request_id
+    for c in completion.response.candidates:
+        candidate = response.candidates.add()
+        if c.index:
+            candidate.index = c.index
+        candidate.message.role = _ROLES_OUT[c.message.role]
+        parts = c.message.parts
+        if len(parts) == 1 and type(parts[0]) is TextPart:
+            candidate.message.parts.add().text = parts[0].text
+        else:
+            candidate.message.parts.extend(_part_out(p) for p in parts)
+        candidate.finish_reason = FINISH_REASONS[c.finish_reason]
+        if c.stop_sequence:
+            candidate.stop_sequence = c.stop_sequence
+        candidate.backend_finish_reason = c.backend_finish_reason
+    fill_usage(response.usage, completion.response.usage)
+    fill_cost(response.cost, completion.cost)
+    fill_route(response.route, completion.route)
     response.create_time.FromNanoseconds(int(completion.created_at * 1e9))
     return response
 

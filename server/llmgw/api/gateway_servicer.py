@@ -186,13 +186,11 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
 
 
 def _final(end: StreamEnd, session: StreamSession) -> gateway_service_pb2.StreamFinal:
-    final = gateway_service_pb2.StreamFinal(
-        candidates=convert.candidate_finishes(end.candidates),
-        usage=convert.usage(end.usage),
-        route=convert.route(session.route),
-    )
+    final = gateway_service_pb2.StreamFinal(candidates=convert.candidate_finishes(end.candidates))
+    convert.fill_usage(final.usage, end.usage)
+    convert.fill_route(final.route, session.route)
     if session.cost is not None:
-        final.cost.CopyFrom(convert.cost(session.cost))
+        convert.fill_cost(final.cost, session.cost)
     return final
 
 

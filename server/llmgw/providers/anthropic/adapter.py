@@ -47,7 +47,8 @@ class AnthropicProvider:
     def __init__(self, spec: BackendSpec) -> None:
         self.name = spec.name
         self._spec = spec
-        self._base = spec.base_url.rstrip("/")
+        # The SDK convention is a base without /v1; accept either form.
+        self._base = spec.base_url.rstrip("/").removesuffix("/v1")
         self._headers = {
             "Content-Type": "application/json",
             "anthropic-version": spec.api_version or DEFAULT_API_VERSION,
