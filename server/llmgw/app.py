@@ -34,7 +34,9 @@ from llmgw.config import (
 from llmgw.domain.backends import BackendSpec
 from llmgw.observability.logging import configure, get_logger
 from llmgw.pipeline.catalog import Catalog
+from llmgw.pipeline.clock import SystemClock
 from llmgw.pipeline.gateway import Gateway
+from llmgw.pipeline.resilience import AttemptLoop, BackendPolicies
 from llmgw.providers.base import Provider
 from llmgw.providers.registry import build_provider
 
@@ -72,7 +74,10 @@ def build(settings: Settings, env: Mapping[str, str] | None = None) -> Built:
         free_backends=[n for n, p in presets.items() if p in _SELF_HOSTED],
         overrides=price_overrides(settings),
     )
-    return Built(Gateway(catalog, providers, prices), providers, specs)
+    attempts = AttemptLoop(
+        {spec.name: BackendPolicies(spec.retry, spec.breaker) for spec in specs}, SystemClock()
+    )
+    return Built(Gateway(catalog, providers, prices, attempts), providers, specs)
 
 
 @dataclass(frozen=True, slots=True)

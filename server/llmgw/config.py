@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from llmgw.domain.backends import BackendKind, BackendSpec
 from llmgw.domain.models import Capability, ModelInfo, ModelType
 from llmgw.domain.money import ModelPrice
+from llmgw.domain.policies import BreakerPolicy, RetryPolicy
 from llmgw.domain.secret import Secret
 from llmgw.providers.presets import PRESETS, Preset
 
@@ -57,6 +58,23 @@ class ModelConfig(_Strict):
     max_batch_size: int = Field(default=0, ge=0)
 
 
+class RetryConfig(_Strict):
+    initial_backoff_seconds: float = Field(default=1.0, ge=0)
+    multiplier: float = Field(default=2.0, ge=1)
+    max_backoff_seconds: float = Field(default=30.0, ge=0)
+    max_retries: int = Field(default=3, ge=0, le=10)
+
+
+class BreakerConfig(_Strict):
+    failure_threshold: int = Field(default=5, ge=1)
+    failure_ratio: float = Field(default=0.5, gt=0, le=1)
+    min_calls: int = Field(default=20, ge=1)
+    window_seconds: float = Field(default=60.0, gt=0)
+    cooldown_seconds: float = Field(default=5.0, gt=0)
+    max_cooldown_seconds: float = Field(default=120.0, gt=0)
+    half_open_probes: int = Field(default=1, ge=1)
+
+
 class BackendConfig(_Strict):
     name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     kind: BackendKind
@@ -69,6 +87,8 @@ class BackendConfig(_Strict):
     connect_timeout_seconds: float = Field(default=10.0, gt=0)
     max_connections: int = Field(default=256, ge=1)
     api_version: str = ""
+    retry: RetryConfig = Field(default_factory=RetryConfig)
+    circuit_breaker: BreakerConfig = Field(default_factory=BreakerConfig)
 
     @field_validator("base_url")
     @classmethod
@@ -216,6 +236,21 @@ def _spec(backend: BackendConfig, keys: tuple[Secret, ...], preset: Preset | Non
         max_connections=backend.max_connections,
         health_path=preset.health_path if preset else "",
         api_version=backend.api_version,
+        retry=RetryPolicy(
+            initial_backoff=backend.retry.initial_backoff_seconds,
+            multiplier=backend.retry.multiplier,
+            max_backoff=backend.retry.max_backoff_seconds,
+            max_retries=backend.retry.max_retries,
+        ),
+        breaker=BreakerPolicy(
+            failure_threshold=backend.circuit_breaker.failure_threshold,
+            failure_ratio=backend.circuit_breaker.failure_ratio,
+            min_calls=backend.circuit_breaker.min_calls,
+            window=backend.circuit_breaker.window_seconds,
+            cooldown=backend.circuit_breaker.cooldown_seconds,
+            max_cooldown=backend.circuit_breaker.max_cooldown_seconds,
+            half_open_probes=backend.circuit_breaker.half_open_probes,
+        ),
     )
 
 

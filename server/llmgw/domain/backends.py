@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from llmgw.domain.models import ModelInfo
+from llmgw.domain.policies import BreakerPolicy, RetryPolicy
 from llmgw.domain.secret import Secret
 
 
@@ -42,3 +43,5 @@ class BackendSpec:
     health_path: str = ""
     default_max_output_tokens: int = 4096
     api_version: str = ""
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    breaker: BreakerPolicy = field(default_factory=BreakerPolicy)

@@ -1,18 +1,21 @@
-"""The pipeline facade the API layer calls: resolve, execute, price.
+"""The pipeline facade the API layer calls: plan, attempt, price.
 
 One request, as of this version:
 
-1. resolve the model name to a ``Plan`` (``pipeline.catalog``);
-2. keep the targets able to serve the operation (chat vs embeddings), else
-   ``NoEligibleBackendError`` before any call;
-3. one upstream attempt on the first eligible target (the attempt loop with
-   retries, breakers and fallback over the rest of the plan plugs in here);
-4. price the reported usage centrally with the ``PriceBook``.
+1. resolve the model name to targets (``pipeline.catalog``), add the request's
+   ``fallback_models``, honour ``pinned_backend`` and ``fallback_mode``, and
+   keep the targets able to serve the operation (chat vs embeddings); none
+   left is ``NoEligibleBackendError`` before any call;
+2. run the attempt loop (``pipeline.resilience``): retries, breakers and
+   fallback over the targets, bounded by the deadline;
+3. price the reported usage centrally with the ``PriceBook``.
 
-Streams: ``stream_chat`` returns once the upstream accepted the request (HTTP
-status seen), so a refusal is still a plain error; the ``_Session`` then relays
-adapter events and closes the upstream exactly once, on end, error or
-cancellation.
+Streams: an attempt opens the upstream stream *and reads until the first
+content delta*, so a failure before anything reached the caller can still
+retry or fall back; after that, a failure ends the stream with an error (never
+a clean end, never a silent switch to another backend mid-answer). The
+``_Session`` replays what the attempt read, then relays the rest, and closes
+the upstream exactly once.
 """
 
 from __future__ import annotations
@@ -29,11 +32,18 @@ from llmgw.domain.models import Capability, ModelInfo, ModelType, Target
 from llmgw.domain.money import Cost
 from llmgw.domain.requests import (
     ChatRequest,
+    ChatResponse,
     EmbedRequest,
+    EmbedResponse,
+    ReasoningDelta,
+    RoutingHints,
     StreamEnd,
     StreamEvent,
+    TextDelta,
+    ToolCallDelta,
 )
-from llmgw.pipeline.catalog import Catalog, Plan
+from llmgw.pipeline.catalog import Catalog
+from llmgw.pipeline.resilience import AttemptLoop
 from llmgw.pipeline.results import (
     Completion,
     EmbedResult,
@@ -45,49 +55,80 @@ from llmgw.pipeline.results import (
 from llmgw.pipeline.tokens import estimate_input_tokens
 from llmgw.providers.base import ChatStream, Provider
 
+_CONTENT_EVENTS = (TextDelta, ToolCallDelta, ReasoningDelta, StreamEnd)
+
 
 class Gateway:
     """Serves chat, streaming chat, embeddings, token counts and the model list."""
 
     def __init__(
-        self, catalog: Catalog, providers: Mapping[str, Provider], prices: PriceBook
+        self,
+        catalog: Catalog,
+        providers: Mapping[str, Provider],
+        prices: PriceBook,
+        attempts: AttemptLoop,
     ) -> None:
         self._catalog = catalog
         self._providers = providers
         self._prices = prices
+        self._attempts = attempts
+
+    @property
+    def attempts(self) -> AttemptLoop:
+        return self._attempts
 
     async def chat(self, request: ChatRequest, deadline: Deadline) -> Completion:
-        target = self._choose(self._catalog.resolve(request.model), ModelType.CHAT)
-        provider = self._providers[target.backend]
-        response = await provider.chat(request, target.model, deadline)
+        targets = self._targets(request.model, request.routing, ModelType.CHAT)
+        providers = self._providers
+
+        async def attempt(target: Target) -> ChatResponse:
+            return await providers[target.backend].chat(request, target.model, deadline)
+
+        outcome = await self._attempts.run(request.model, targets, attempt, deadline)
         return Completion(
             response_id=new_id(),
             request_id=request.request_id or new_id(),
-            response=response,
-            route=_route(target),
-            cost=self._prices.cost(target.model, response.usage),
+            response=outcome.value,
+            route=_route(outcome.target, outcome.failed_backends),
+            cost=self._prices.cost(outcome.target.model, outcome.value.usage),
             created_at=time.time(),
         )
 
     async def stream_chat(self, request: ChatRequest, deadline: Deadline) -> StreamSession:
-        target = self._choose(self._catalog.resolve(request.model), ModelType.CHAT)
-        provider = self._providers[target.backend]
-        upstream = await provider.stream_chat(request, target.model, deadline)
-        return _Session(upstream, target, self._prices, request.request_id or new_id())
+        targets = self._targets(request.model, request.routing, ModelType.CHAT)
+        providers = self._providers
+
+        async def attempt(target: Target) -> _Primed:
+            upstream = await providers[target.backend].stream_chat(request, target.model, deadline)
+            return await _prime(upstream)
+
+        outcome = await self._attempts.run(request.model, targets, attempt, deadline)
+        return _Session(
+            outcome.value,
+            outcome.target,
+            outcome.failed_backends,
+            self._prices,
+            request.request_id or new_id(),
+        )
 
     async def embed(self, request: EmbedRequest, deadline: Deadline) -> EmbedResult:
-        target = self._choose(self._catalog.resolve(request.model), ModelType.EMBEDDING)
-        response = await self._providers[target.backend].embed(request, target.model, deadline)
+        targets = self._targets(request.model, request.routing, ModelType.EMBEDDING)
+        providers = self._providers
+
+        async def attempt(target: Target) -> EmbedResponse:
+            return await providers[target.backend].embed(request, target.model, deadline)
+
+        outcome = await self._attempts.run(request.model, targets, attempt, deadline)
         return EmbedResult(
             response_id=new_id(),
             request_id=request.request_id or new_id(),
-            response=response,
-            route=_route(target),
-            cost=self._prices.cost(target.model, response.usage),
+            response=outcome.value,
+            route=_route(outcome.target, outcome.failed_backends),
+            cost=self._prices.cost(outcome.target.model, outcome.value.usage),
         )
 
     async def count_tokens(self, request: ChatRequest) -> TokenCount:
-        target = self._choose(self._catalog.resolve(request.model), ModelType.CHAT)
+        target = self._targets(request.model, request.routing, ModelType.CHAT)[0]
         tokens = estimate_input_tokens(request)
         cost = self._prices.cost(target.model, Usage(input_tokens=tokens), estimated=True)
         return TokenCount(tokens, target.model.id, cost)
@@ -98,29 +139,99 @@ class Gateway:
             for m in self._catalog.models
         ]
 
-    def _choose(self, plan: Plan, kind: ModelType) -> Target:
-        for target in plan.targets:
-            if target.model.type is kind and target.backend in self._providers:
-                return target
-        need = Capability.EMBEDDINGS if kind is ModelType.EMBEDDING else "chat"
-        name = plan.alias or (plan.targets[0].model.id if plan.targets else "")
-        raise NoEligibleBackendError(
-            name,
-            (FieldViolation("model", f"no target of {name!r} supports {need}", "CAPABILITY"),),
-        )
+    def _targets(self, name: str, routing: RoutingHints, kind: ModelType) -> list[Target]:
+        """Ordered, de-duplicated targets able to serve ``kind``."""
+        candidates = list(self._catalog.resolve(name).targets)
+        if routing.fallback_mode != "none":
+            for ref in routing.fallback_models:
+                candidates.extend(self._catalog.resolve(ref).targets)
+        seen: set[tuple[str, str]] = set()
+        targets: list[Target] = []
+        for target in candidates:
+            key = (target.backend, target.model.id)
+            if key in seen or target.backend not in self._providers:
+                continue
+            seen.add(key)
+            if target.model.type is kind:
+                targets.append(target)
+        if routing.pinned_backend:
+            targets = [t for t in targets if t.backend == routing.pinned_backend]
+        if routing.fallback_mode == "none":
+            targets = targets[:1]
+        elif routing.fallback_mode == "same_model" and targets:
+            targets = [t for t in targets if t.model.id == targets[0].model.id]
+        if not targets:
+            need = Capability.EMBEDDINGS.value if kind is ModelType.EMBEDDING else "chat"
+            where = f" on backend {routing.pinned_backend!r}" if routing.pinned_backend else ""
+            raise NoEligibleBackendError(
+                name,
+                (
+                    FieldViolation(
+                        "model", f"no target of {name!r} supports {need}{where}", "CAPABILITY"
+                    ),
+                ),
+            )
+        return targets
+
+
+class _Primed:
+    """An upstream stream read up to (and including) its first content event."""
+
+    __slots__ = ("buffered", "upstream")
+
+    def __init__(self, upstream: ChatStream, buffered: list[StreamEvent]) -> None:
+        self.upstream = upstream
+        self.buffered = buffered
+
+
+async def _prime(upstream: ChatStream) -> _Primed:
+    """Read until the first content delta (or the end); close on failure."""
+    buffered: list[StreamEvent] = []
+    iterator = upstream.__aiter__()
+    try:
+        # ``break`` leaves the iterator open: the session resumes it.
+        async for event in iterator:
+            buffered.append(event)
+            if isinstance(event, _CONTENT_EVENTS):
+                break
+    except BaseException:
+        await upstream.aclose()
+        raise
+    return _Primed(_Resumed(upstream, iterator), buffered)
+
+
+class _Resumed:
+    """The upstream stream continued from where priming stopped."""
+
+    __slots__ = ("_iterator", "_upstream")
+
+    def __init__(self, upstream: ChatStream, iterator: AsyncIterator[StreamEvent]) -> None:
+        self._upstream = upstream
+        self._iterator = iterator
+
+    def __aiter__(self) -> AsyncIterator[StreamEvent]:
+        return self._iterator
+
+    async def aclose(self) -> None:
+        await self._upstream.aclose()
 
 
 class _Session:
     """A started stream; see ``StreamSession`` for the contract."""
 
     def __init__(
-        self, upstream: ChatStream, target: Target, prices: PriceBook, request_id: str
+        self,
+        primed: _Primed,
+        target: Target,
+        failed_backends: tuple[str, ...],
+        prices: PriceBook,
+        request_id: str,
     ) -> None:
         self.response_id = new_id()
         self.request_id = request_id
-        self.route = _route(target)
+        self.route = _route(target, failed_backends)
         self.created_at = time.time()
-        self._upstream = upstream
+        self._primed = primed
         self._model: ModelInfo = target.model
         self._prices = prices
         self._cost: Cost | None = None
@@ -135,8 +246,15 @@ class _Session:
 
     async def _relay(self) -> AsyncIterator[StreamEvent]:
         try:
-            async for event in self._upstream:
+            for event in self._primed.buffered:
                 if isinstance(event, StreamEnd):
+                    self._cost = self._prices.cost(self._model, event.usage)
+                    yield event
+                    return
+                yield event
+            self._primed.buffered = []
+            async for event in self._primed.upstream:
+                if type(event) is StreamEnd:
                     self._cost = self._prices.cost(self._model, event.usage)
                 yield event
         finally:
@@ -145,11 +263,16 @@ class _Session:
     async def aclose(self) -> None:
         if not self._closed:
             self._closed = True
-            await self._upstream.aclose()
+            await self._primed.upstream.aclose()
 
 
-def _route(target: Target) -> RouteInfo:
-    return RouteInfo(alias=target.alias, model=target.model.id, backend=target.backend)
+def _route(target: Target, failed_backends: tuple[str, ...] = ()) -> RouteInfo:
+    return RouteInfo(
+        alias=target.alias,
+        model=target.model.id,
+        backend=target.backend,
+        failed_backends=failed_backends,
+    )
 
 
 __all__ = ["Gateway"]

@@ -1,0 +1,167 @@
+"""Circuit breakers per (backend, model): stop sending to what is failing.
+
+closed --(N consecutive counted failures, or failure ratio over a window)--> open
+open   --(cool-down elapsed)--> half-open: a few probe calls are let through
+half-open --(probe succeeds)--> closed;  --(probe fails)--> open, longer cool-down
+
+Only failures that say something about the backend count (transient, timeout,
+overloaded, protocol, interrupted streams). Caller faults, context-length
+errors, rate limits, quota and credential failures never trip a breaker: a
+breaker counting a caller's bad requests would take a healthy backend away
+from everyone (a bug users report in other gateways).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from enum import StrEnum
+
+from llmgw.domain.errors import FailureClass
+from llmgw.domain.policies import BreakerPolicy
+from llmgw.pipeline.clock import Clock
+
+COUNTED_FAILURES = frozenset(
+    {
+        FailureClass.TRANSIENT,
+        FailureClass.TIMEOUT,
+        FailureClass.OVERLOADED,
+        FailureClass.PROTOCOL,
+        FailureClass.STREAM_INTERRUPTED,
+    }
+)
+
+
+class BreakerState(StrEnum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerSnapshot:
+    """What ``GetHealth``/``GetMetrics`` show for one breaker."""
+
+    state: BreakerState
+    consecutive_failures: int
+    trips: int
+    transitions: int
+    open_until: float
+
+
+class CircuitBreaker:
+    """One breaker. Single event loop: no locks needed."""
+
+    def __init__(self, policy: BreakerPolicy, clock: Clock) -> None:
+        self._policy = policy
+        self._clock = clock
+        self._state = BreakerState.CLOSED
+        self._consecutive = 0
+        self._calls: deque[tuple[float, bool]] = deque()  # (time, failed)
+        self._trips = 0  # consecutive trips; resets on close
+        self._total_trips = 0
+        self._transitions = 0
+        self._open_until = 0.0
+        self._probes = 0
+
+    @property
+    def state(self) -> BreakerState:
+        if self._state is BreakerState.OPEN and self._clock.now() >= self._open_until:
+            self._move(BreakerState.HALF_OPEN)
+            self._probes = 0
+        return self._state
+
+    def allow(self) -> bool:
+        """May a call go through now? (Counts a half-open probe when it may.)"""
+        state = self.state
+        if state is BreakerState.CLOSED:
+            return True
+        if state is BreakerState.HALF_OPEN and self._probes < self._policy.half_open_probes:
+            self._probes += 1
+            return True
+        return False
+
+    def retry_after(self) -> float:
+        """Seconds until the breaker lets a probe through (0 when it would now)."""
+        return (
+            max(0.0, self._open_until - self._clock.now())
+            if self._state is BreakerState.OPEN
+            else 0.0
+        )
+
+    def record_success(self) -> None:
+        self._consecutive = 0
+        self._remember(False)
+        if self._state is not BreakerState.CLOSED:
+            self._trips = 0
+            self._move(BreakerState.CLOSED)
+
+    def record_failure(self, failure: FailureClass) -> None:
+        if failure not in COUNTED_FAILURES:
+            if self._state is BreakerState.HALF_OPEN:
+                self._probes = max(0, self._probes - 1)  # the probe proved nothing
+            return
+        self._consecutive += 1
+        self._remember(True)
+        if self._state is BreakerState.HALF_OPEN or self._should_trip():
+            self._trip()
+
+    def release_probe(self) -> None:
+        """A half-open probe ended without a verdict (e.g. cancelled)."""
+        if self._state is BreakerState.HALF_OPEN:
+            self._probes = max(0, self._probes - 1)
+
+    def snapshot(self) -> BreakerSnapshot:
+        return BreakerSnapshot(
+            self.state, self._consecutive, self._total_trips, self._transitions, self._open_until
+        )
+
+    def _should_trip(self) -> bool:
+        policy = self._policy
+        if self._consecutive >= policy.failure_threshold:
+            return True
+        if len(self._calls) < policy.min_calls:
+            return False
+        failed = sum(1 for _, f in self._calls if f)
+        return failed / len(self._calls) >= policy.failure_ratio
+
+    def _trip(self) -> None:
+        policy = self._policy
+        self._trips += 1
+        self._total_trips += 1
+        cooldown = min(policy.max_cooldown, policy.cooldown * 2 ** (self._trips - 1))
+        cooldown *= 0.9 + 0.2 * self._clock.jitter()
+        self._open_until = self._clock.now() + cooldown
+        self._calls.clear()
+        self._consecutive = 0
+        self._move(BreakerState.OPEN)
+
+    def _remember(self, failed: bool) -> None:
+        now = self._clock.now()
+        self._calls.append((now, failed))
+        horizon = now - self._policy.window
+        while self._calls and self._calls[0][0] < horizon:
+            self._calls.popleft()
+
+    def _move(self, state: BreakerState) -> None:
+        if state is not self._state:
+            self._state = state
+            self._transitions += 1
+
+
+class BreakerBoard:
+    """All breakers, keyed (backend, model id), created on first use."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._breakers: dict[tuple[str, str], CircuitBreaker] = {}
+
+    def get(self, backend: str, model: str, policy: BreakerPolicy) -> CircuitBreaker:
+        key = (backend, model)
+        breaker = self._breakers.get(key)
+        if breaker is None:
+            breaker = self._breakers[key] = CircuitBreaker(policy, self._clock)
+        return breaker
+
+    def snapshots(self) -> dict[tuple[str, str], BreakerSnapshot]:
+        return {key: b.snapshot() for key, b in self._breakers.items()}

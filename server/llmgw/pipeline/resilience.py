@@ -1,0 +1,190 @@
+"""The upstream attempt loop: retries, fallback and circuit breaking.
+
+The one place that decides what happens after an upstream attempt fails. It
+reads only the ``FailureClass`` the adapter assigned:
+
+* ``CALLER_FAULT``: the request itself is wrong; no retry, no fallback (every
+  backend would refuse it, and each refusal might be billed).
+* ``RATE_LIMIT``, ``OVERLOADED``, ``TRANSIENT``, ``TIMEOUT``,
+  ``STREAM_INTERRUPTED`` (before the first delta): retry the same target with
+  jittered exponential backoff, or after the upstream's ``retry-after`` when
+  it fits in the deadline; otherwise move on to the next target.
+* ``QUOTA``, ``CREDENTIAL``, ``CONTEXT_LENGTH``, ``PROTOCOL``: no retry on this
+  target; try the next one.
+
+Every wait is bounded by the request deadline. A retry budget (retries in
+flight at most 20 % of requests in flight, floor 3) keeps an outage from
+turning into a retry storm. Breakers are per (backend, model); an open breaker
+skips its target without a call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from llmgw.domain.deadline import Deadline
+from llmgw.domain.errors import AllTargetsFailedError, FailureClass, UpstreamError
+from llmgw.domain.models import Target
+from llmgw.domain.policies import BreakerPolicy, RetryPolicy
+from llmgw.pipeline.breaker import BreakerBoard
+from llmgw.pipeline.clock import Clock
+
+T = TypeVar("T")
+
+RETRY_SAME_TARGET = frozenset(
+    {
+        FailureClass.RATE_LIMIT,
+        FailureClass.OVERLOADED,
+        FailureClass.TRANSIENT,
+        FailureClass.TIMEOUT,
+        FailureClass.STREAM_INTERRUPTED,
+    }
+)
+NEVER_FALLBACK = frozenset({FailureClass.CALLER_FAULT})
+_MIN_ATTEMPT_SECONDS = 0.05  # do not start a retry that could not possibly finish
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome(Generic[T]):
+    """A successful attempt and the failed attempts before it, in order."""
+
+    value: T
+    target: Target
+    failures: tuple[UpstreamError, ...]
+
+    @property
+    def failed_backends(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f.backend for f in self.failures))
+
+
+class RetryBudget:
+    """Retries in flight may not exceed ``ratio`` x requests in flight (floor)."""
+
+    def __init__(self, ratio: float = 0.2, floor: int = 3) -> None:
+        self._ratio = ratio
+        self._floor = floor
+        self.in_flight = 0
+        self.retrying = 0
+
+    def try_acquire(self) -> bool:
+        if self.retrying < max(self._floor, int(self._ratio * self.in_flight)):
+            self.retrying += 1
+            return True
+        return False
+
+    def release(self) -> None:
+        self.retrying -= 1
+
+
+@dataclass(frozen=True, slots=True)
+class BackendPolicies:
+    retry: RetryPolicy
+    breaker: BreakerPolicy
+
+
+class AttemptLoop:
+    """Runs ``attempt(target)`` over ``targets`` until one succeeds."""
+
+    def __init__(
+        self,
+        policies: Mapping[str, BackendPolicies],
+        clock: Clock,
+        breakers: BreakerBoard | None = None,
+        budget: RetryBudget | None = None,
+    ) -> None:
+        self._policies = policies
+        self._default = BackendPolicies(RetryPolicy(), BreakerPolicy())
+        self._clock = clock
+        self.breakers = breakers or BreakerBoard(clock)
+        self.budget = budget or RetryBudget()
+
+    async def run(
+        self,
+        name: str,
+        targets: Sequence[Target],
+        attempt: Callable[[Target], Awaitable[T]],
+        deadline: Deadline,
+    ) -> Outcome[T]:
+        """The first success; ``AllTargetsFailedError`` (every attempt) otherwise.
+
+        A caller fault is raised as is, at once.
+        """
+        failures: list[UpstreamError] = []
+        self.budget.in_flight += 1
+        try:
+            for target in targets:
+                outcome = await self._try_target(target, attempt, deadline, failures)
+                if outcome is not None:
+                    return Outcome(outcome, target, tuple(failures))
+                if deadline.expired:
+                    break
+        finally:
+            self.budget.in_flight -= 1
+        if not failures:
+            failures.append(
+                UpstreamError(
+                    name, FailureClass.TIMEOUT, detail="deadline expired before any attempt"
+                )
+            )
+        raise AllTargetsFailedError(name, tuple(failures))
+
+    async def _try_target(
+        self,
+        target: Target,
+        attempt: Callable[[Target], Awaitable[T]],
+        deadline: Deadline,
+        failures: list[UpstreamError],
+    ) -> T | None:
+        policies = self._policies.get(target.backend, self._default)
+        breaker = self.breakers.get(target.backend, target.model.id, policies.breaker)
+        retries = 0
+        while True:
+            if not breaker.allow():
+                failures.append(
+                    UpstreamError(
+                        target.backend,
+                        FailureClass.TRANSIENT,
+                        retry_after=breaker.retry_after(),
+                        detail=f"circuit open for {target.backend}/{target.model.id}",
+                    )
+                )
+                return None
+            try:
+                value = await attempt(target)
+            except UpstreamError as error:
+                breaker.record_failure(error.failure)
+                failures.append(error)
+                if error.failure in NEVER_FALLBACK:
+                    raise
+                delay = self._retry_delay(error, retries, policies.retry, deadline)
+                if delay is None or not self.budget.try_acquire():
+                    return None
+                try:
+                    await self._clock.sleep(delay)
+                finally:
+                    self.budget.release()
+                retries += 1
+                continue
+            except asyncio.CancelledError:
+                breaker.release_probe()
+                raise
+            breaker.record_success()
+            return value
+
+    def _retry_delay(
+        self, error: UpstreamError, retries: int, policy: RetryPolicy, deadline: Deadline
+    ) -> float | None:
+        """Seconds to wait before retrying the same target, or ``None`` to move on."""
+        if error.failure not in RETRY_SAME_TARGET or retries >= policy.max_retries:
+            return None
+        if error.retry_after is not None:
+            delay = error.retry_after
+        else:
+            base = min(policy.max_backoff, policy.initial_backoff * policy.multiplier**retries)
+            delay = base * (1 - policy.jitter + 2 * policy.jitter * self._clock.jitter())
+        if delay + _MIN_ATTEMPT_SECONDS >= deadline.remaining():
+            return None  # would not fit in the deadline: the next target may
+        return delay
