@@ -10,7 +10,13 @@ import grpc
 import pytest
 from conftest import gateway_at
 from helpers import chat, error_info
-from llmgateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc, routing_pb2
+from llmgateway.v1 import (
+    admin_service_pb2,
+    admin_service_pb2_grpc,
+    gateway_service_pb2,
+    gateway_service_pb2_grpc,
+    routing_pb2,
+)
 from upstream_fakes import FakeAnthropic, FakeOpenAI, Reply
 
 KEY = "sk-fake"
@@ -48,7 +54,9 @@ async def env():
     async with FakeOpenAI(api_key=KEY) as primary, FakeAnthropic(api_key=KEY) as secondary:
         async with gateway_at(_settings(primary.base_url, secondary.base_url)) as running:
             async with grpc.aio.insecure_channel(running.data_address) as channel:
-                yield gateway_service_pb2_grpc.GatewayServiceStub(channel), primary, secondary
+                stub = gateway_service_pb2_grpc.GatewayServiceStub(channel)
+                stub.admin_address = running.admin_address  # type: ignore[attr-defined]
+                yield stub, primary, secondary
 
 
 async def test_overloaded_primary_falls_back_and_route_says_so(env) -> None:
@@ -155,3 +163,13 @@ async def test_breaker_opens_and_skips_the_failing_backend(env) -> None:
     assert response.route.backend == "secondary"
     assert list(response.route.failed_backends) == ["primary"]
     assert len(primary.requests) == calls  # skipped without a call
+
+    async with grpc.aio.insecure_channel(stub.admin_address) as channel:
+        admin = admin_service_pb2_grpc.AdminServiceStub(channel)
+        health = await admin.GetHealth(admin_service_pb2.GetHealthRequest())
+    reports = {b.backend: b for b in health.backends}
+    (breaker,) = reports["primary"].circuit_breakers
+    assert breaker.state == admin_service_pb2.CIRCUIT_STATE_OPEN
+    assert breaker.trip_count == 1 and breaker.retry_after.seconds > 0
+    assert reports["primary"].health.state == admin_service_pb2.HEALTH_STATE_UNHEALTHY
+    assert reports["secondary"].health.state == admin_service_pb2.HEALTH_STATE_HEALTHY

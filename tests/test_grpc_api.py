@@ -267,11 +267,39 @@ async def test_a_large_message_under_the_limit_is_accepted(stub) -> None:
 
 async def test_admin_methods_answer_unimplemented_with_error_info(admin_stub) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await admin_stub.GetHealth(admin_service_pb2.GetHealthRequest())
+        await admin_stub.GetCosts(admin_service_pb2.GetCostsRequest())
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
     info = error_info(caught.value)
     assert info.reason == "NOT_IMPLEMENTED"
-    assert info.metadata["method"] == "AdminService.GetHealth"
+    assert info.metadata["method"] == "AdminService.GetCosts"
+
+
+async def test_admin_health_and_backends(admin_stub, stub) -> None:
+    health = await admin_stub.GetHealth(admin_service_pb2.GetHealthRequest())
+    assert health.gateway_state == admin_service_pb2.HEALTH_STATE_HEALTHY
+    assert not health.draining
+    (demo,) = health.backends
+    assert demo.backend == "demo"
+    assert demo.health.state == admin_service_pb2.HEALTH_STATE_UNKNOWN  # no traffic yet
+    await stub.Chat(chat("demo-chat"))
+    health = await admin_stub.GetHealth(admin_service_pb2.GetHealthRequest())
+    (demo,) = health.backends
+    assert demo.health.state == admin_service_pb2.HEALTH_STATE_HEALTHY
+    (breaker,) = demo.circuit_breakers
+    assert breaker.model == "demo-chat"
+    assert breaker.state == admin_service_pb2.CIRCUIT_STATE_CLOSED
+
+    listed = await admin_stub.ListBackends(admin_service_pb2.ListBackendsRequest())
+    (backend,) = listed.backends
+    assert backend.name == "backends/demo"
+    assert backend.type == admin_service_pb2.BACKEND_TYPE_SIMULATED
+    assert {m.model_id for m in backend.served_models} == {"demo-chat", "demo-embedding"}
+    got = await admin_stub.GetBackend(admin_service_pb2.GetBackendRequest(name="backends/demo"))
+    assert got.backend == backend
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await admin_stub.GetBackend(admin_service_pb2.GetBackendRequest(name="backends/nope"))
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    assert error_info(caught.value).reason == "BACKEND_NOT_FOUND"
 
 
 async def test_admin_service_is_not_on_the_data_plane(demo_gateway: Running) -> None:

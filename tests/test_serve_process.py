@@ -109,6 +109,11 @@ def test_serve_grpcurl_cli_sigterm_and_no_key_leaks(served: Served) -> None:
     )
     admin_list = _run(grpcurl, "-plaintext", served.admin, "list")
     assert "llmgateway.v1.AdminService" in admin_list.stdout
+    backends = _run(grpcurl, "-plaintext", served.admin, "llmgateway.v1.AdminService/ListBackends")
+    assert backends.returncode == 0 and "backends/openai" in backends.stdout
+    health = _run(grpcurl, "-plaintext", served.admin, "llmgateway.v1.AdminService/GetHealth")
+    assert health.returncode == 0 and '"backend": "openai"' in health.stdout
+    outputs += [backends.stdout, health.stdout]
 
     body = json.dumps(
         {

@@ -106,6 +106,7 @@ async def running_gateway(
             max_send_message_bytes=settings.max_send_message_bytes,
             max_embedding_batch=settings.max_embedding_batch,
         ),
+        built.specs,
     )
     try:
         data_port, admin_port = await servers.start()

@@ -1,24 +1,43 @@
 """``llmgateway.v1.AdminService`` on the admin plane.
 
-The whole admin contract is published (reflection shows it) but this version
-serves none of it yet: every method answers ``UNIMPLEMENTED`` with
-``ErrorInfo(NOT_IMPLEMENTED, method=...)`` through the status table, instead
-of grpc's bare default. Later versions replace handlers one by one
-(backends and switching, costs and budgets, audit).
+Served now (read-only): ``GetHealth`` (gateway state, draining flag, every
+backend with its circuit breakers), ``ListBackends`` and ``GetBackend``
+(endpoint, type, models; never a credential). Every other admin RPC answers
+``UNIMPLEMENTED`` with ``ErrorInfo(NOT_IMPLEMENTED, method=...)`` through the
+status table, instead of grpc's bare default; later versions replace them.
+
+Backend health is passive for now: it comes from the breakers fed by live
+traffic. A backend with no traffic yet is ``HEALTH_STATE_UNKNOWN``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import grpc
 from llmgateway.v1 import admin_service_pb2, admin_service_pb2_grpc
 
+from llmgw.api import convert
 from llmgw.api.status import to_status
-from llmgw.domain.errors import UnimplementedError
+from llmgw.domain.backends import BackendKind, BackendSpec
+from llmgw.domain.errors import BackendNotFoundError, UnimplementedError
+from llmgw.pipeline.breaker import BreakerSnapshot, BreakerState
+from llmgw.pipeline.gateway import Gateway
 
 SERVICE = admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"]
+_pb = admin_service_pb2
+
+_TYPES: dict[BackendKind, admin_service_pb2.BackendType.ValueType] = {
+    BackendKind.OPENAI: _pb.BACKEND_TYPE_OPENAI,
+    BackendKind.ANTHROPIC: _pb.BACKEND_TYPE_ANTHROPIC,
+    BackendKind.DEMO: _pb.BACKEND_TYPE_SIMULATED,
+}
+_CIRCUITS = {
+    BreakerState.CLOSED: _pb.CIRCUIT_STATE_CLOSED,
+    BreakerState.OPEN: _pb.CIRCUIT_STATE_OPEN,
+    BreakerState.HALF_OPEN: _pb.CIRCUIT_STATE_HALF_OPEN,
+}
 
 
 def _unimplemented(method: str) -> Callable[[Any, Any, grpc.aio.ServicerContext], Awaitable[Any]]:
@@ -30,8 +49,111 @@ def _unimplemented(method: str) -> Callable[[Any, Any, grpc.aio.ServicerContext]
 
 
 class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
-    """Every AdminService method, answering UNIMPLEMENTED with ErrorInfo."""
+    """The admin plane over the running pipeline and the configured backends."""
+
+    def __init__(
+        self, gateway: Gateway, specs: Sequence[BackendSpec], draining: Callable[[], bool]
+    ) -> None:
+        self._gateway = gateway
+        self._specs = {spec.name: spec for spec in specs}
+        self._draining = draining
+
+    async def GetHealth(
+        self, request: admin_service_pb2.GetHealthRequest, context: grpc.aio.ServicerContext
+    ) -> admin_service_pb2.GetHealthResponse:
+        draining = self._draining()
+        response = _pb.GetHealthResponse(
+            gateway_state=_pb.HEALTH_STATE_UNHEALTHY if draining else _pb.HEALTH_STATE_HEALTHY,
+            draining=draining,
+        )
+        breakers = self._breakers()
+        for name in self._specs:
+            report = response.backends.add(backend=name, state=_pb.BACKEND_STATE_ENABLED)
+            snapshots = breakers.get(name, {})
+            _fill_health(report.health, name, snapshots)
+            for model, snapshot in sorted(snapshots.items()):
+                item = report.circuit_breakers.add(
+                    model=model,
+                    state=_CIRCUITS[snapshot.state],
+                    consecutive_failure_count=snapshot.consecutive_failures,
+                    trip_count=snapshot.trips,
+                    transition_count=snapshot.transitions,
+                )
+                if snapshot.retry_after:
+                    item.retry_after.FromNanoseconds(int(snapshot.retry_after * 1e9))
+        return response
+
+    async def ListBackends(
+        self, request: admin_service_pb2.ListBackendsRequest, context: grpc.aio.ServicerContext
+    ) -> admin_service_pb2.ListBackendsResponse:
+        breakers = self._breakers()
+        return _pb.ListBackendsResponse(
+            backends=[_backend(spec, breakers.get(spec.name, {})) for spec in self._specs.values()]
+        )
+
+    async def GetBackend(
+        self, request: admin_service_pb2.GetBackendRequest, context: grpc.aio.ServicerContext
+    ) -> admin_service_pb2.GetBackendResponse:
+        name = request.name.removeprefix("backends/")
+        spec = self._specs.get(name)
+        if spec is None:
+            await context.abort_with_status(to_status(BackendNotFoundError(request.name), ""))
+            raise AssertionError("unreachable")
+        return _pb.GetBackendResponse(backend=_backend(spec, self._breakers().get(name, {})))
+
+    def _breakers(self) -> dict[str, dict[str, BreakerSnapshot]]:
+        grouped: dict[str, dict[str, BreakerSnapshot]] = {}
+        for (backend, model), snapshot in self._gateway.attempts.breakers.snapshots().items():
+            grouped.setdefault(backend, {})[model] = snapshot
+        return grouped
+
+
+def _fill_health(
+    target: admin_service_pb2.BackendHealth, name: str, snapshots: dict[str, BreakerSnapshot]
+) -> None:
+    target.health_service_name = f"llmgateway.v1.backends/{name}"
+    if not snapshots:
+        target.state = _pb.HEALTH_STATE_UNKNOWN
+        return
+    states = [s.state for s in snapshots.values()]
+    if all(state is BreakerState.OPEN for state in states):
+        target.state = _pb.HEALTH_STATE_UNHEALTHY
+    elif any(state is not BreakerState.CLOSED for state in states):
+        target.state = _pb.HEALTH_STATE_DEGRADED
+    else:
+        target.state = _pb.HEALTH_STATE_HEALTHY
+    target.consecutive_failure_count = max(s.consecutive_failures for s in snapshots.values())
+
+
+def _backend(spec: BackendSpec, snapshots: dict[str, BreakerSnapshot]) -> admin_service_pb2.Backend:
+    backend = _pb.Backend(
+        name=f"backends/{spec.name}",
+        display_name=spec.preset or spec.name,
+        type=_backend_type(spec),
+        endpoint_uri=spec.base_url,
+        state=_pb.BACKEND_STATE_ENABLED,
+        max_concurrent_request_count=spec.max_connections,
+    )
+    backend.request_timeout.FromNanoseconds(int(spec.request_timeout * 1e9))
+    for model in spec.models:
+        backend.served_models.add(
+            model_id=model.id,
+            upstream_model=model.upstream_id,
+            capabilities=[convert.CAPABILITIES[c] for c in sorted(model.capabilities)],
+            input_token_limit=model.context_window,
+            output_token_limit=model.max_output_tokens,
+        )
+    _fill_health(backend.health, spec.name, snapshots)
+    return backend
+
+
+def _backend_type(spec: BackendSpec) -> admin_service_pb2.BackendType.ValueType:
+    if spec.kind is BackendKind.OPENAI_COMPATIBLE:
+        vllm = spec.preset == "vllm"
+        return _pb.BACKEND_TYPE_VLLM if vllm else _pb.BACKEND_TYPE_OPENAI_COMPATIBLE
+    return _TYPES[spec.kind]
 
 
 for _method in SERVICE.methods:
-    setattr(AdminServicer, _method.name, _unimplemented(_method.name))
+    if _method.name not in AdminServicer.__dict__:
+        setattr(AdminServicer, _method.name, _unimplemented(_method.name))

@@ -17,6 +17,7 @@ in-flight RPCs ``grace`` seconds.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import grpc
@@ -32,6 +33,7 @@ from llmgateway.v1 import (
 
 from llmgw.api.admin_servicer import AdminServicer
 from llmgw.api.gateway_servicer import GatewayServicer, HandlerOptions
+from llmgw.domain.backends import BackendSpec
 from llmgw.pipeline.gateway import Gateway
 
 GATEWAY_SERVICE = gateway_service_pb2.DESCRIPTOR.services_by_name["GatewayService"].full_name
@@ -53,8 +55,11 @@ class ServerOptions:
 class GatewayServers:
     """Owns both ``grpc.aio`` servers and the health state."""
 
-    def __init__(self, gateway: Gateway, options: ServerOptions) -> None:
+    def __init__(
+        self, gateway: Gateway, options: ServerOptions, specs: Sequence[BackendSpec] = ()
+    ) -> None:
         self._options = options
+        self._draining = False
         channel_options = [
             ("grpc.max_receive_message_length", options.max_receive_message_bytes),
             ("grpc.max_send_message_length", options.max_send_message_bytes),
@@ -75,7 +80,7 @@ class GatewayServers:
         )
         # Handlers are attached from the service descriptor (see admin_servicer).
         admin_service_pb2_grpc.add_AdminServiceServicer_to_server(
-            AdminServicer(),  # type: ignore[abstract]
+            AdminServicer(gateway, specs, lambda: self._draining),  # type: ignore[abstract]
             self._admin,
         )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._data)
@@ -101,6 +106,7 @@ class GatewayServers:
 
     async def stop(self, grace: float) -> None:
         """NOT_SERVING everywhere, then stop both servers with ``grace`` seconds."""
+        self._draining = True
         await self._health.enter_graceful_shutdown()
         await self._admin_health.enter_graceful_shutdown()
         await asyncio.gather(self._data.stop(grace), self._admin.stop(grace))

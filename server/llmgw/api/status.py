@@ -23,6 +23,7 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from llmgw.domain.errors import (
+    BackendNotFoundError,
     BudgetExhaustedError,
     ContextLengthExceededError,
     FailureClass,
@@ -55,6 +56,7 @@ RULES: dict[type[GatewayError], Rule] = {
     InvalidRequestError: Rule(grpc.StatusCode.INVALID_ARGUMENT, "INVALID_REQUEST"),
     ContextLengthExceededError: Rule(grpc.StatusCode.INVALID_ARGUMENT, "CONTEXT_LENGTH_EXCEEDED"),
     ModelNotFoundError: Rule(grpc.StatusCode.NOT_FOUND, "MODEL_NOT_FOUND"),
+    BackendNotFoundError: Rule(grpc.StatusCode.NOT_FOUND, "BACKEND_NOT_FOUND"),
     NoEligibleBackendError: Rule(grpc.StatusCode.FAILED_PRECONDITION, "NO_ELIGIBLE_BACKEND"),
     UnauthenticatedError: Rule(grpc.StatusCode.UNAUTHENTICATED, "API_KEY_INVALID"),
     PermissionDeniedError: Rule(grpc.StatusCode.PERMISSION_DENIED, "MODEL_ACCESS_DENIED"),

@@ -6,6 +6,7 @@
     ├── InvalidRequestError           caller sent something invalid (field violations)
     │   └── ContextLengthExceededError
     ├── ModelNotFoundError            unknown model or alias
+    ├── BackendNotFoundError          an admin call names a backend that does not exist
     ├── NoEligibleBackendError        no target satisfies capability/context/cost needs
     ├── UnauthenticatedError          caller's own credential missing or invalid
     ├── PermissionDeniedError         caller may not do this
@@ -100,6 +101,15 @@ class ModelNotFoundError(GatewayError):
             f"Model {model!r} is not served by this gateway; call ListModels.", {"model": model}
         )
         self.model = model
+
+
+class BackendNotFoundError(GatewayError):
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"Backend {name!r} is not configured; call AdminService.ListBackends.",
+            {"backend": name},
+        )
+        self.backend = name
 
 
 class NoEligibleBackendError(GatewayError):

@@ -46,7 +46,7 @@ class BreakerSnapshot:
     consecutive_failures: int
     trips: int
     transitions: int
-    open_until: float
+    retry_after: float  # seconds until a probe may pass (open state only)
 
 
 class CircuitBreaker:
@@ -113,7 +113,7 @@ class CircuitBreaker:
 
     def snapshot(self) -> BreakerSnapshot:
         return BreakerSnapshot(
-            self.state, self._consecutive, self._total_trips, self._transitions, self._open_until
+            self.state, self._consecutive, self._total_trips, self._transitions, self.retry_after()
         )
 
     def _should_trip(self) -> bool:

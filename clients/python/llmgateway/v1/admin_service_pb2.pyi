@@ -42,6 +42,8 @@ class _BackendTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_BackendTy
     BACKEND_TYPE_VERTEX_AI: _BackendType.ValueType  # 7
     BACKEND_TYPE_OPENAI_COMPATIBLE: _BackendType.ValueType  # 8
     """Any other OpenAI-compatible HTTP endpoint."""
+    BACKEND_TYPE_SIMULATED: _BackendType.ValueType  # 9
+    """The built-in demo backend: simulated answers, no model is called."""
 
 class BackendType(_BackendType, metaclass=_BackendTypeEnumTypeWrapper):
     """Upstream engine/provider kind."""
@@ -57,6 +59,8 @@ BACKEND_TYPE_GEMINI: BackendType.ValueType  # 6
 BACKEND_TYPE_VERTEX_AI: BackendType.ValueType  # 7
 BACKEND_TYPE_OPENAI_COMPATIBLE: BackendType.ValueType  # 8
 """Any other OpenAI-compatible HTTP endpoint."""
+BACKEND_TYPE_SIMULATED: BackendType.ValueType  # 9
+"""The built-in demo backend: simulated answers, no model is called."""
 Global___BackendType: _TypeAlias = BackendType  # noqa: Y015
 
 class _BackendState:
@@ -236,6 +240,32 @@ BUDGET_ENFORCEMENT_SOFT: BudgetEnforcement.ValueType  # 2
 BUDGET_ENFORCEMENT_DOWNGRADE: BudgetEnforcement.ValueType  # 3
 """Route to the cheapest equivalent target instead of rejecting."""
 Global___BudgetEnforcement: _TypeAlias = BudgetEnforcement  # noqa: Y015
+
+class _CircuitState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _CircuitStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CircuitState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CIRCUIT_STATE_UNSPECIFIED: _CircuitState.ValueType  # 0
+    CIRCUIT_STATE_CLOSED: _CircuitState.ValueType  # 1
+    """Calls flow."""
+    CIRCUIT_STATE_OPEN: _CircuitState.ValueType  # 2
+    """Calls are refused without reaching the backend until the cool-down ends."""
+    CIRCUIT_STATE_HALF_OPEN: _CircuitState.ValueType  # 3
+    """A few probe calls are let through; success closes the circuit."""
+
+class CircuitState(_CircuitState, metaclass=_CircuitStateEnumTypeWrapper):
+    """State of a circuit breaker."""
+
+CIRCUIT_STATE_UNSPECIFIED: CircuitState.ValueType  # 0
+CIRCUIT_STATE_CLOSED: CircuitState.ValueType  # 1
+"""Calls flow."""
+CIRCUIT_STATE_OPEN: CircuitState.ValueType  # 2
+"""Calls are refused without reaching the backend until the cool-down ends."""
+CIRCUIT_STATE_HALF_OPEN: CircuitState.ValueType  # 3
+"""A few probe calls are let through; success closes the circuit."""
+Global___CircuitState: _TypeAlias = CircuitState  # noqa: Y015
 
 class _AuditOutcome:
     ValueType = _typing.NewType("ValueType", _builtins.int)
@@ -1418,24 +1448,75 @@ class BackendHealthReport(_message.Message):
     BACKEND_FIELD_NUMBER: _builtins.int
     STATE_FIELD_NUMBER: _builtins.int
     HEALTH_FIELD_NUMBER: _builtins.int
+    CIRCUIT_BREAKERS_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
     state: Global___BackendState.ValueType
     @_builtins.property
     def health(self) -> Global___BackendHealth: ...
+    @_builtins.property
+    def circuit_breakers(self) -> _containers.RepeatedCompositeFieldContainer[Global___CircuitBreakerReport]:
+        """One per model of this backend that has seen traffic."""
+
     def __init__(
         self,
         *,
         backend: _builtins.str = ...,
         state: Global___BackendState.ValueType = ...,
         health: Global___BackendHealth | None = ...,
+        circuit_breakers: _abc.Iterable[Global___CircuitBreakerReport] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["health", b"health"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "health", b"health", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "circuit_breakers", b"circuit_breakers", "health", b"health", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___BackendHealthReport: _TypeAlias = BackendHealthReport  # noqa: Y015
+
+@_typing.final
+class CircuitBreakerReport(_message.Message):
+    """One circuit breaker (per backend and model)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    CONSECUTIVE_FAILURE_COUNT_FIELD_NUMBER: _builtins.int
+    TRIP_COUNT_FIELD_NUMBER: _builtins.int
+    TRANSITION_COUNT_FIELD_NUMBER: _builtins.int
+    RETRY_AFTER_FIELD_NUMBER: _builtins.int
+    model: _builtins.str
+    """Gateway model id."""
+    state: Global___CircuitState.ValueType
+    consecutive_failure_count: _builtins.int
+    """Counted failures (transient, timeout, overloaded, protocol, interrupted
+    stream) since the last success.
+    """
+    trip_count: _builtins.int
+    """Times the breaker opened since start."""
+    transition_count: _builtins.int
+    """State changes since start."""
+    @_builtins.property
+    def retry_after(self) -> _duration_pb2.Duration:
+        """Time until a probe is let through (open state only)."""
+
+    def __init__(
+        self,
+        *,
+        model: _builtins.str = ...,
+        state: Global___CircuitState.ValueType = ...,
+        consecutive_failure_count: _builtins.int = ...,
+        trip_count: _builtins.int = ...,
+        transition_count: _builtins.int = ...,
+        retry_after: _duration_pb2.Duration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["retry_after", b"retry_after"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["consecutive_failure_count", b"consecutive_failure_count", "model", b"model", "retry_after", b"retry_after", "state", b"state", "transition_count", b"transition_count", "trip_count", b"trip_count"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CircuitBreakerReport: _TypeAlias = CircuitBreakerReport  # noqa: Y015
 
 @_typing.final
 class AuditEvent(_message.Message):

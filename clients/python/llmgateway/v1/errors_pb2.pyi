@@ -79,6 +79,10 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """
     ERROR_REASON_INTERNAL: _ErrorReason.ValueType  # 18
     """INTERNAL: a gateway bug; the request id in RequestInfo finds the log."""
+    ERROR_REASON_BACKEND_NOT_FOUND: _ErrorReason.ValueType  # 19
+    """NOT_FOUND: an admin call names a backend that is not configured.
+    metadata: backend.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Values of google.rpc.ErrorInfo.reason for ErrorInfo.domain
@@ -146,4 +150,8 @@ could not parse (another backend may serve). metadata: backend.
 """
 ERROR_REASON_INTERNAL: ErrorReason.ValueType  # 18
 """INTERNAL: a gateway bug; the request id in RequestInfo finds the log."""
+ERROR_REASON_BACKEND_NOT_FOUND: ErrorReason.ValueType  # 19
+"""NOT_FOUND: an admin call names a backend that is not configured.
+metadata: backend.
+"""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
