@@ -260,9 +260,24 @@ async def test_oversized_message_is_refused_by_the_size_limit(stub) -> None:
 
 
 async def test_a_large_message_under_the_limit_is_accepted(stub) -> None:
-    # 5 MiB: above gRPC's 4 MiB default, below our documented 16 MiB.
-    response = await stub.Chat(chat("demo-chat", "y" * (5 * 1024 * 1024)))
+    # A 5 MiB image: above gRPC's 4 MiB default, below our documented 16 MiB.
+    from llmgateway.v1 import content_pb2
+
+    request = chat("demo-chat", "describe this")
+    request.messages[0].parts.append(
+        content_pb2.Part(media=content_pb2.Media(mime_type="image/png", data=b"\0" * (5 << 20)))
+    )
+    response = await stub.Chat(request)
     assert response.candidates
+
+
+async def test_prompt_too_long_for_every_target_is_invalid_argument(stub) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.Chat(chat("demo-chat", "word " * 200_000))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    info = error_info(caught.value)
+    assert info.reason == "CONTEXT_LENGTH_EXCEEDED"
+    assert info.metadata["inputTokenLimit"] == "32768"
 
 
 async def test_admin_methods_answer_unimplemented_with_error_info(admin_stub) -> None:

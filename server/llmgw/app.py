@@ -35,7 +35,7 @@ from llmgw.domain.backends import BackendSpec
 from llmgw.observability.logging import configure, get_logger
 from llmgw.pipeline.catalog import Catalog
 from llmgw.pipeline.clock import SystemClock
-from llmgw.pipeline.gateway import Gateway
+from llmgw.pipeline.gateway import Gateway, RoutingSettings
 from llmgw.pipeline.resilience import AttemptLoop, BackendPolicies
 from llmgw.providers.base import Provider
 from llmgw.providers.registry import build_provider
@@ -50,6 +50,7 @@ _PROVIDER_IDS = {
     "openrouter": "openrouter",
 }
 _SELF_HOSTED = ("vllm", "ollama", DEMO_BACKEND)
+LOCAL_PRESETS = ("vllm", "ollama")  # what local_first routing prefers
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,14 @@ def build(settings: Settings, env: Mapping[str, str] | None = None) -> Built:
     attempts = AttemptLoop(
         {spec.name: BackendPolicies(spec.retry, spec.breaker) for spec in specs}, SystemClock()
     )
-    return Built(Gateway(catalog, providers, prices, attempts), providers, specs)
+    routing = RoutingSettings(
+        strategies=dict(settings.routing.strategies),
+        local_backends=frozenset(n for n, p in presets.items() if p in LOCAL_PRESETS),
+        max_in_flight={s.name: s.max_concurrent_requests for s in specs},
+        exploration=settings.routing.latency_exploration,
+    )
+    gateway = Gateway(catalog, providers, prices, attempts, routing)
+    return Built(gateway, providers, specs)
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,7 @@ class ModelConfig(_Strict):
     context_window: int = Field(default=0, ge=0)
     max_output_tokens: int = Field(default=0, ge=0)
     max_batch_size: int = Field(default=0, ge=0)
+    quality_tier: int = Field(default=0, ge=0)
 
 
 class RetryConfig(_Strict):
@@ -89,6 +90,8 @@ class BackendConfig(_Strict):
     api_version: str = ""
     retry: RetryConfig = Field(default_factory=RetryConfig)
     circuit_breaker: BreakerConfig = Field(default_factory=BreakerConfig)
+    # Cap on requests in flight (0 = none); local_first routing sends overflow to cloud.
+    max_concurrent_requests: int = Field(default=0, ge=0)
 
     @field_validator("base_url")
     @classmethod
@@ -103,6 +106,19 @@ class PriceOverride(_Strict):
     output_per_million_tokens: Decimal = Field(ge=0)
     cached_input_per_million_tokens: Decimal | None = Field(default=None, ge=0)
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+
+
+RoutingStrategyName = Literal[
+    "", "balanced", "cost", "latency", "quality", "local_first", "capability"
+]
+
+
+class RoutingConfig(_Strict):
+    """Default strategy per alias (a request's ``routing.strategy`` wins) and the
+    share of latency-routed requests that explore a non-best target."""
+
+    strategies: dict[str, RoutingStrategyName] = Field(default_factory=dict)
+    latency_exploration: float = Field(default=0.05, ge=0, le=1)
 
 
 class Settings(_Strict):
@@ -120,6 +136,7 @@ class Settings(_Strict):
     backends: list[BackendConfig] = Field(default_factory=list)
     aliases: dict[str, list[str]] = Field(default_factory=dict)
     prices: dict[str, PriceOverride] = Field(default_factory=dict)
+    routing: RoutingConfig = Field(default_factory=RoutingConfig)
 
 
 def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Settings:
@@ -190,6 +207,7 @@ def _model_config(model: ModelInfo) -> ModelConfig:
         context_window=model.context_window,
         max_output_tokens=model.max_output_tokens,
         max_batch_size=model.max_batch_size,
+        quality_tier=model.quality_tier,
     )
 
 
@@ -221,6 +239,7 @@ def _spec(backend: BackendConfig, keys: tuple[Secret, ...], preset: Preset | Non
             context_window=m.context_window,
             max_output_tokens=m.max_output_tokens,
             max_batch_size=m.max_batch_size,
+            quality_tier=m.quality_tier,
         )
         for m in backend.models
     )
@@ -234,6 +253,7 @@ def _spec(backend: BackendConfig, keys: tuple[Secret, ...], preset: Preset | Non
         request_timeout=backend.request_timeout_seconds,
         connect_timeout=backend.connect_timeout_seconds,
         max_connections=backend.max_connections,
+        max_concurrent_requests=backend.max_concurrent_requests,
         health_path=preset.health_path if preset else "",
         api_version=backend.api_version,
         retry=RetryPolicy(

@@ -39,6 +39,7 @@ class BackendSpec:
     request_timeout: float = 600.0
     connect_timeout: float = 10.0
     max_connections: int = 256
+    max_concurrent_requests: int = 0  # 0 = no cap (local_first overflows past it)
     extra_headers: tuple[tuple[str, str], ...] = ()
     health_path: str = ""
     default_max_output_tokens: int = 4096

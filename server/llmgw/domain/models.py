@@ -33,6 +33,7 @@ class ModelInfo:
     ``id`` is what callers put in ``model`` (unique across the gateway, e.g.
     ``gpt-4o-mini``); ``upstream_id`` is what the backend's API expects.
     ``simulated`` marks the built-in demo backend, whose answers are canned.
+    ``quality_tier`` ranks models for the quality strategy (0 = unknown).
     """
 
     id: str
@@ -45,6 +46,7 @@ class ModelInfo:
     max_output_tokens: int = 0
     max_batch_size: int = 0
     simulated: bool = False
+    quality_tier: int = 0  # higher is better (the quality strategy's ranking)
 
 
 @dataclass(frozen=True, slots=True)

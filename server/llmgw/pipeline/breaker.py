@@ -163,5 +163,10 @@ class BreakerBoard:
             breaker = self._breakers[key] = CircuitBreaker(policy, self._clock)
         return breaker
 
+    def is_open(self, backend: str, model: str) -> bool:
+        """True while the breaker refuses calls (no breaker yet: closed)."""
+        breaker = self._breakers.get((backend, model))
+        return breaker is not None and breaker.state is BreakerState.OPEN
+
     def snapshots(self) -> dict[tuple[str, str], BreakerSnapshot]:
         return {key: b.snapshot() for key, b in self._breakers.items()}

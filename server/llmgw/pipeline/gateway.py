@@ -20,8 +20,11 @@ the upstream exactly once.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
 from llmgw.accounting.pricing import PriceBook
 from llmgw.domain.deadline import Deadline
@@ -43,6 +46,7 @@ from llmgw.domain.requests import (
     ToolCallDelta,
 )
 from llmgw.pipeline.catalog import Catalog
+from llmgw.pipeline.latency import LatencyBoard
 from llmgw.pipeline.resilience import AttemptLoop
 from llmgw.pipeline.results import (
     Completion,
@@ -52,6 +56,8 @@ from llmgw.pipeline.results import (
     StreamSession,
     TokenCount,
 )
+from llmgw.pipeline.routing import Candidate
+from llmgw.pipeline.routing import plan as routing_plan
 from llmgw.pipeline.tokens import estimate_input_tokens
 from llmgw.providers.base import ChatStream, Provider
 
@@ -67,22 +73,28 @@ class Gateway:
         providers: Mapping[str, Provider],
         prices: PriceBook,
         attempts: AttemptLoop,
+        routing: RoutingSettings | None = None,
     ) -> None:
         self._catalog = catalog
         self._providers = providers
         self._prices = prices
         self._attempts = attempts
+        self._routing = routing or RoutingSettings()
+        self._latency = LatencyBoard()
+        self._in_flight: dict[str, int] = dict.fromkeys(providers, 0)
+        self._random = random.Random()
 
     @property
     def attempts(self) -> AttemptLoop:
         return self._attempts
 
     async def chat(self, request: ChatRequest, deadline: Deadline) -> Completion:
-        targets = self._targets(request.model, request.routing, ModelType.CHAT)
+        targets = self._targets(request.model, request.routing, ModelType.CHAT, request)
         providers = self._providers
 
         async def attempt(target: Target) -> ChatResponse:
-            return await providers[target.backend].chat(request, target.model, deadline)
+            async with self._tracked(target):
+                return await providers[target.backend].chat(request, target.model, deadline)
 
         outcome = await self._attempts.run(request.model, targets, attempt, deadline)
         return Completion(
@@ -95,12 +107,13 @@ class Gateway:
         )
 
     async def stream_chat(self, request: ChatRequest, deadline: Deadline) -> StreamSession:
-        targets = self._targets(request.model, request.routing, ModelType.CHAT)
+        targets = self._targets(request.model, request.routing, ModelType.CHAT, request)
         providers = self._providers
 
         async def attempt(target: Target) -> _Primed:
-            upstream = await providers[target.backend].stream_chat(request, target.model, deadline)
-            return await _prime(upstream)
+            async with self._tracked(target):  # until the first delta
+                provider = providers[target.backend]
+                return await _prime(await provider.stream_chat(request, target.model, deadline))
 
         outcome = await self._attempts.run(request.model, targets, attempt, deadline)
         return _Session(
@@ -112,11 +125,12 @@ class Gateway:
         )
 
     async def embed(self, request: EmbedRequest, deadline: Deadline) -> EmbedResult:
-        targets = self._targets(request.model, request.routing, ModelType.EMBEDDING)
+        targets = self._targets(request.model, request.routing, ModelType.EMBEDDING, None)
         providers = self._providers
 
         async def attempt(target: Target) -> EmbedResponse:
-            return await providers[target.backend].embed(request, target.model, deadline)
+            async with self._tracked(target):
+                return await providers[target.backend].embed(request, target.model, deadline)
 
         outcome = await self._attempts.run(request.model, targets, attempt, deadline)
         return EmbedResult(
@@ -128,7 +142,7 @@ class Gateway:
         )
 
     async def count_tokens(self, request: ChatRequest) -> TokenCount:
-        target = self._targets(request.model, request.routing, ModelType.CHAT)[0]
+        target = self._targets(request.model, request.routing, ModelType.CHAT, request)[0]
         tokens = estimate_input_tokens(request)
         cost = self._prices.cost(target.model, Usage(input_tokens=tokens), estimated=True)
         return TokenCount(tokens, target.model.id, cost)
@@ -139,9 +153,24 @@ class Gateway:
             for m in self._catalog.models
         ]
 
-    def _targets(self, name: str, routing: RoutingHints, kind: ModelType) -> list[Target]:
-        """Ordered, de-duplicated targets able to serve ``kind``."""
-        candidates = list(self._catalog.resolve(name).targets)
+    @asynccontextmanager
+    async def _tracked(self, target: Target) -> AsyncIterator[None]:
+        """Count the attempt in flight; record its latency when it succeeds."""
+        backend = target.backend
+        self._in_flight[backend] = self._in_flight.get(backend, 0) + 1
+        started = time.monotonic()
+        try:
+            yield
+            self._latency.observe(backend, target.model.id, time.monotonic() - started)
+        finally:
+            self._in_flight[backend] -= 1
+
+    def _targets(
+        self, name: str, routing: RoutingHints, kind: ModelType, request: ChatRequest | None
+    ) -> list[Target]:
+        """Eligible targets able to serve ``kind``, in the order to try them."""
+        resolved = self._catalog.resolve(name)
+        candidates = list(resolved.targets)
         if routing.fallback_mode != "none":
             for ref in routing.fallback_models:
                 candidates.extend(self._catalog.resolve(ref).targets)
@@ -156,9 +185,7 @@ class Gateway:
                 targets.append(target)
         if routing.pinned_backend:
             targets = [t for t in targets if t.backend == routing.pinned_backend]
-        if routing.fallback_mode == "none":
-            targets = targets[:1]
-        elif routing.fallback_mode == "same_model" and targets:
+        if routing.fallback_mode == "same_model" and targets:
             targets = [t for t in targets if t.model.id == targets[0].model.id]
         if not targets:
             need = Capability.EMBEDDINGS.value if kind is ModelType.EMBEDDING else "chat"
@@ -171,7 +198,43 @@ class Gateway:
                     ),
                 ),
             )
-        return targets
+        strategy = routing.strategy or self._routing.strategies.get(resolved.alias, "")
+        ordered = routing_plan(
+            name,
+            [self._candidate(t) for t in targets],
+            routing,
+            strategy,
+            input_tokens=estimate_input_tokens(request) if request is not None else 0,
+            output_tokens=(
+                (request.generation.max_output_tokens or 0) if request is not None else 0
+            ),
+            draw=self._random.random(),
+            exploration=self._routing.exploration,
+        )
+        return ordered[:1] if routing.fallback_mode == "none" else ordered
+
+    def _candidate(self, target: Target) -> Candidate:
+        backend, model = target.backend, target.model
+        return Candidate(
+            target=target,
+            price=self._prices.price(model),
+            latency=self._latency.get(backend, model.id),
+            healthy=not self._attempts.breakers.is_open(backend, model.id),
+            local=backend in self._routing.local_backends,
+            in_flight=self._in_flight.get(backend, 0),
+            max_in_flight=self._routing.max_in_flight.get(backend, 0),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingSettings:
+    """Configured routing defaults: strategy per alias, which backends are
+    local (self-hosted), their concurrency caps, the latency exploration share."""
+
+    strategies: Mapping[str, str] = field(default_factory=dict)
+    local_backends: frozenset[str] = frozenset()
+    max_in_flight: Mapping[str, int] = field(default_factory=dict)
+    exploration: float = 0.05
 
 
 class _Primed:

@@ -54,6 +54,7 @@ def _chat(
     output: int = 16_384,
     upstream: str = "",
     name: str = "",
+    tier: int = 1,
 ) -> ModelInfo:
     return ModelInfo(
         id=model_id,
@@ -63,6 +64,7 @@ def _chat(
         capabilities=caps,
         context_window=context,
         max_output_tokens=output,
+        quality_tier=tier,
     )
 
 
@@ -93,9 +95,11 @@ PRESETS: dict[str, Preset] = {
             capabilities=_FRONTIER,
             models=(
                 _chat("openai", "gpt-4o-mini", caps=_FRONTIER),
-                _chat("openai", "gpt-4o", caps=_FRONTIER),
+                _chat("openai", "gpt-4o", caps=_FRONTIER, tier=2),
                 _chat("openai", "gpt-4.1-mini", caps=_FRONTIER, context=1_047_576, output=32_768),
-                _chat("openai", "gpt-4.1", caps=_FRONTIER, context=1_047_576, output=32_768),
+                _chat(
+                    "openai", "gpt-4.1", caps=_FRONTIER, context=1_047_576, output=32_768, tier=2
+                ),
                 _embedding("openai", "text-embedding-3-small"),
                 _embedding("openai", "text-embedding-3-large"),
             ),
@@ -141,7 +145,7 @@ PRESETS: dict[str, Preset] = {
             api_key_env="MISTRAL_API_KEY",
             models=(
                 _chat("mistral", "mistral-small-latest"),
-                _chat("mistral", "mistral-large-latest"),
+                _chat("mistral", "mistral-large-latest", tier=2),
                 _embedding("mistral", "mistral-embed", batch=512),
             ),
         ),
