@@ -21,6 +21,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from limits.aio.storage import RedisStorage
+
 from llmgw.accounting.pricing import PriceBook
 from llmgw.api.server import GatewayServers, ServerOptions
 from llmgw.config import (
@@ -36,6 +38,7 @@ from llmgw.observability.logging import configure, get_logger
 from llmgw.pipeline.catalog import Catalog
 from llmgw.pipeline.clock import SystemClock
 from llmgw.pipeline.gateway import Gateway, RoutingSettings
+from llmgw.pipeline.keys import KeyPool
 from llmgw.pipeline.resilience import AttemptLoop, BackendPolicies
 from llmgw.providers.base import Provider
 from llmgw.providers.registry import build_provider
@@ -63,7 +66,12 @@ class Built:
 
 
 def build(settings: Settings, env: Mapping[str, str] | None = None) -> Built:
-    """Build providers, catalogue, prices and the pipeline from settings."""
+    """Build providers, catalogue, prices and the pipeline from settings.
+
+    Per-key counters go to Redis when ``redis_url`` is set (shared by every
+    replica), else they stay in this process.
+    """
+    key_storage = RedisStorage(_async_redis_url(settings.redis_url)) if settings.redis_url else None
     specs = tuple(backend_specs(settings, env))
     providers = {spec.name: build_provider(spec) for spec in specs}
     models = [m for spec in specs for m in spec.models]
@@ -84,7 +92,9 @@ def build(settings: Settings, env: Mapping[str, str] | None = None) -> Built:
         max_in_flight={s.name: s.max_concurrent_requests for s in specs},
         exploration=settings.routing.latency_exploration,
     )
-    gateway = Gateway(catalog, providers, prices, attempts, routing)
+    clock = SystemClock()
+    pools = {spec.name: KeyPool(spec.name, spec.key_pool(), clock, key_storage) for spec in specs}
+    gateway = Gateway(catalog, providers, prices, attempts, routing, pools)
     return Built(gateway, providers, specs)
 
 
@@ -127,6 +137,11 @@ async def running_gateway(
     finally:
         await servers.stop(settings.shutdown_grace_seconds)
         await asyncio.gather(*(p.aclose() for p in built.providers.values()))
+
+
+def _async_redis_url(url: str) -> str:
+    """The limits library's async Redis storage scheme (``async+redis://``)."""
+    return url if url.startswith("async+") else f"async+{url}"
 
 
 def _with_port(address: str, port: int) -> str:

@@ -31,7 +31,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from llmgw.domain.backends import BackendKind, BackendSpec
+from llmgw.domain.backends import ApiKey, BackendKind, BackendSpec
 from llmgw.domain.models import Capability, ModelInfo, ModelType
 from llmgw.domain.money import ModelPrice
 from llmgw.domain.policies import BreakerPolicy, RetryPolicy
@@ -76,6 +76,18 @@ class BreakerConfig(_Strict):
     half_open_probes: int = Field(default=1, ge=1)
 
 
+class KeyConfig(_Strict):
+    """One upstream key with its own limits (0 = unlimited)."""
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    api_key_env: str = ""
+    api_key: str = Field(default="", repr=False)
+    models: list[str] = Field(default_factory=list)
+    rpm: int = Field(default=0, ge=0)
+    input_tpm: int = Field(default=0, ge=0)
+    output_tpm: int = Field(default=0, ge=0)
+
+
 class BackendConfig(_Strict):
     name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     kind: BackendKind
@@ -90,6 +102,7 @@ class BackendConfig(_Strict):
     api_version: str = ""
     retry: RetryConfig = Field(default_factory=RetryConfig)
     circuit_breaker: BreakerConfig = Field(default_factory=BreakerConfig)
+    keys: list[KeyConfig] = Field(default_factory=list)
     # Cap on requests in flight (0 = none); local_first routing sends overflow to cloud.
     max_concurrent_requests: int = Field(default=0, ge=0)
 
@@ -137,6 +150,8 @@ class Settings(_Strict):
     aliases: dict[str, list[str]] = Field(default_factory=dict)
     prices: dict[str, PriceOverride] = Field(default_factory=dict)
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
+    # Shared counters (per-key limits) across replicas; LLMGW_REDIS_URL sets it.
+    redis_url: str = Field(default="", repr=False)
 
 
 def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Settings:
@@ -155,6 +170,8 @@ def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Se
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, path)) from exc
+    if env.get("LLMGW_REDIS_URL") and not settings.redis_url:
+        settings = settings.model_copy(update={"redis_url": env["LLMGW_REDIS_URL"]})
     file_names = {b.name for b in settings.backends}
     from_env = [b for b in backends_from_env(env) if b.name not in file_names]
     return settings.model_copy(update={"backends": [*from_env, *settings.backends]})
@@ -220,11 +237,35 @@ def backend_specs(settings: Settings, env: Mapping[str, str] | None = None) -> l
         if backend.api_key_env and env.get(backend.api_key_env):
             keys.insert(0, Secret(env[backend.api_key_env]))
         preset = PRESETS.get(backend.preset or backend.name)
-        specs.append(_spec(backend, tuple(keys), preset))
+        limited = tuple(_api_key(backend, k, env) for k in backend.keys)
+        if limited and not keys:
+            keys = [k.secret for k in limited]
+        specs.append(_spec(backend, tuple(keys), preset, limited))
     return specs
 
 
-def _spec(backend: BackendConfig, keys: tuple[Secret, ...], preset: Preset | None) -> BackendSpec:
+def _api_key(backend: BackendConfig, key: KeyConfig, env: Mapping[str, str]) -> ApiKey:
+    value = env.get(key.api_key_env, "") if key.api_key_env else key.api_key
+    if not value:
+        raise ConfigError(
+            f"backend {backend.name!r} key {key.id!r}: set api_key_env to a variable that holds it"
+        )
+    return ApiKey(
+        id=key.id,
+        secret=Secret(value),
+        models=frozenset(key.models),
+        rpm=key.rpm,
+        input_tpm=key.input_tpm,
+        output_tpm=key.output_tpm,
+    )
+
+
+def _spec(
+    backend: BackendConfig,
+    keys: tuple[Secret, ...],
+    preset: Preset | None,
+    limited: tuple[ApiKey, ...] = (),
+) -> BackendSpec:
     base_url = backend.base_url or (preset.default_base_url if preset else "")
     if not base_url:
         raise ConfigError(f"backend {backend.name!r}: base_url is required")
@@ -256,6 +297,7 @@ def _spec(backend: BackendConfig, keys: tuple[Secret, ...], preset: Preset | Non
         max_concurrent_requests=backend.max_concurrent_requests,
         health_path=preset.health_path if preset else "",
         api_version=backend.api_version,
+        keys=limited,
         retry=RetryPolicy(
             initial_backoff=backend.retry.initial_backoff_seconds,
             multiplier=backend.retry.multiplier,

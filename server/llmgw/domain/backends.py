@@ -46,3 +46,31 @@ class BackendSpec:
     api_version: str = ""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
+    keys: tuple[ApiKey, ...] = ()  # with limits; empty: one unlimited key per api_keys entry
+
+    def key_pool(self) -> tuple[ApiKey, ...]:
+        """The keys to balance over (``keys``, else ``api_keys`` as unlimited keys)."""
+        if self.keys:
+            return self.keys
+        return tuple(ApiKey(f"key-{i + 1}", k) for i, k in enumerate(self.api_keys))
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """One upstream credential of a backend and its own limits.
+
+    ``id`` names it in logs, metrics and admin answers (never the secret).
+    ``models`` restricts it to some model ids (empty: all). Limits of 0 mean
+    "no limit": requests per minute, input and output tokens per minute.
+    """
+
+    id: str
+    secret: Secret
+    models: frozenset[str] = frozenset()
+    rpm: int = 0
+    input_tpm: int = 0
+    output_tpm: int = 0
+
+    @property
+    def limited(self) -> bool:
+        return bool(self.rpm or self.input_tpm or self.output_tpm)

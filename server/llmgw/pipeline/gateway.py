@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from llmgw.accounting.pricing import PriceBook
+from llmgw.domain.backends import ApiKey
 from llmgw.domain.deadline import Deadline
-from llmgw.domain.errors import FieldViolation, NoEligibleBackendError
+from llmgw.domain.errors import FailureClass, FieldViolation, NoEligibleBackendError, UpstreamError
 from llmgw.domain.generation import Usage
 from llmgw.domain.ids import new_id
 from llmgw.domain.models import Capability, ModelInfo, ModelType, Target
@@ -45,7 +47,9 @@ from llmgw.domain.requests import (
     TextDelta,
     ToolCallDelta,
 )
+from llmgw.domain.secret import Secret
 from llmgw.pipeline.catalog import Catalog
+from llmgw.pipeline.keys import KeyPool, KeysExhaustedError
 from llmgw.pipeline.latency import LatencyBoard
 from llmgw.pipeline.resilience import AttemptLoop
 from llmgw.pipeline.results import (
@@ -61,6 +65,7 @@ from llmgw.pipeline.routing import plan as routing_plan
 from llmgw.pipeline.tokens import estimate_input_tokens
 from llmgw.providers.base import ChatStream, Provider
 
+T = TypeVar("T")
 _CONTENT_EVENTS = (TextDelta, ToolCallDelta, ReasoningDelta, StreamEnd)
 
 
@@ -74,12 +79,14 @@ class Gateway:
         prices: PriceBook,
         attempts: AttemptLoop,
         routing: RoutingSettings | None = None,
+        pools: Mapping[str, KeyPool] | None = None,
     ) -> None:
         self._catalog = catalog
         self._providers = providers
         self._prices = prices
         self._attempts = attempts
         self._routing = routing or RoutingSettings()
+        self._pools: Mapping[str, KeyPool] = pools or {}
         self._latency = LatencyBoard()
         self._in_flight: dict[str, int] = dict.fromkeys(providers, 0)
         self._random = random.Random()
@@ -89,12 +96,21 @@ class Gateway:
         return self._attempts
 
     async def chat(self, request: ChatRequest, deadline: Deadline) -> Completion:
-        targets = self._targets(request.model, request.routing, ModelType.CHAT, request)
+        input_tokens = estimate_input_tokens(request)
+        targets = self._targets(
+            request.model, request.routing, ModelType.CHAT, request, input_tokens
+        )
         providers = self._providers
 
         async def attempt(target: Target) -> ChatResponse:
+            async def call(key: Secret | None) -> ChatResponse:
+                return await providers[target.backend].chat(request, target.model, deadline, key)
+
             async with self._tracked(target):
-                return await providers[target.backend].chat(request, target.model, deadline)
+                response, key = await self._with_key(target, input_tokens, call)
+            if key is not None:
+                await self._pools[target.backend].record_output(key, response.usage.output_tokens)
+            return response
 
         outcome = await self._attempts.run(request.model, targets, attempt, deadline)
         return Completion(
@@ -107,13 +123,25 @@ class Gateway:
         )
 
     async def stream_chat(self, request: ChatRequest, deadline: Deadline) -> StreamSession:
-        targets = self._targets(request.model, request.routing, ModelType.CHAT, request)
+        input_tokens = estimate_input_tokens(request)
+        targets = self._targets(
+            request.model, request.routing, ModelType.CHAT, request, input_tokens
+        )
         providers = self._providers
 
         async def attempt(target: Target) -> _Primed:
-            async with self._tracked(target):  # until the first delta
+            async def call(key: Secret | None) -> _Primed:
                 provider = providers[target.backend]
-                return await _prime(await provider.stream_chat(request, target.model, deadline))
+                return await _prime(
+                    await provider.stream_chat(request, target.model, deadline, key)
+                )
+
+            async with self._tracked(target):  # until the first delta
+                primed, key = await self._with_key(target, input_tokens, call)
+            if key is not None:
+                pool = self._pools[target.backend]
+                primed.on_end = lambda usage: pool.record_output(key, usage.output_tokens)
+            return primed
 
         outcome = await self._attempts.run(request.model, targets, attempt, deadline)
         return _Session(
@@ -125,12 +153,18 @@ class Gateway:
         )
 
     async def embed(self, request: EmbedRequest, deadline: Deadline) -> EmbedResult:
-        targets = self._targets(request.model, request.routing, ModelType.EMBEDDING, None)
+        input_tokens = sum(-(-len(i) // 4) for i in request.inputs if isinstance(i, str))
+        routing = request.routing
+        targets = self._targets(request.model, routing, ModelType.EMBEDDING, None, input_tokens)
         providers = self._providers
 
         async def attempt(target: Target) -> EmbedResponse:
+            async def call(key: Secret | None) -> EmbedResponse:
+                return await providers[target.backend].embed(request, target.model, deadline, key)
+
             async with self._tracked(target):
-                return await providers[target.backend].embed(request, target.model, deadline)
+                response, _ = await self._with_key(target, input_tokens, call)
+            return response
 
         outcome = await self._attempts.run(request.model, targets, attempt, deadline)
         return EmbedResult(
@@ -141,9 +175,44 @@ class Gateway:
             cost=self._prices.cost(outcome.target.model, outcome.value.usage),
         )
 
+    async def _with_key(
+        self,
+        target: Target,
+        input_tokens: int,
+        call: Callable[[Secret | None], Awaitable[T]],
+    ) -> tuple[T, ApiKey | None]:
+        """Run ``call`` with a key of the target's pool, moving to another key
+        of the same backend when the upstream rejects one (401/403, quota) or
+        rate-limits it (429: the key cools down for its ``retry-after``)."""
+        pool = self._pools.get(target.backend)
+        if pool is None or pool.trivial:
+            return await call(None), None
+        tried: set[str] = set()
+        last: UpstreamError | None = None
+        while True:
+            try:
+                key = await pool.acquire(target.model.id, input_tokens, frozenset(tried))
+            except KeysExhaustedError:
+                if last is not None:
+                    raise last from None  # the upstream's verdict on the last key says more
+                raise
+            if key is None:
+                return await call(None), None
+            try:
+                return await call(key.secret), key
+            except UpstreamError as error:
+                if error.failure is FailureClass.RATE_LIMIT:
+                    pool.cool_down(key, error.retry_after or 1.0)
+                elif error.failure in (FailureClass.CREDENTIAL, FailureClass.QUOTA):
+                    pool.mark_bad(key)
+                else:
+                    raise
+                tried.add(key.id)
+                last = error
+
     async def count_tokens(self, request: ChatRequest) -> TokenCount:
-        target = self._targets(request.model, request.routing, ModelType.CHAT, request)[0]
         tokens = estimate_input_tokens(request)
+        target = self._targets(request.model, request.routing, ModelType.CHAT, request, tokens)[0]
         cost = self._prices.cost(target.model, Usage(input_tokens=tokens), estimated=True)
         return TokenCount(tokens, target.model.id, cost)
 
@@ -166,7 +235,12 @@ class Gateway:
             self._in_flight[backend] -= 1
 
     def _targets(
-        self, name: str, routing: RoutingHints, kind: ModelType, request: ChatRequest | None
+        self,
+        name: str,
+        routing: RoutingHints,
+        kind: ModelType,
+        request: ChatRequest | None,
+        input_tokens: int,
     ) -> list[Target]:
         """Eligible targets able to serve ``kind``, in the order to try them."""
         resolved = self._catalog.resolve(name)
@@ -204,7 +278,7 @@ class Gateway:
             [self._candidate(t) for t in targets],
             routing,
             strategy,
-            input_tokens=estimate_input_tokens(request) if request is not None else 0,
+            input_tokens=input_tokens,
             output_tokens=(
                 (request.generation.max_output_tokens or 0) if request is not None else 0
             ),
@@ -240,11 +314,12 @@ class RoutingSettings:
 class _Primed:
     """An upstream stream read up to (and including) its first content event."""
 
-    __slots__ = ("buffered", "upstream")
+    __slots__ = ("buffered", "on_end", "upstream")
 
     def __init__(self, upstream: ChatStream, buffered: list[StreamEvent]) -> None:
         self.upstream = upstream
         self.buffered = buffered
+        self.on_end: Callable[[Usage], Awaitable[None]] | None = None
 
 
 async def _prime(upstream: ChatStream) -> _Primed:
@@ -311,17 +386,22 @@ class _Session:
         try:
             for event in self._primed.buffered:
                 if isinstance(event, StreamEnd):
-                    self._cost = self._prices.cost(self._model, event.usage)
+                    await self._ended(event)
                     yield event
                     return
                 yield event
             self._primed.buffered = []
             async for event in self._primed.upstream:
                 if type(event) is StreamEnd:
-                    self._cost = self._prices.cost(self._model, event.usage)
+                    await self._ended(event)
                 yield event
         finally:
             await self.aclose()
+
+    async def _ended(self, end: StreamEnd) -> None:
+        self._cost = self._prices.cost(self._model, end.usage)
+        if self._primed.on_end is not None:
+            await self._primed.on_end(end.usage)
 
     async def aclose(self) -> None:
         if not self._closed:

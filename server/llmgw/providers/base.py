@@ -7,6 +7,8 @@ Contract of every adapter (``Provider``):
 * make exactly one HTTP attempt on its pooled session: never retry, never
   sleep, never fall back (the pipeline owns resilience);
 * bound the whole attempt by ``deadline``;
+* authenticate with ``key`` when given (the pipeline balances several keys),
+  else with the backend's first key;
 * raise only ``UpstreamError`` with its ``FailureClass`` set (plus
   ``asyncio.CancelledError`` when cancelled);
 * report usage in the domain ``Usage`` shape; cost is computed centrally,
@@ -33,6 +35,7 @@ from llmgw.domain.requests import (
     EmbedResponse,
     StreamEvent,
 )
+from llmgw.domain.secret import Secret
 
 
 class ChatStream(Protocol):
@@ -50,15 +53,15 @@ class Provider(Protocol):
     name: str
 
     async def chat(
-        self, request: ChatRequest, model: ModelInfo, deadline: Deadline
+        self, request: ChatRequest, model: ModelInfo, deadline: Deadline, key: Secret | None = None
     ) -> ChatResponse: ...
 
     async def stream_chat(
-        self, request: ChatRequest, model: ModelInfo, deadline: Deadline
+        self, request: ChatRequest, model: ModelInfo, deadline: Deadline, key: Secret | None = None
     ) -> ChatStream: ...
 
     async def embed(
-        self, request: EmbedRequest, model: ModelInfo, deadline: Deadline
+        self, request: EmbedRequest, model: ModelInfo, deadline: Deadline, key: Secret | None = None
     ) -> EmbedResponse: ...
 
     async def list_models(self, deadline: Deadline) -> Sequence[str]:

@@ -32,6 +32,7 @@ from llmgw.domain.requests import (
     StreamEvent,
     TextDelta,
 )
+from llmgw.domain.secret import Secret
 
 _DIMENSIONS = 16
 _PROMPT_ECHO_CHARS = 200
@@ -73,7 +74,11 @@ class DemoProvider:
         self._delay = delay_per_chunk
 
     async def chat(
-        self, request: ChatRequest, model: ModelInfo, deadline: Deadline
+        self,
+        request: ChatRequest,
+        model: ModelInfo,
+        deadline: Deadline,
+        key: Secret | None = None,
     ) -> ChatResponse:
         text, finish = _limit(_answer(request), request)
         return ChatResponse(
@@ -86,13 +91,21 @@ class DemoProvider:
         )
 
     async def stream_chat(
-        self, request: ChatRequest, model: ModelInfo, deadline: Deadline
+        self,
+        request: ChatRequest,
+        model: ModelInfo,
+        deadline: Deadline,
+        key: Secret | None = None,
     ) -> _DemoStream:
         text, finish = _limit(_answer(request), request)
         return _DemoStream(text, finish, _input_tokens(request), model.upstream_id, self._delay)
 
     async def embed(
-        self, request: EmbedRequest, model: ModelInfo, deadline: Deadline
+        self,
+        request: EmbedRequest,
+        model: ModelInfo,
+        deadline: Deadline,
+        key: Secret | None = None,
     ) -> EmbedResponse:
         dimensions = request.dimensions or _DIMENSIONS
         texts = [i if isinstance(i, str) else i.mime_type for i in request.inputs]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import aiohttp
 import orjson
@@ -22,6 +22,7 @@ from llmgw.domain.deadline import Deadline
 from llmgw.domain.errors import FailureClass, UpstreamError
 from llmgw.domain.models import ModelInfo
 from llmgw.domain.requests import ChatRequest, ChatResponse, EmbedRequest, EmbedResponse
+from llmgw.domain.secret import Secret
 from llmgw.providers.anthropic.codec import (
     EventDecoder,
     ProtocolError,
@@ -36,6 +37,13 @@ from llmgw.providers.http import (
     new_session,
 )
 from llmgw.providers.streaming import SSEChatStream
+
+
+class _Headers(TypedDict, total=False):
+    headers: dict[str, str]
+
+
+_NO_HEADERS = _Headers()
 
 DEFAULT_API_VERSION = "2023-06-01"
 _TRANSPORT_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
@@ -56,6 +64,13 @@ class AnthropicProvider:
         if spec.api_keys:
             self._headers["x-api-key"] = spec.api_keys[0].reveal()
         self._session: aiohttp.ClientSession | None = None
+        self._default_key = spec.api_keys[0] if spec.api_keys else None
+
+    def _auth(self, key: Secret | None) -> _Headers:
+        """Per-request auth only for a key other than the session's default."""
+        if key is None or key is self._default_key or key == self._default_key:
+            return _NO_HEADERS
+        return _Headers(headers={"x-api-key": key.reveal()})
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -73,13 +88,18 @@ class AnthropicProvider:
         )
 
     async def chat(
-        self, request: ChatRequest, model: ModelInfo, deadline: Deadline
+        self,
+        request: ChatRequest,
+        model: ModelInfo,
+        deadline: Deadline,
+        key: Secret | None = None,
     ) -> ChatResponse:
         try:
             async with self._http().post(
                 self._base + "/v1/messages",
                 data=self._body(request, model, stream=False),
                 **attempt_timeout(deadline, self._spec),
+                **self._auth(key),
                 allow_redirects=False,
             ) as response:
                 if response.status >= 300:
@@ -93,13 +113,18 @@ class AnthropicProvider:
             raise UpstreamError(self.name, FailureClass.PROTOCOL, detail=str(exc)) from exc
 
     async def stream_chat(
-        self, request: ChatRequest, model: ModelInfo, deadline: Deadline
+        self,
+        request: ChatRequest,
+        model: ModelInfo,
+        deadline: Deadline,
+        key: Secret | None = None,
     ) -> SSEChatStream:
         try:
             response = await self._http().post(
                 self._base + "/v1/messages",
                 data=self._body(request, model, stream=True),
                 **attempt_timeout(deadline, self._spec),
+                **self._auth(key),
                 allow_redirects=False,
             )
         except _TRANSPORT_ERRORS as exc:
@@ -109,7 +134,11 @@ class AnthropicProvider:
         return SSEChatStream(self.name, response, EventDecoder(self.name))
 
     async def embed(
-        self, request: EmbedRequest, model: ModelInfo, deadline: Deadline
+        self,
+        request: EmbedRequest,
+        model: ModelInfo,
+        deadline: Deadline,
+        key: Secret | None = None,
     ) -> EmbedResponse:
         raise UpstreamError(
             self.name, FailureClass.CALLER_FAULT, detail="Anthropic has no embeddings API"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import aiohttp
 import orjson
@@ -26,6 +26,7 @@ from llmgw.domain.requests import (
     EmbedResponse,
     StreamEvent,
 )
+from llmgw.domain.secret import Secret
 from llmgw.providers.http import (
     attempt_timeout,
     error_from_exception,
@@ -42,6 +43,13 @@ from llmgw.providers.openai.codec import (
     encode_embed,
 )
 from llmgw.providers.streaming import SSEChatStream
+
+
+class _Headers(TypedDict, total=False):
+    headers: dict[str, str]
+
+
+_NO_HEADERS = _Headers()
 
 _TRANSPORT_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 
@@ -89,18 +97,28 @@ class OpenAIProvider:
         if spec.api_keys:
             self._headers["Authorization"] = f"Bearer {spec.api_keys[0].reveal()}"
         self._session: aiohttp.ClientSession | None = None
+        self._default_key = spec.api_keys[0] if spec.api_keys else None
+
+    def _auth(self, key: Secret | None) -> _Headers:
+        """Per-request auth only for a key other than the session's default."""
+        if key is None or key is self._default_key or key == self._default_key:
+            return _NO_HEADERS
+        return _Headers(headers={"Authorization": f"Bearer {key.reveal()}"})
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
             self._session = new_session(self._spec, self._headers)
         return self._session
 
-    async def _post_json(self, path: str, body: dict[str, Any], deadline: Deadline) -> Any:
+    async def _post_json(
+        self, path: str, body: dict[str, Any], deadline: Deadline, key: Secret | None
+    ) -> Any:
         try:
             async with self._http().post(
                 self._base + path,
                 data=orjson.dumps(body),
                 **attempt_timeout(deadline, self._spec),
+                **self._auth(key),
                 allow_redirects=False,
             ) as response:
                 if response.status >= 300:
@@ -116,10 +134,14 @@ class OpenAIProvider:
             ) from exc
 
     async def chat(
-        self, request: ChatRequest, model: ModelInfo, deadline: Deadline
+        self,
+        request: ChatRequest,
+        model: ModelInfo,
+        deadline: Deadline,
+        key: Secret | None = None,
     ) -> ChatResponse:
         body = await self._post_json(
-            "/chat/completions", encode_chat(request, model, stream=False), deadline
+            "/chat/completions", encode_chat(request, model, stream=False), deadline, key
         )
         try:
             return decode_chat(body)
@@ -127,7 +149,11 @@ class OpenAIProvider:
             raise UpstreamError(self.name, FailureClass.PROTOCOL, detail=str(exc)) from exc
 
     async def stream_chat(
-        self, request: ChatRequest, model: ModelInfo, deadline: Deadline
+        self,
+        request: ChatRequest,
+        model: ModelInfo,
+        deadline: Deadline,
+        key: Secret | None = None,
     ) -> SSEChatStream:
         body = orjson.dumps(encode_chat(request, model, stream=True))
         try:
@@ -135,6 +161,7 @@ class OpenAIProvider:
                 self._base + "/chat/completions",
                 data=body,
                 **attempt_timeout(deadline, self._spec),
+                **self._auth(key),
                 allow_redirects=False,
             )
         except _TRANSPORT_ERRORS as exc:
@@ -144,9 +171,13 @@ class OpenAIProvider:
         return SSEChatStream(self.name, response, OpenAIStreamDecoder(self.name))
 
     async def embed(
-        self, request: EmbedRequest, model: ModelInfo, deadline: Deadline
+        self,
+        request: EmbedRequest,
+        model: ModelInfo,
+        deadline: Deadline,
+        key: Secret | None = None,
     ) -> EmbedResponse:
-        body = await self._post_json("/embeddings", encode_embed(request, model), deadline)
+        body = await self._post_json("/embeddings", encode_embed(request, model), deadline, key)
         try:
             return decode_embed(body)
         except ProtocolError as exc:
