@@ -18,7 +18,12 @@ async def gateway_at(
     settings: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
 ) -> AsyncIterator[Running]:
     """A running gateway on ephemeral loopback ports (no env keys unless given)."""
-    values = {"listen": "127.0.0.1:0", "admin_listen": "127.0.0.1:0", "shutdown_grace_seconds": 1}
+    values: dict[str, Any] = {
+        "listen": "127.0.0.1:0",
+        "admin_listen": "127.0.0.1:0",
+        "shutdown_grace_seconds": 1,
+        "probe_interval_seconds": 0,  # tests that count upstream requests need silence
+    }
     values.update(settings or {})
     async with running_gateway(Settings.model_validate(values), env or {}) as running:
         yield running

@@ -39,6 +39,7 @@ from llmgw.pipeline.catalog import Catalog
 from llmgw.pipeline.clock import SystemClock
 from llmgw.pipeline.gateway import Gateway, RoutingSettings
 from llmgw.pipeline.keys import KeyPool
+from llmgw.pipeline.probes import Prober
 from llmgw.pipeline.resilience import AttemptLoop, BackendPolicies
 from llmgw.providers.base import Provider
 from llmgw.providers.registry import build_provider
@@ -63,6 +64,7 @@ class Built:
     gateway: Gateway
     providers: Mapping[str, Provider]
     specs: tuple[BackendSpec, ...]
+    prober: Prober
 
 
 def build(settings: Settings, env: Mapping[str, str] | None = None) -> Built:
@@ -95,7 +97,8 @@ def build(settings: Settings, env: Mapping[str, str] | None = None) -> Built:
     clock = SystemClock()
     pools = {spec.name: KeyPool(spec.name, spec.key_pool(), clock, key_storage) for spec in specs}
     gateway = Gateway(catalog, providers, prices, attempts, routing, pools)
-    return Built(gateway, providers, specs)
+    prober = Prober(providers, interval=settings.probe_interval_seconds)
+    return Built(gateway, providers, specs, prober)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,9 +128,11 @@ async def running_gateway(
             max_embedding_batch=settings.max_embedding_batch,
         ),
         built.specs,
+        built.prober,
     )
     try:
         data_port, admin_port = await servers.start()
+        built.prober.start()
         yield Running(
             _with_port(settings.listen, data_port),
             _with_port(settings.admin_listen, admin_port),
@@ -135,6 +140,7 @@ async def running_gateway(
             built,
         )
     finally:
+        await built.prober.stop()
         await servers.stop(settings.shutdown_grace_seconds)
         await asyncio.gather(*(p.aclose() for p in built.providers.values()))
 

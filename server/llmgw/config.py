@@ -150,6 +150,8 @@ class Settings(_Strict):
     aliases: dict[str, list[str]] = Field(default_factory=dict)
     prices: dict[str, PriceOverride] = Field(default_factory=dict)
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
+    # Zero-token health probes of every backend (0 disables them).
+    probe_interval_seconds: float = Field(default=30.0, ge=0)
     # Shared counters (per-key limits) across replicas; LLMGW_REDIS_URL sets it.
     redis_url: str = Field(default="", repr=False)
 

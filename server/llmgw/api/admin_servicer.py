@@ -19,11 +19,12 @@ import grpc
 from llmgateway.v1 import admin_service_pb2, admin_service_pb2_grpc
 
 from llmgw.api import convert
-from llmgw.api.status import to_status
+from llmgw.api.status import rule_for, to_status
 from llmgw.domain.backends import BackendKind, BackendSpec
 from llmgw.domain.errors import BackendNotFoundError, UnimplementedError
 from llmgw.pipeline.breaker import BreakerSnapshot, BreakerState
 from llmgw.pipeline.gateway import Gateway
+from llmgw.pipeline.probes import Prober, ProbeResult
 
 SERVICE = admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"]
 _pb = admin_service_pb2
@@ -52,11 +53,16 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
     """The admin plane over the running pipeline and the configured backends."""
 
     def __init__(
-        self, gateway: Gateway, specs: Sequence[BackendSpec], draining: Callable[[], bool]
+        self,
+        gateway: Gateway,
+        specs: Sequence[BackendSpec],
+        draining: Callable[[], bool],
+        prober: Prober | None = None,
     ) -> None:
         self._gateway = gateway
         self._specs = {spec.name: spec for spec in specs}
         self._draining = draining
+        self._probes = prober.results if prober is not None else {}
 
     async def GetHealth(
         self, request: admin_service_pb2.GetHealthRequest, context: grpc.aio.ServicerContext
@@ -70,7 +76,7 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         for name in self._specs:
             report = response.backends.add(backend=name, state=_pb.BACKEND_STATE_ENABLED)
             snapshots = breakers.get(name, {})
-            _fill_health(report.health, name, snapshots)
+            _fill_health(report.health, name, snapshots, self._probes.get(name))
             for model, snapshot in sorted(snapshots.items()):
                 item = report.circuit_breakers.add(
                     model=model,
@@ -88,7 +94,10 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
     ) -> admin_service_pb2.ListBackendsResponse:
         breakers = self._breakers()
         return _pb.ListBackendsResponse(
-            backends=[_backend(spec, breakers.get(spec.name, {})) for spec in self._specs.values()]
+            backends=[
+                _backend(spec, breakers.get(spec.name, {}), self._probes.get(spec.name))
+                for spec in self._specs.values()
+            ]
         )
 
     async def GetBackend(
@@ -99,7 +108,8 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         if spec is None:
             await context.abort_with_status(to_status(BackendNotFoundError(request.name), ""))
             raise AssertionError("unreachable")
-        return _pb.GetBackendResponse(backend=_backend(spec, self._breakers().get(name, {})))
+        snapshots = self._breakers().get(name, {})
+        return _pb.GetBackendResponse(backend=_backend(spec, snapshots, self._probes.get(name)))
 
     def _breakers(self) -> dict[str, dict[str, BreakerSnapshot]]:
         grouped: dict[str, dict[str, BreakerSnapshot]] = {}
@@ -109,23 +119,40 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
 
 
 def _fill_health(
-    target: admin_service_pb2.BackendHealth, name: str, snapshots: dict[str, BreakerSnapshot]
+    target: admin_service_pb2.BackendHealth,
+    name: str,
+    snapshots: dict[str, BreakerSnapshot],
+    probe: ProbeResult | None,
 ) -> None:
+    """Active probes and passive breakers combined: a failing probe or every
+    breaker open is UNHEALTHY, some breaker not closed is DEGRADED."""
     target.health_service_name = f"llmgateway.v1.backends/{name}"
-    if not snapshots:
-        target.state = _pb.HEALTH_STATE_UNKNOWN
-        return
+    failures = max((s.consecutive_failures for s in snapshots.values()), default=0)
+    if probe is not None:
+        target.last_check_time.FromNanoseconds(int(probe.checked_at * 1e9))
+        target.last_check_latency.FromNanoseconds(int(probe.latency * 1e9))
+        failures = max(failures, probe.consecutive_failures)
+        if probe.error is not None:
+            rule = rule_for(probe.error)
+            target.last_error.code = rule.code.value[0]
+            target.last_error.message = probe.error.public_message
+    target.consecutive_failure_count = failures
     states = [s.state for s in snapshots.values()]
-    if all(state is BreakerState.OPEN for state in states):
+    if (probe is not None and not probe.ok) or (
+        states and all(state is BreakerState.OPEN for state in states)
+    ):
         target.state = _pb.HEALTH_STATE_UNHEALTHY
     elif any(state is not BreakerState.CLOSED for state in states):
         target.state = _pb.HEALTH_STATE_DEGRADED
-    else:
+    elif probe is not None or states:
         target.state = _pb.HEALTH_STATE_HEALTHY
-    target.consecutive_failure_count = max(s.consecutive_failures for s in snapshots.values())
+    else:
+        target.state = _pb.HEALTH_STATE_UNKNOWN
 
 
-def _backend(spec: BackendSpec, snapshots: dict[str, BreakerSnapshot]) -> admin_service_pb2.Backend:
+def _backend(
+    spec: BackendSpec, snapshots: dict[str, BreakerSnapshot], probe: ProbeResult | None
+) -> admin_service_pb2.Backend:
     backend = _pb.Backend(
         name=f"backends/{spec.name}",
         display_name=spec.preset or spec.name,
@@ -143,7 +170,7 @@ def _backend(spec: BackendSpec, snapshots: dict[str, BreakerSnapshot]) -> admin_
             input_token_limit=model.context_window,
             output_token_limit=model.max_output_tokens,
         )
-    _fill_health(backend.health, spec.name, snapshots)
+    _fill_health(backend.health, spec.name, snapshots, probe)
     return backend
 
 

@@ -35,6 +35,7 @@ from llmgw.api.admin_servicer import AdminServicer
 from llmgw.api.gateway_servicer import GatewayServicer, HandlerOptions
 from llmgw.domain.backends import BackendSpec
 from llmgw.pipeline.gateway import Gateway
+from llmgw.pipeline.probes import Prober
 
 GATEWAY_SERVICE = gateway_service_pb2.DESCRIPTOR.services_by_name["GatewayService"].full_name
 ADMIN_SERVICE = admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name
@@ -56,7 +57,11 @@ class GatewayServers:
     """Owns both ``grpc.aio`` servers and the health state."""
 
     def __init__(
-        self, gateway: Gateway, options: ServerOptions, specs: Sequence[BackendSpec] = ()
+        self,
+        gateway: Gateway,
+        options: ServerOptions,
+        specs: Sequence[BackendSpec] = (),
+        prober: Prober | None = None,
     ) -> None:
         self._options = options
         self._draining = False
@@ -80,7 +85,7 @@ class GatewayServers:
         )
         # Handlers are attached from the service descriptor (see admin_servicer).
         admin_service_pb2_grpc.add_AdminServiceServicer_to_server(
-            AdminServicer(gateway, specs, lambda: self._draining),  # type: ignore[abstract]
+            AdminServicer(gateway, specs, lambda: self._draining, prober),  # type: ignore[abstract]
             self._admin,
         )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._data)

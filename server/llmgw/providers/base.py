@@ -65,7 +65,12 @@ class Provider(Protocol):
     ) -> EmbedResponse: ...
 
     async def list_models(self, deadline: Deadline) -> Sequence[str]:
-        """Upstream model ids: the zero-token health probe (never a billed call)."""
+        """Upstream model ids (a zero-token call, never billed)."""
+        ...
+
+    async def probe(self, deadline: Deadline) -> None:
+        """Zero-token health check (vLLM ``/health``, else the model list);
+        raises ``UpstreamError`` when the backend does not answer well."""
         ...
 
     async def aclose(self) -> None: ...

@@ -118,6 +118,9 @@ class DemoProvider:
     async def list_models(self, deadline: Deadline) -> Sequence[str]:
         return [m.upstream_id for m in self._models]
 
+    async def probe(self, deadline: Deadline) -> None:
+        return None
+
     async def aclose(self) -> None:
         return None
 

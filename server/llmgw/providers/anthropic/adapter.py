@@ -161,6 +161,9 @@ class AnthropicProvider:
         except (orjson.JSONDecodeError, ProtocolError) as exc:
             raise UpstreamError(self.name, FailureClass.PROTOCOL, detail=str(exc)) from exc
 
+    async def probe(self, deadline: Deadline) -> None:
+        await self.list_models(deadline)
+
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()

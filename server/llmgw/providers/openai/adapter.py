@@ -199,6 +199,22 @@ class OpenAIProvider:
         except (orjson.JSONDecodeError, ProtocolError) as exc:
             raise UpstreamError(self.name, FailureClass.PROTOCOL, detail=str(exc)) from exc
 
+    async def probe(self, deadline: Deadline) -> None:
+        if not self._spec.health_path:
+            await self.list_models(deadline)
+            return
+        # vLLM serves /health at the server root, beside /v1.
+        url = self._base.removesuffix("/v1") + self._spec.health_path
+        try:
+            async with self._http().get(
+                url, allow_redirects=False, **attempt_timeout(deadline, self._spec)
+            ) as response:
+                if response.status >= 300:
+                    raise await error_from_response(self.name, response)
+                await response.read()
+        except _TRANSPORT_ERRORS as exc:
+            raise error_from_exception(self.name, exc) from exc
+
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()
