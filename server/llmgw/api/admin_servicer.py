@@ -1,8 +1,10 @@
 """``llmgateway.v1.AdminService`` on the admin plane.
 
-Served now (read-only): ``GetHealth`` (gateway state, draining flag, every
-backend with its circuit breakers), ``ListBackends`` and ``GetBackend``
-(endpoint, type, models; never a credential). Every other admin RPC answers
+Served now: ``GetHealth`` (gateway state, draining flag, every backend with
+its probe results and circuit breakers), ``ListBackends`` and ``GetBackend``
+(endpoint, type, models; never a credential), ``ListRoutes`` and
+``SwitchBackend`` (health-checked, ``validate_only``, TTL, etag, audited as a
+structured log event until the audit store exists). Every other admin RPC answers
 ``UNIMPLEMENTED`` with ``ErrorInfo(NOT_IMPLEMENTED, method=...)`` through the
 status table, instead of grpc's bare default; later versions replace them.
 
@@ -12,17 +14,29 @@ traffic. A backend with no traffic yet is ``HEALTH_STATE_UNKNOWN``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import grpc
-from llmgateway.v1 import admin_service_pb2, admin_service_pb2_grpc
+from llmgateway.v1 import admin_service_pb2, admin_service_pb2_grpc, routing_pb2
 
 from llmgw.api import convert
 from llmgw.api.status import rule_for, to_status
 from llmgw.domain.backends import BackendKind, BackendSpec
-from llmgw.domain.errors import BackendNotFoundError, UnimplementedError
+from llmgw.domain.errors import (
+    BackendNotFoundError,
+    EtagMismatchError,
+    FieldViolation,
+    GatewayError,
+    NoEligibleBackendError,
+    RouteNotFoundError,
+    UnimplementedError,
+)
+from llmgw.domain.models import Target
+from llmgw.observability.logging import get_logger
 from llmgw.pipeline.breaker import BreakerSnapshot, BreakerState
+from llmgw.pipeline.catalog import RouteOverride
 from llmgw.pipeline.gateway import Gateway
 from llmgw.pipeline.probes import Prober, ProbeResult
 
@@ -34,6 +48,16 @@ _TYPES: dict[BackendKind, admin_service_pb2.BackendType.ValueType] = {
     BackendKind.ANTHROPIC: _pb.BACKEND_TYPE_ANTHROPIC,
     BackendKind.DEMO: _pb.BACKEND_TYPE_SIMULATED,
 }
+_ANONYMOUS = "anonymous"  # until authentication names the principal
+_STRATEGIES = {
+    "balanced": routing_pb2.ROUTING_STRATEGY_BALANCED,
+    "cost": routing_pb2.ROUTING_STRATEGY_PRIORITIZE_COST,
+    "latency": routing_pb2.ROUTING_STRATEGY_PRIORITIZE_LATENCY,
+    "quality": routing_pb2.ROUTING_STRATEGY_PRIORITIZE_QUALITY,
+    "local_first": routing_pb2.ROUTING_STRATEGY_LOCAL_FIRST,
+    "capability": routing_pb2.ROUTING_STRATEGY_CAPABILITY_MATCH,
+}
+audit_log = get_logger("llmgw.audit")
 _CIRCUITS = {
     BreakerState.CLOSED: _pb.CIRCUIT_STATE_CLOSED,
     BreakerState.OPEN: _pb.CIRCUIT_STATE_OPEN,
@@ -62,6 +86,7 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         self._gateway = gateway
         self._specs = {spec.name: spec for spec in specs}
         self._draining = draining
+        self._prober = prober
         self._probes = prober.results if prober is not None else {}
 
     async def GetHealth(
@@ -111,11 +136,129 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         snapshots = self._breakers().get(name, {})
         return _pb.GetBackendResponse(backend=_backend(spec, snapshots, self._probes.get(name)))
 
+    async def ListRoutes(
+        self, request: admin_service_pb2.ListRoutesRequest, context: grpc.aio.ServicerContext
+    ) -> admin_service_pb2.ListRoutesResponse:
+        catalog = self._gateway.catalog
+        return _pb.ListRoutesResponse(
+            routes=[self._route(alias) for alias in sorted(catalog.aliases)]
+        )
+
+    async def SwitchBackend(
+        self, request: admin_service_pb2.SwitchBackendRequest, context: grpc.aio.ServicerContext
+    ) -> admin_service_pb2.SwitchBackendResponse:
+        try:
+            return await self._switch(request)
+        except GatewayError as exc:
+            failure = exc
+        audit_log.info(
+            "audit",
+            action="SwitchBackend",
+            target=request.route,
+            actor=_ANONYMOUS,
+            outcome="failure",
+            error=failure.public_message,
+        )
+        await context.abort_with_status(to_status(failure, ""))
+        raise AssertionError("unreachable")
+
+    async def _switch(
+        self, request: admin_service_pb2.SwitchBackendRequest
+    ) -> admin_service_pb2.SwitchBackendResponse:
+        catalog = self._gateway.catalog
+        alias = request.route.removeprefix("routes/")
+        if alias not in catalog.aliases:
+            raise RouteNotFoundError(request.route)
+        backend = request.backend.removeprefix("backends/")
+        if backend not in self._specs:
+            raise BackendNotFoundError(request.backend)
+        if request.mode == _pb.SWITCH_MODE_IMMEDIATE:
+            raise UnimplementedError("SwitchBackend mode IMMEDIATE (use DRAIN)")
+        if request.etag and request.etag != catalog.etag(alias):
+            raise EtagMismatchError(catalog.etag(alias))
+        current = catalog.route(alias)
+        model_id = request.model_id or current[0].model.id
+        model = catalog.find(backend, model_id)
+        if model is None:
+            raise NoEligibleBackendError(
+                alias,
+                (
+                    FieldViolation(
+                        "model_id", f"backend {backend!r} does not serve {model_id!r}", "CAPABILITY"
+                    ),
+                ),
+            )
+        if not request.skip_health_check and self._prober is not None:
+            probe = await self._prober.probe(backend)
+            if not probe.ok:
+                raise NoEligibleBackendError(
+                    alias,
+                    (
+                        FieldViolation(
+                            "backend",
+                            f"backend {backend!r} failed its health check; "
+                            "set skip_health_check to switch anyway",
+                            "HEALTH_CHECK",
+                        ),
+                    ),
+                )
+        previous = _route_target(current[0])
+        if request.validate_only:
+            return _pb.SwitchBackendResponse(route=self._route(alias), previous_target=previous)
+        now = time.time()
+        ttl = request.ttl.ToTimedelta().total_seconds() if request.HasField("ttl") else 0.0
+        override = RouteOverride(
+            target=Target(model, alias),
+            reason=request.reason,
+            actor=_ANONYMOUS,
+            created_at=now,
+            expires_at=now + ttl if ttl > 0 else None,
+        )
+        catalog.switch(alias, override)
+        audit_log.info(
+            "audit",
+            action="SwitchBackend",
+            target=f"routes/{alias}",
+            actor=_ANONYMOUS,
+            outcome="success",
+            before=f"{previous.backend}:{previous.model_id}",
+            after=f"backends/{backend}:{model.id}",
+            ttl_seconds=ttl or None,
+            reason=request.reason or None,
+        )
+        return _pb.SwitchBackendResponse(route=self._route(alias), previous_target=previous)
+
+    def _route(self, alias: str) -> admin_service_pb2.Route:
+        catalog = self._gateway.catalog
+        route = _pb.Route(
+            name=f"routes/{alias}",
+            targets=[_route_target(t) for t in catalog.route(alias)],
+            default_strategy=_STRATEGIES.get(
+                self._gateway.routing.strategies.get(alias, ""),
+                routing_pb2.ROUTING_STRATEGY_UNSPECIFIED,
+            ),
+            etag=catalog.etag(alias),
+        )
+        override = catalog.override(alias)
+        if override is not None:
+            active = route.active_override
+            active.target.CopyFrom(_route_target(override.target))
+            active.reason = override.reason
+            active.actor = override.actor
+            active.create_time.FromNanoseconds(int(override.created_at * 1e9))
+            if override.expires_at is not None:
+                active.expire_time.FromNanoseconds(int(override.expires_at * 1e9))
+        return route
+
     def _breakers(self) -> dict[str, dict[str, BreakerSnapshot]]:
         grouped: dict[str, dict[str, BreakerSnapshot]] = {}
         for (backend, model), snapshot in self._gateway.attempts.breakers.snapshots().items():
             grouped.setdefault(backend, {})[model] = snapshot
         return grouped
+
+
+def _route_target(target: Target) -> admin_service_pb2.RouteTarget:
+    return _pb.RouteTarget(backend=f"backends/{target.backend}", model_id=target.model.id, weight=1)
 
 
 def _fill_health(

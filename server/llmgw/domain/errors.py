@@ -7,6 +7,8 @@
     │   └── ContextLengthExceededError
     ├── ModelNotFoundError            unknown model or alias
     ├── BackendNotFoundError          an admin call names a backend that does not exist
+    ├── RouteNotFoundError            an admin call names an alias that does not exist
+    ├── EtagMismatchError             the resource changed since the caller read it
     ├── NoEligibleBackendError        no target satisfies capability/context/cost needs
     ├── UnauthenticatedError          caller's own credential missing or invalid
     ├── PermissionDeniedError         caller may not do this
@@ -110,6 +112,20 @@ class BackendNotFoundError(GatewayError):
             {"backend": name},
         )
         self.backend = name
+
+
+class RouteNotFoundError(GatewayError):
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"Route {name!r} does not exist; call AdminService.ListRoutes.", {"route": name}
+        )
+
+
+class EtagMismatchError(GatewayError):
+    def __init__(self, current: str) -> None:
+        super().__init__(
+            "The resource changed since it was read; read it again and retry.", {"etag": current}
+        )
 
 
 class NoEligibleBackendError(GatewayError):

@@ -2,17 +2,34 @@
 
 Callers name a model three ways: an alias (``sonnet``, ``default``), a model id
 (``gpt-4o-mini``; every backend serving it is a target, in registration order)
-or ``backend/model`` to pin one backend. Resolution is a pure lookup in maps
-built once at start-up.
+or ``backend/model`` to pin one backend. Resolution is a lookup in maps built
+once at start-up, plus the operator's route overrides (``SwitchBackend``): an
+override puts its target first on the alias's chain until it expires or is
+replaced; the rest of the chain stays behind it as fallback.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from llmgw.domain.errors import ModelNotFoundError
 from llmgw.domain.models import ModelInfo, Target
+
+
+@dataclass(frozen=True, slots=True)
+class RouteOverride:
+    """A switch made by an operator; ``expires_at`` (epoch seconds) None = sticky."""
+
+    target: Target
+    reason: str
+    actor: str
+    created_at: float
+    expires_at: float | None = None
+
+    def active(self, now: float) -> bool:
+        return self.expires_at is None or now < self.expires_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +60,8 @@ class Catalog:
             )
             if targets:
                 self._aliases[alias] = targets
+        self._overrides: dict[str, RouteOverride] = {}
+        self._versions: dict[str, int] = dict.fromkeys(self._aliases, 1)
 
     @property
     def models(self) -> tuple[ModelInfo, ...]:
@@ -56,11 +75,45 @@ class Catalog:
         """Targets for ``name``; raises ``ModelNotFoundError`` when nothing matches."""
         targets = self._aliases.get(name)
         if targets is not None:
+            if self._overrides:
+                return Plan(name, self.route(name))
             return Plan(name, targets)
         models = self._by_ref.get(name)
         if models:
             return Plan("", tuple(Target(m) for m in models))
         raise ModelNotFoundError(name)
+
+    def route(self, alias: str) -> tuple[Target, ...]:
+        """The alias's current chain: an active override first, then the rest."""
+        targets = self._aliases[alias]
+        override = self._overrides.get(alias)
+        if override is None:
+            return targets
+        if not override.active(time.time()):
+            del self._overrides[alias]
+            self._versions[alias] += 1
+            return targets
+        first = override.target
+        return (first, *(t for t in targets if t.model != first.model))
+
+    def override(self, alias: str) -> RouteOverride | None:
+        """The alias's active override, if any (expired ones are dropped)."""
+        self.route(alias)
+        return self._overrides.get(alias)
+
+    def etag(self, alias: str) -> str:
+        """Changes whenever the alias's effective chain changes."""
+        self.route(alias)
+        return f"{alias}-v{self._versions[alias]}"
+
+    def switch(self, alias: str, override: RouteOverride) -> None:
+        """Put ``override.target`` first on ``alias`` (replaces any earlier switch)."""
+        self._overrides[alias] = override
+        self._versions[alias] += 1
+
+    def find(self, backend: str, model_id: str) -> ModelInfo | None:
+        """The model ``model_id`` on ``backend``, if that backend serves it."""
+        return next((m for m in self._by_ref.get(model_id, ()) if m.backend == backend), None)
 
     def aliases_of(self, model: ModelInfo) -> tuple[str, ...]:
         """Aliases having ``model`` among their targets, sorted."""

@@ -95,6 +95,14 @@ class Gateway:
     def attempts(self) -> AttemptLoop:
         return self._attempts
 
+    @property
+    def catalog(self) -> Catalog:
+        return self._catalog
+
+    @property
+    def routing(self) -> RoutingSettings:
+        return self._routing
+
     async def chat(self, request: ChatRequest, deadline: Deadline) -> Completion:
         input_tokens = estimate_input_tokens(request)
         targets = self._targets(

@@ -819,6 +819,7 @@ class SwitchBackendRequest(_message.Message):
     REASON_FIELD_NUMBER: _builtins.int
     ETAG_FIELD_NUMBER: _builtins.int
     VALIDATE_ONLY_FIELD_NUMBER: _builtins.int
+    SKIP_HEALTH_CHECK_FIELD_NUMBER: _builtins.int
     route: _builtins.str
     """"routes/{alias}"."""
     backend: _builtins.str
@@ -832,6 +833,10 @@ class SwitchBackendRequest(_message.Message):
     """Fail with ABORTED if the route changed since this etag was read."""
     validate_only: _builtins.bool
     """Check that the target is healthy and serves the model; change nothing."""
+    skip_health_check: _builtins.bool
+    """Switch without probing the target first (e.g. it is down for everyone
+    and the operator knows better).
+    """
     @_builtins.property
     def ttl(self) -> _duration_pb2.Duration:
         """Auto-revert after this long (e.g. during an incident). Unset = sticky."""
@@ -847,10 +852,11 @@ class SwitchBackendRequest(_message.Message):
         reason: _builtins.str = ...,
         etag: _builtins.str = ...,
         validate_only: _builtins.bool = ...,
+        skip_health_check: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["ttl", b"ttl"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "etag", b"etag", "mode", b"mode", "model_id", b"model_id", "reason", b"reason", "route", b"route", "ttl", b"ttl", "validate_only", b"validate_only"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "etag", b"etag", "mode", b"mode", "model_id", b"model_id", "reason", b"reason", "route", b"route", "skip_health_check", b"skip_health_check", "ttl", b"ttl", "validate_only", b"validate_only"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

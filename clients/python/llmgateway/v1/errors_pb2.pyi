@@ -83,6 +83,14 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """NOT_FOUND: an admin call names a backend that is not configured.
     metadata: backend.
     """
+    ERROR_REASON_ROUTE_NOT_FOUND: _ErrorReason.ValueType  # 20
+    """NOT_FOUND: an admin call names a route (alias) that does not exist.
+    metadata: route.
+    """
+    ERROR_REASON_ETAG_MISMATCH: _ErrorReason.ValueType  # 21
+    """ABORTED: the resource changed since the etag the caller sent was read.
+    metadata: etag (the current one).
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Values of google.rpc.ErrorInfo.reason for ErrorInfo.domain
@@ -153,5 +161,13 @@ ERROR_REASON_INTERNAL: ErrorReason.ValueType  # 18
 ERROR_REASON_BACKEND_NOT_FOUND: ErrorReason.ValueType  # 19
 """NOT_FOUND: an admin call names a backend that is not configured.
 metadata: backend.
+"""
+ERROR_REASON_ROUTE_NOT_FOUND: ErrorReason.ValueType  # 20
+"""NOT_FOUND: an admin call names a route (alias) that does not exist.
+metadata: route.
+"""
+ERROR_REASON_ETAG_MISMATCH: ErrorReason.ValueType  # 21
+"""ABORTED: the resource changed since the etag the caller sent was read.
+metadata: etag (the current one).
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

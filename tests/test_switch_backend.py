@@ -1,0 +1,159 @@
+"""AdminService.SwitchBackend / ListRoutes: an operator moves an alias to
+another backend (health-checked, dry-run, TTL, etag)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+import pytest
+from conftest import gateway_at
+from google.protobuf import duration_pb2
+from helpers import chat, error_info
+from llmgateway.v1 import (
+    admin_service_pb2,
+    admin_service_pb2_grpc,
+    gateway_service_pb2_grpc,
+)
+from upstream_fakes import FakeAnthropic, FakeOpenAI
+
+KEY = "sk-fake"
+
+
+@pytest.fixture
+async def env():
+    async with FakeOpenAI(api_key=KEY) as primary, FakeAnthropic(api_key=KEY) as secondary:
+        settings = {
+            "demo_enabled": False,
+            "backends": [
+                {
+                    "name": "primary",
+                    "kind": "openai_compatible",
+                    "base_url": primary.base_url,
+                    "api_keys": [KEY],
+                    "models": [{"id": "fast-model"}],
+                },
+                {
+                    "name": "secondary",
+                    "kind": "anthropic",
+                    "base_url": secondary.base_url,
+                    "api_keys": [KEY],
+                    "models": [{"id": "claude-haiku-4-5"}],
+                },
+                {
+                    "name": "down",
+                    "kind": "openai_compatible",
+                    "base_url": "http://127.0.0.1:9/v1",
+                    "models": [{"id": "fast-model"}],
+                },
+            ],
+            "aliases": {"chain": ["primary/fast-model", "secondary/claude-haiku-4-5"]},
+        }
+        async with gateway_at(settings) as running:
+            async with (
+                grpc.aio.insecure_channel(running.data_address) as data,
+                grpc.aio.insecure_channel(running.admin_address) as admin,
+            ):
+                yield (
+                    gateway_service_pb2_grpc.GatewayServiceStub(data),
+                    admin_service_pb2_grpc.AdminServiceStub(admin),
+                )
+
+
+def _switch(**fields: object) -> admin_service_pb2.SwitchBackendRequest:
+    return admin_service_pb2.SwitchBackendRequest(route="routes/chain", **fields)  # type: ignore[arg-type]
+
+
+async def test_switch_moves_the_alias_and_lists_the_override(env) -> None:
+    stub, admin = env
+    assert (await stub.Chat(chat("chain"))).route.backend == "primary"
+    response = await admin.SwitchBackend(
+        _switch(backend="backends/secondary", model_id="claude-haiku-4-5", reason="incident 42")
+    )
+    assert response.previous_target.backend == "backends/primary"
+    assert response.route.targets[0].backend == "backends/secondary"
+    assert response.route.active_override.reason == "incident 42"
+    assert (await stub.Chat(chat("chain"))).route.backend == "secondary"
+    routes = {
+        r.name: r for r in (await admin.ListRoutes(admin_service_pb2.ListRoutesRequest())).routes
+    }
+    assert routes["routes/chain"].active_override.target.backend == "backends/secondary"
+    assert [t.backend for t in routes["routes/chain"].targets] == [
+        "backends/secondary",
+        "backends/primary",
+    ]
+
+
+async def test_validate_only_changes_nothing(env) -> None:
+    stub, admin = env
+    response = await admin.SwitchBackend(
+        _switch(backend="backends/secondary", model_id="claude-haiku-4-5", validate_only=True)
+    )
+    assert response.route.targets[0].backend == "backends/primary"
+    assert (await stub.Chat(chat("chain"))).route.backend == "primary"
+
+
+async def test_ttl_reverts_the_switch(env) -> None:
+    stub, admin = env
+    await admin.SwitchBackend(
+        _switch(
+            backend="backends/secondary",
+            model_id="claude-haiku-4-5",
+            ttl=duration_pb2.Duration(nanos=300_000_000),
+        )
+    )
+    assert (await stub.Chat(chat("chain"))).route.backend == "secondary"
+    await asyncio.sleep(0.35)
+    assert (await stub.Chat(chat("chain"))).route.backend == "primary"
+
+
+async def test_unhealthy_target_is_refused_unless_told_to_skip_the_check(env) -> None:
+    _, admin = env
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await admin.SwitchBackend(_switch(backend="backends/down"))
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    response = await admin.SwitchBackend(_switch(backend="backends/down", skip_health_check=True))
+    assert response.route.targets[0].backend == "backends/down"
+
+
+async def test_switch_errors(env) -> None:
+    _, admin = env
+    cases = [
+        (_switch(backend="backends/nope"), grpc.StatusCode.NOT_FOUND, "BACKEND_NOT_FOUND"),
+        (
+            admin_service_pb2.SwitchBackendRequest(route="routes/nope", backend="backends/primary"),
+            grpc.StatusCode.NOT_FOUND,
+            "ROUTE_NOT_FOUND",
+        ),
+        (
+            _switch(backend="backends/secondary"),  # secondary does not serve fast-model
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "NO_ELIGIBLE_BACKEND",
+        ),
+        (
+            _switch(backend="backends/primary", etag="stale"),
+            grpc.StatusCode.ABORTED,
+            "ETAG_MISMATCH",
+        ),
+        (
+            _switch(backend="backends/primary", mode=admin_service_pb2.SWITCH_MODE_IMMEDIATE),
+            grpc.StatusCode.UNIMPLEMENTED,
+            "NOT_IMPLEMENTED",
+        ),
+    ]
+    for request, code, reason in cases:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await admin.SwitchBackend(request)
+        assert (caught.value.code(), error_info(caught.value).reason) == (code, reason)
+
+
+async def test_etag_guards_concurrent_switches(env) -> None:
+    _, admin = env
+    routes = (await admin.ListRoutes(admin_service_pb2.ListRoutesRequest())).routes
+    etag = next(r.etag for r in routes if r.name == "routes/chain")
+    await admin.SwitchBackend(
+        _switch(backend="backends/secondary", model_id="claude-haiku-4-5", etag=etag)
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await admin.SwitchBackend(_switch(backend="backends/primary", etag=etag))
+    assert caught.value.code() == grpc.StatusCode.ABORTED
