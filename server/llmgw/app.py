@@ -129,6 +129,7 @@ async def running_gateway(
         ),
         built.specs,
         built.prober,
+        build_provider,
     )
     try:
         data_port, admin_port = await servers.start()

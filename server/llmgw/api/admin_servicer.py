@@ -14,8 +14,10 @@ traffic. A backend with no traffic yet is ``HEALTH_STATE_UNKNOWN``.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import grpc
@@ -24,11 +26,13 @@ from llmgateway.v1 import admin_service_pb2, admin_service_pb2_grpc, routing_pb2
 from llmgw.api import convert
 from llmgw.api.status import rule_for, to_status
 from llmgw.domain.backends import BackendKind, BackendSpec
+from llmgw.domain.endpoints import check_endpoint
 from llmgw.domain.errors import (
     BackendNotFoundError,
     EtagMismatchError,
     FieldViolation,
     GatewayError,
+    InvalidRequestError,
     NoEligibleBackendError,
     RouteNotFoundError,
     UnimplementedError,
@@ -39,6 +43,7 @@ from llmgw.pipeline.breaker import BreakerSnapshot, BreakerState
 from llmgw.pipeline.catalog import RouteOverride
 from llmgw.pipeline.gateway import Gateway
 from llmgw.pipeline.probes import Prober, ProbeResult
+from llmgw.providers.base import Provider
 
 SERVICE = admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"]
 _pb = admin_service_pb2
@@ -48,6 +53,7 @@ _TYPES: dict[BackendKind, admin_service_pb2.BackendType.ValueType] = {
     BackendKind.ANTHROPIC: _pb.BACKEND_TYPE_ANTHROPIC,
     BackendKind.DEMO: _pb.BACKEND_TYPE_SIMULATED,
 }
+_MAX_DRAIN_SECONDS = 60.0
 _ANONYMOUS = "anonymous"  # until authentication names the principal
 _STRATEGIES = {
     "balanced": routing_pb2.ROUTING_STRATEGY_BALANCED,
@@ -82,11 +88,14 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         specs: Sequence[BackendSpec],
         draining: Callable[[], bool],
         prober: Prober | None = None,
+        rebuild: Callable[[BackendSpec], Provider] | None = None,
     ) -> None:
         self._gateway = gateway
         self._specs = {spec.name: spec for spec in specs}
         self._draining = draining
         self._prober = prober
+        self._rebuild = rebuild
+        self._retiring: set[asyncio.Task[None]] = set()
         self._probes = prober.results if prober is not None else {}
 
     async def GetHealth(
@@ -135,6 +144,90 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
             raise AssertionError("unreachable")
         snapshots = self._breakers().get(name, {})
         return _pb.GetBackendResponse(backend=_backend(spec, snapshots, self._probes.get(name)))
+
+    async def UpdateBackend(
+        self, request: admin_service_pb2.UpdateBackendRequest, context: grpc.aio.ServicerContext
+    ) -> admin_service_pb2.UpdateBackendResponse:
+        try:
+            return await self._update(request)
+        except GatewayError as exc:
+            failure = exc
+        audit_log.info(
+            "audit",
+            action="UpdateBackend",
+            target=request.backend.name,
+            actor=_ANONYMOUS,
+            outcome="failure",
+            error=failure.public_message,
+        )
+        await context.abort_with_status(to_status(failure, ""))
+        raise AssertionError("unreachable")
+
+    async def _update(
+        self, request: admin_service_pb2.UpdateBackendRequest
+    ) -> admin_service_pb2.UpdateBackendResponse:
+        name = request.backend.name.removeprefix("backends/")
+        spec = self._specs.get(name)
+        if spec is None:
+            raise BackendNotFoundError(request.backend.name)
+        paths = list(request.update_mask.paths) or ["endpoint_uri"]
+        unsupported = [p for p in paths if p not in ("endpoint_uri", "endpointUri")]
+        if unsupported:
+            raise InvalidRequestError(
+                tuple(
+                    FieldViolation("update_mask", f"{p} cannot be updated yet", "NOT_UPDATABLE")
+                    for p in unsupported
+                )
+            )
+        uri = request.backend.endpoint_uri.strip()
+        violations = check_endpoint(uri, "backend.endpoint_uri")
+        if violations:
+            raise InvalidRequestError(tuple(violations))
+        if self._rebuild is None or self._prober is None:
+            raise UnimplementedError("UpdateBackend on this server")
+        updated = replace(spec, base_url=uri.rstrip("/"))
+        provider = self._rebuild(updated)
+        if request.validate_only:
+            try:
+                result = await self._prober.probe(name, provider)
+            finally:
+                await provider.aclose()
+            if not result.ok:
+                why = result.error.public_message if result.error else "probe failed"
+                raise NoEligibleBackendError(
+                    name, (FieldViolation("backend.endpoint_uri", why, "HEALTH_CHECK"),)
+                )
+            self._audit("UpdateBackend", f"backends/{name}", "dry_run", spec.base_url, uri)
+            return _pb.UpdateBackendResponse(backend=_backend(updated, {}, result))
+        old = self._gateway.replace_provider(name, provider)
+        self._specs[name] = updated
+        self._retire(old, spec.request_timeout)
+        self._audit("UpdateBackend", f"backends/{name}", "success", spec.base_url, uri)
+        snapshots = self._breakers().get(name, {})
+        return _pb.UpdateBackendResponse(backend=_backend(updated, snapshots, None))
+
+    def _audit(self, action: str, target: str, outcome: str, before: str, after: str) -> None:
+        """The audit trail as a structured log event (the audit store comes later)."""
+        audit_log.info(
+            "audit",
+            action=action,
+            target=target,
+            actor=_ANONYMOUS,
+            outcome=outcome,
+            before=before,
+            after=after,
+        )
+
+    def _retire(self, provider: Provider, drain_seconds: float) -> None:
+        """Close a replaced adapter once the attempts still using it can have ended."""
+
+        async def close_later() -> None:
+            await asyncio.sleep(min(drain_seconds, _MAX_DRAIN_SECONDS))
+            await provider.aclose()
+
+        task = asyncio.get_running_loop().create_task(close_later())
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
 
     async def ListRoutes(
         self, request: admin_service_pb2.ListRoutesRequest, context: grpc.aio.ServicerContext

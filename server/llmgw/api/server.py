@@ -17,7 +17,7 @@ in-flight RPCs ``grace`` seconds.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import grpc
@@ -36,6 +36,7 @@ from llmgw.api.gateway_servicer import GatewayServicer, HandlerOptions
 from llmgw.domain.backends import BackendSpec
 from llmgw.pipeline.gateway import Gateway
 from llmgw.pipeline.probes import Prober
+from llmgw.providers.base import Provider
 
 GATEWAY_SERVICE = gateway_service_pb2.DESCRIPTOR.services_by_name["GatewayService"].full_name
 ADMIN_SERVICE = admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name
@@ -62,6 +63,7 @@ class GatewayServers:
         options: ServerOptions,
         specs: Sequence[BackendSpec] = (),
         prober: Prober | None = None,
+        rebuild: Callable[[BackendSpec], Provider] | None = None,
     ) -> None:
         self._options = options
         self._draining = False
@@ -85,7 +87,7 @@ class GatewayServers:
         )
         # Handlers are attached from the service descriptor (see admin_servicer).
         admin_service_pb2_grpc.add_AdminServiceServicer_to_server(
-            AdminServicer(gateway, specs, lambda: self._draining, prober),  # type: ignore[abstract]
+            AdminServicer(gateway, specs, lambda: self._draining, prober, rebuild),  # type: ignore[abstract]
             self._admin,
         )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._data)

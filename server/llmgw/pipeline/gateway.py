@@ -22,7 +22,14 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Mapping,
+    MutableMapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -75,7 +82,7 @@ class Gateway:
     def __init__(
         self,
         catalog: Catalog,
-        providers: Mapping[str, Provider],
+        providers: MutableMapping[str, Provider],
         prices: PriceBook,
         attempts: AttemptLoop,
         routing: RoutingSettings | None = None,
@@ -94,6 +101,16 @@ class Gateway:
     @property
     def attempts(self) -> AttemptLoop:
         return self._attempts
+
+    def replace_provider(self, backend: str, provider: Provider) -> Provider:
+        """Swap the adapter of ``backend`` (new endpoint); returns the old one.
+
+        Attempts already running keep the old adapter until they end (drain);
+        the caller closes it after that.
+        """
+        old = self._providers[backend]
+        self._providers[backend] = provider
+        return old
 
     @property
     def catalog(self) -> Catalog:
