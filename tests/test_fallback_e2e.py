@@ -174,3 +174,32 @@ async def test_breaker_opens_and_skips_the_failing_backend(env) -> None:
     assert breaker.trip_count == 1 and breaker.retry_after.seconds > 0
     assert reports["primary"].health.state == admin_service_pb2.HEALTH_STATE_UNHEALTHY
     assert reports["secondary"].health.state == admin_service_pb2.HEALTH_STATE_HEALTHY
+
+
+async def test_get_metrics_reports_attempts_errors_latency_and_cost(env) -> None:
+    stub, primary, secondary = env
+    primary.enqueue(*[Reply(status=503, error_type="overloaded")] * 3)
+    secondary.enqueue(Reply(chunks=["a"], input_tokens=10), Reply(chunks=["b", "c"]))
+    await stub.Chat(chat("chain"))
+    async for _ in stub.StreamChat(
+        gateway_service_pb2.StreamChatRequest(chat=chat("claude-haiku-4-5"))
+    ):
+        pass
+    async with grpc.aio.insecure_channel(stub.admin_address) as channel:
+        admin = admin_service_pb2_grpc.AdminServiceStub(channel)
+        metrics = await admin.GetMetrics(admin_service_pb2.GetMetricsRequest())
+        only = await admin.GetMetrics(
+            admin_service_pb2.GetMetricsRequest(backends=["backends/primary"])
+        )
+    rows = {r.backend: r for r in metrics.rows}
+    failing, serving = rows["backends/primary"], rows["backends/secondary"]
+    assert failing.request_count == 3 and dict(failing.error_counts) == {"UNAVAILABLE": 3}
+    assert failing.circuit_breaker.state == admin_service_pb2.CIRCUIT_STATE_OPEN
+    assert failing.circuit_breaker.trip_count == 1
+    assert serving.request_count == 2 and not serving.error_counts
+    assert serving.p50_latency.ToNanoseconds() > 0
+    assert serving.p50_time_to_first_token.ToNanoseconds() > 0
+    assert serving.output_tokens_per_second > 0
+    assert serving.cost.nanos > 0 or serving.cost.units > 0
+    assert [r.backend for r in only.rows] == ["backends/primary"]
+    assert metrics.window_end_time.seconds - metrics.window_start_time.seconds == 300

@@ -24,12 +24,13 @@ import grpc
 from llmgateway.v1 import admin_service_pb2, admin_service_pb2_grpc, routing_pb2
 
 from llmgw.api import convert
-from llmgw.api.status import rule_for, to_status
+from llmgw.api.status import UPSTREAM_RULES, rule_for, to_status
 from llmgw.domain.backends import BackendKind, BackendSpec
 from llmgw.domain.endpoints import check_endpoint
 from llmgw.domain.errors import (
     BackendNotFoundError,
     EtagMismatchError,
+    FailureClass,
     FieldViolation,
     GatewayError,
     InvalidRequestError,
@@ -42,6 +43,7 @@ from llmgw.observability.logging import get_logger
 from llmgw.pipeline.breaker import BreakerSnapshot, BreakerState
 from llmgw.pipeline.catalog import RouteOverride
 from llmgw.pipeline.gateway import Gateway
+from llmgw.pipeline.metrics import percentile
 from llmgw.pipeline.probes import Prober, ProbeResult
 from llmgw.providers.base import Provider
 
@@ -54,6 +56,7 @@ _TYPES: dict[BackendKind, admin_service_pb2.BackendType.ValueType] = {
     BackendKind.DEMO: _pb.BACKEND_TYPE_SIMULATED,
 }
 _MAX_DRAIN_SECONDS = 60.0
+_DEFAULT_METRICS_WINDOW = 300.0
 _ANONYMOUS = "anonymous"  # until authentication names the principal
 _STRATEGIES = {
     "balanced": routing_pb2.ROUTING_STRATEGY_BALANCED,
@@ -112,15 +115,7 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
             snapshots = breakers.get(name, {})
             _fill_health(report.health, name, snapshots, self._probes.get(name))
             for model, snapshot in sorted(snapshots.items()):
-                item = report.circuit_breakers.add(
-                    model=model,
-                    state=_CIRCUITS[snapshot.state],
-                    consecutive_failure_count=snapshot.consecutive_failures,
-                    trip_count=snapshot.trips,
-                    transition_count=snapshot.transitions,
-                )
-                if snapshot.retry_after:
-                    item.retry_after.FromNanoseconds(int(snapshot.retry_after * 1e9))
+                _fill_breaker(report.circuit_breakers.add(), model, snapshot)
         return response
 
     async def ListBackends(
@@ -228,6 +223,52 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         task = asyncio.get_running_loop().create_task(close_later())
         self._retiring.add(task)
         task.add_done_callback(self._retiring.discard)
+
+    async def GetMetrics(
+        self, request: admin_service_pb2.GetMetricsRequest, context: grpc.aio.ServicerContext
+    ) -> admin_service_pb2.GetMetricsResponse:
+        window = (
+            request.window.ToTimedelta().total_seconds()
+            if request.HasField("window")
+            else _DEFAULT_METRICS_WINDOW
+        )
+        if window <= 0:
+            error = InvalidRequestError((FieldViolation("window", "must be positive"),))
+            await context.abort_with_status(to_status(error, ""))
+        backends = {b.removeprefix("backends/") for b in request.backends}
+        models = set(request.model_ids)
+        breakers = self._gateway.attempts.breakers.snapshots()
+        now = time.time()
+        response = _pb.GetMetricsResponse()
+        response.window_start_time.FromNanoseconds(int((now - window) * 1e9))
+        response.window_end_time.FromNanoseconds(int(now * 1e9))
+        for (backend, model), row in sorted(self._gateway.metrics.rows(window).items()):
+            if (backends and backend not in backends) or (models and model not in models):
+                continue
+            out = response.rows.add(
+                backend=f"backends/{backend}",
+                model_id=model,
+                request_count=row.requests,
+                in_flight_request_count=self._gateway.in_flight(backend),
+                output_tokens_per_second=row.tokens_per_second,
+            )
+            for failure, count in row.failures.items():
+                code = UPSTREAM_RULES[FailureClass(failure)].code.name
+                out.error_counts[code] = out.error_counts.get(code, 0) + count
+            for field_name, values, q in (
+                ("p50_latency", row.latencies, 0.5),
+                ("p95_latency", row.latencies, 0.95),
+                ("p50_time_to_first_token", row.first_tokens, 0.5),
+                ("p95_time_to_first_token", row.first_tokens, 0.95),
+            ):
+                value = percentile(values, q)
+                if value is not None:
+                    getattr(out, field_name).FromNanoseconds(int(value * 1e9))
+            convert.fill_money(out.cost, row.cost_nanos, "USD")
+            snapshot = breakers.get((backend, model))
+            if snapshot is not None:
+                _fill_breaker(out.circuit_breaker, model, snapshot)
+        return response
 
     async def ListRoutes(
         self, request: admin_service_pb2.ListRoutesRequest, context: grpc.aio.ServicerContext
@@ -348,6 +389,18 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         for (backend, model), snapshot in self._gateway.attempts.breakers.snapshots().items():
             grouped.setdefault(backend, {})[model] = snapshot
         return grouped
+
+
+def _fill_breaker(
+    target: admin_service_pb2.CircuitBreakerReport, model: str, snapshot: BreakerSnapshot
+) -> None:
+    target.model = model
+    target.state = _CIRCUITS[snapshot.state]
+    target.consecutive_failure_count = snapshot.consecutive_failures
+    target.trip_count = snapshot.trips
+    target.transition_count = snapshot.transitions
+    if snapshot.retry_after:
+        target.retry_after.FromNanoseconds(int(snapshot.retry_after * 1e9))
 
 
 def _route_target(target: Target) -> admin_service_pb2.RouteTarget:

@@ -58,6 +58,7 @@ from llmgw.domain.secret import Secret
 from llmgw.pipeline.catalog import Catalog
 from llmgw.pipeline.keys import KeyPool, KeysExhaustedError
 from llmgw.pipeline.latency import LatencyBoard
+from llmgw.pipeline.metrics import MetricsLog
 from llmgw.pipeline.resilience import AttemptLoop
 from llmgw.pipeline.results import (
     Completion,
@@ -96,6 +97,7 @@ class Gateway:
         self._pools: Mapping[str, KeyPool] = pools or {}
         self._latency = LatencyBoard()
         self._in_flight: dict[str, int] = dict.fromkeys(providers, 0)
+        self.metrics = MetricsLog()
         self._random = random.Random()
 
     @property
@@ -137,13 +139,22 @@ class Gateway:
                 await self._pools[target.backend].record_output(key, response.usage.output_tokens)
             return response
 
+        started = time.monotonic()
         outcome = await self._attempts.run(request.model, targets, attempt, deadline)
+        cost = self._prices.cost(outcome.target.model, outcome.value.usage)
+        self.metrics.settled(
+            outcome.target.backend,
+            outcome.target.model.id,
+            outcome.value.usage.output_tokens,
+            time.monotonic() - started,
+            cost.total_nanos,
+        )
         return Completion(
             response_id=new_id(),
             request_id=request.request_id or new_id(),
             response=outcome.value,
             route=_route(outcome.target, outcome.failed_backends),
-            cost=self._prices.cost(outcome.target.model, outcome.value.usage),
+            cost=cost,
             created_at=time.time(),
         )
 
@@ -161,7 +172,7 @@ class Gateway:
                     await provider.stream_chat(request, target.model, deadline, key)
                 )
 
-            async with self._tracked(target):  # until the first delta
+            async with self._tracked(target, first_token=True):  # until the first delta
                 primed, key = await self._with_key(target, input_tokens, call)
             if key is not None:
                 pool = self._pools[target.backend]
@@ -175,6 +186,7 @@ class Gateway:
             outcome.failed_backends,
             self._prices,
             request.request_id or new_id(),
+            self.metrics,
         )
 
     async def embed(self, request: EmbedRequest, deadline: Deadline) -> EmbedResult:
@@ -247,17 +259,26 @@ class Gateway:
             for m in self._catalog.models
         ]
 
+    def in_flight(self, backend: str) -> int:
+        return self._in_flight.get(backend, 0)
+
     @asynccontextmanager
-    async def _tracked(self, target: Target) -> AsyncIterator[None]:
-        """Count the attempt in flight; record its latency when it succeeds."""
-        backend = target.backend
+    async def _tracked(self, target: Target, first_token: bool = False) -> AsyncIterator[None]:
+        """Count the attempt in flight; record its latency (to the first token
+        for streams) or its failure class."""
+        backend, model = target.backend, target.model.id
         self._in_flight[backend] = self._in_flight.get(backend, 0) + 1
         started = time.monotonic()
         try:
             yield
-            self._latency.observe(backend, target.model.id, time.monotonic() - started)
+        except UpstreamError as error:
+            self.metrics.attempt(backend, model, error.failure.value, 0.0)
+            raise
         finally:
             self._in_flight[backend] -= 1
+        seconds = time.monotonic() - started
+        self._latency.observe(backend, model, seconds)
+        self.metrics.attempt(backend, model, "", seconds, first_token)
 
     def _targets(
         self,
@@ -389,8 +410,11 @@ class _Session:
         failed_backends: tuple[str, ...],
         prices: PriceBook,
         request_id: str,
+        metrics: MetricsLog,
     ) -> None:
         self.response_id = new_id()
+        self._metrics = metrics
+        self._started = time.monotonic()
         self.request_id = request_id
         self.route = _route(target, failed_backends)
         self.created_at = time.time()
@@ -425,6 +449,14 @@ class _Session:
 
     async def _ended(self, end: StreamEnd) -> None:
         self._cost = self._prices.cost(self._model, end.usage)
+        self._metrics.settled(
+            self._model.backend,
+            self._model.id,
+            end.usage.output_tokens,
+            time.monotonic() - self._started,
+            self._cost.total_nanos,
+            streamed=True,
+        )
         if self._primed.on_end is not None:
             await self._primed.on_end(end.usage)
 

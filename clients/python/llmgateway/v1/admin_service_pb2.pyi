@@ -1356,6 +1356,7 @@ class MetricsRow(_message.Message):
     P95_TIME_TO_FIRST_TOKEN_FIELD_NUMBER: _builtins.int
     OUTPUT_TOKENS_PER_SECOND_FIELD_NUMBER: _builtins.int
     COST_FIELD_NUMBER: _builtins.int
+    CIRCUIT_BREAKER_FIELD_NUMBER: _builtins.int
     backend: _builtins.str
     model_id: _builtins.str
     request_count: _builtins.int
@@ -1375,6 +1376,10 @@ class MetricsRow(_message.Message):
     def p95_time_to_first_token(self) -> _duration_pb2.Duration: ...
     @_builtins.property
     def cost(self) -> _money_pb2.Money: ...
+    @_builtins.property
+    def circuit_breaker(self) -> Global___CircuitBreakerReport:
+        """The (backend, model) circuit breaker now (state, trips, transitions)."""
+
     def __init__(
         self,
         *,
@@ -1389,10 +1394,11 @@ class MetricsRow(_message.Message):
         p95_time_to_first_token: _duration_pb2.Duration | None = ...,
         output_tokens_per_second: _builtins.float = ...,
         cost: _money_pb2.Money | None = ...,
+        circuit_breaker: Global___CircuitBreakerReport | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["cost", b"cost", "p50_latency", b"p50_latency", "p50_time_to_first_token", b"p50_time_to_first_token", "p95_latency", b"p95_latency", "p95_time_to_first_token", b"p95_time_to_first_token"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["circuit_breaker", b"circuit_breaker", "cost", b"cost", "p50_latency", b"p50_latency", "p50_time_to_first_token", b"p50_time_to_first_token", "p95_latency", b"p95_latency", "p95_time_to_first_token", b"p95_time_to_first_token"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "cost", b"cost", "error_counts", b"error_counts", "in_flight_request_count", b"in_flight_request_count", "model_id", b"model_id", "output_tokens_per_second", b"output_tokens_per_second", "p50_latency", b"p50_latency", "p50_time_to_first_token", b"p50_time_to_first_token", "p95_latency", b"p95_latency", "p95_time_to_first_token", b"p95_time_to_first_token", "request_count", b"request_count"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "circuit_breaker", b"circuit_breaker", "cost", b"cost", "error_counts", b"error_counts", "in_flight_request_count", b"in_flight_request_count", "model_id", b"model_id", "output_tokens_per_second", b"output_tokens_per_second", "p50_latency", b"p50_latency", "p50_time_to_first_token", b"p50_time_to_first_token", "p95_latency", b"p95_latency", "p95_time_to_first_token", b"p95_time_to_first_token", "request_count", b"request_count"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
