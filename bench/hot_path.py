@@ -161,26 +161,33 @@ async def run(unary: int, streams: int) -> list[Phase]:
             "        capabilities: [streaming]\n",
             encoding="utf-8",
         )
-        port, admin = _free_port(), _free_port()
-        gateway = _start(
-            [
-                sys.executable,
-                "-m",
-                "llmgw",
-                "serve",
-                "--config",
-                str(config),
-                "--listen",
-                f"127.0.0.1:{port}",
-                "--admin-listen",
-                f"127.0.0.1:{admin}",
-                "--log-level",
-                "warning",
-            ],
-            {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")},
-        )
-        address = f"127.0.0.1:{port}"
-        await _wait_ready(address, gateway)
+        for attempt in range(3):  # a just-freed port can be taken again: retry
+            port, admin = _free_port(), _free_port()
+            gateway = _start(
+                [
+                    sys.executable,
+                    "-m",
+                    "llmgw",
+                    "serve",
+                    "--config",
+                    str(config),
+                    "--listen",
+                    f"127.0.0.1:{port}",
+                    "--admin-listen",
+                    f"127.0.0.1:{admin}",
+                    "--log-level",
+                    "warning",
+                ],
+                {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")},
+            )
+            address = f"127.0.0.1:{port}"
+            try:
+                await _wait_ready(address, gateway)
+                break
+            except RuntimeError:
+                _stop(gateway)
+                if attempt == 2:
+                    raise
         return await _measure(upstream, address, gateway.pid, unary, streams)
     finally:
         if gateway is not None:

@@ -319,6 +319,15 @@ class Gateway:
                 ),
             )
         strategy = routing.strategy or self._routing.strategies.get(resolved.alias, "")
+        if (
+            len(targets) == 1
+            and strategy in ("", "capability")
+            and routing.max_cost_nanos is None
+            and not routing.required_capabilities
+            and routing.min_context_tokens is None
+            and not targets[0].model.context_window
+        ):
+            return targets  # the common single-target request: nothing to decide
         ordered = routing_plan(
             name,
             [self._candidate(t) for t in targets],
