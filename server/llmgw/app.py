@@ -96,7 +96,15 @@ def build(settings: Settings, env: Mapping[str, str] | None = None) -> Built:
     )
     clock = SystemClock()
     pools = {spec.name: KeyPool(spec.name, spec.key_pool(), clock, key_storage) for spec in specs}
-    gateway = Gateway(catalog, providers, prices, attempts, routing, pools)
+    gateway = Gateway(
+        catalog,
+        providers,
+        prices,
+        attempts,
+        routing,
+        pools,
+        {spec.name: spec.first_token_timeout for spec in specs if spec.first_token_timeout},
+    )
     prober = Prober(providers, interval=settings.probe_interval_seconds)
     return Built(gateway, providers, specs, prober)
 

@@ -103,6 +103,9 @@ class BackendConfig(_Strict):
     retry: RetryConfig = Field(default_factory=RetryConfig)
     circuit_breaker: BreakerConfig = Field(default_factory=BreakerConfig)
     keys: list[KeyConfig] = Field(default_factory=list)
+    # A stream with no first delta after this long is abandoned (retry/fallback);
+    # 0 disables it (reasoning models may think for minutes before answering).
+    first_token_timeout_seconds: float = Field(default=0.0, ge=0)
     # Cap on requests in flight (0 = none); local_first routing sends overflow to cloud.
     max_concurrent_requests: int = Field(default=0, ge=0)
 
@@ -297,6 +300,7 @@ def _spec(
         connect_timeout=backend.connect_timeout_seconds,
         max_connections=backend.max_connections,
         max_concurrent_requests=backend.max_concurrent_requests,
+        first_token_timeout=backend.first_token_timeout_seconds,
         health_path=preset.health_path if preset else "",
         api_version=backend.api_version,
         keys=limited,

@@ -3,7 +3,6 @@ stream) and ``GET /v1/models``. Shapes follow the API reference."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import orjson
@@ -79,7 +78,7 @@ class FakeAnthropic(FakeServer):
                 )
         reply = self.next_reply()
         if reply.first_byte_delay:
-            await asyncio.sleep(reply.first_byte_delay)
+            await self.delay(reply.first_byte_delay)
         if reply.raw_body is not None:
             return raw_response(reply)
         if reply.status >= 300:

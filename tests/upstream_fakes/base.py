@@ -87,7 +87,11 @@ class FakeServer:
         return self.replies.popleft() if self.replies else self.default
 
     async def start(self, port: int = 0) -> str:
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        # handler_cancellation: a client that hangs up cancels the handler, so a
+        # disconnect during a slow unary answer is seen (and counted) too.
+        self._runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, handler_cancellation=True
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
@@ -121,6 +125,14 @@ class FakeServer:
             RecordedRequest(request.method, request.path, dict(request.headers), body)
         )
         return body
+
+    async def delay(self, seconds: float) -> None:
+        """Wait before answering; a client hanging up meanwhile counts as a disconnect."""
+        try:
+            await asyncio.sleep(seconds)
+        except asyncio.CancelledError:
+            self.note_disconnect()
+            raise
 
     def note_disconnect(self) -> None:
         self.disconnects += 1

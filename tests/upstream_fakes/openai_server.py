@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -74,7 +73,7 @@ class FakeOpenAI(FakeServer):
         if denied is not None:
             return denied
         if reply.first_byte_delay:
-            await asyncio.sleep(reply.first_byte_delay)
+            await self.delay(reply.first_byte_delay)
         if reply.raw_body is not None:
             return raw_response(reply)
         if reply.status >= 300:

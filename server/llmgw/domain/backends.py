@@ -40,6 +40,7 @@ class BackendSpec:
     connect_timeout: float = 10.0
     max_connections: int = 256
     max_concurrent_requests: int = 0  # 0 = no cap (local_first overflows past it)
+    first_token_timeout: float = 0.0  # seconds a stream may take to its first delta; 0 = none
     extra_headers: tuple[tuple[str, str], ...] = ()
     health_path: str = ""
     default_max_output_tokens: int = 4096

@@ -20,6 +20,7 @@ the upstream exactly once.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from collections.abc import (
@@ -88,6 +89,7 @@ class Gateway:
         attempts: AttemptLoop,
         routing: RoutingSettings | None = None,
         pools: Mapping[str, KeyPool] | None = None,
+        first_token_timeouts: Mapping[str, float] | None = None,
     ) -> None:
         self._catalog = catalog
         self._providers = providers
@@ -95,6 +97,7 @@ class Gateway:
         self._attempts = attempts
         self._routing = routing or RoutingSettings()
         self._pools: Mapping[str, KeyPool] = pools or {}
+        self._first_token_timeouts: Mapping[str, float] = first_token_timeouts or {}
         self._latency = LatencyBoard()
         self._in_flight: dict[str, int] = dict.fromkeys(providers, 0)
         self.metrics = MetricsLog()
@@ -168,9 +171,22 @@ class Gateway:
         async def attempt(target: Target) -> _Primed:
             async def call(key: Secret | None) -> _Primed:
                 provider = providers[target.backend]
-                return await _prime(
-                    await provider.stream_chat(request, target.model, deadline, key)
-                )
+                limit = self._first_token_timeouts.get(target.backend, 0.0)
+                if not limit:
+                    return await _prime(
+                        await provider.stream_chat(request, target.model, deadline, key)
+                    )
+                try:
+                    async with asyncio.timeout(limit):
+                        return await _prime(
+                            await provider.stream_chat(request, target.model, deadline, key)
+                        )
+                except TimeoutError as exc:
+                    raise UpstreamError(
+                        target.backend,
+                        FailureClass.TIMEOUT,
+                        detail=f"no first token within {limit:g} s",
+                    ) from exc
 
             async with self._tracked(target, first_token=True):  # until the first delta
                 primed, key = await self._with_key(target, input_tokens, call)
