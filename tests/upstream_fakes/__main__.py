@@ -8,17 +8,37 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
+import random
 
 from upstream_fakes.anthropic_server import FakeAnthropic
-from upstream_fakes.base import FakeServer
+from upstream_fakes.base import FakeServer, Reply
 from upstream_fakes.openai_server import FakeOpenAI
 
 
-async def _serve(kind: str, port: int, chunks: int, text: str) -> None:
+class _Flaky(collections.deque[Reply]):
+    """A reply script that fails a random share of requests with 503 (seeded)."""
+
+    def __init__(self, fail_rate: float, seed: int) -> None:
+        super().__init__()
+        self._fail_rate = fail_rate
+        self._random = random.Random(seed)
+        self._failure = Reply(status=503, error_type="overloaded")
+
+    def __bool__(self) -> bool:
+        return self._random.random() < self._fail_rate
+
+    def popleft(self) -> Reply:
+        return self._failure
+
+
+async def _serve(kind: str, port: int, chunks: int, text: str, fail_rate: float) -> None:
     pieces = [text] * chunks
     fake: FakeServer = (FakeOpenAI if kind == "openai" else FakeAnthropic)(
         api_key=None, default_chunks=pieces
     )
+    if fail_rate > 0:
+        fake.replies = _Flaky(fail_rate, seed=port)
     fake.requests = _Discard()  # type: ignore[assignment]  # a long run must not grow memory
     base_url = await fake.start(port)
     print(f"READY {base_url}", flush=True)
@@ -36,13 +56,14 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--chunks", type=int, default=50)
     parser.add_argument("--chunk-text", default="tok ")
+    parser.add_argument("--fail-rate", type=float, default=0.0, help="share answered 503")
     args = parser.parse_args()
     try:
         import uvloop
 
-        uvloop.run(_serve(args.kind, args.port, args.chunks, args.chunk_text))
+        uvloop.run(_serve(args.kind, args.port, args.chunks, args.chunk_text, args.fail_rate))
     except ImportError:  # pragma: no cover
-        asyncio.run(_serve(args.kind, args.port, args.chunks, args.chunk_text))
+        asyncio.run(_serve(args.kind, args.port, args.chunks, args.chunk_text, args.fail_rate))
 
 
 if __name__ == "__main__":
