@@ -13,9 +13,10 @@ from helpers import chat, error_info
 from llmgateway.v1 import (
     admin_service_pb2,
     admin_service_pb2_grpc,
+    gateway_service_pb2,
     gateway_service_pb2_grpc,
 )
-from upstream_fakes import FakeAnthropic, FakeOpenAI
+from upstream_fakes import FakeAnthropic, FakeOpenAI, Reply
 
 KEY = "sk-fake"
 
@@ -54,10 +55,9 @@ async def env():
                 grpc.aio.insecure_channel(running.data_address) as data,
                 grpc.aio.insecure_channel(running.admin_address) as admin,
             ):
-                yield (
-                    gateway_service_pb2_grpc.GatewayServiceStub(data),
-                    admin_service_pb2_grpc.AdminServiceStub(admin),
-                )
+                stub = gateway_service_pb2_grpc.GatewayServiceStub(data)
+                stub.primary = primary  # type: ignore[attr-defined]
+                yield stub, admin_service_pb2_grpc.AdminServiceStub(admin)
 
 
 def _switch(**fields: object) -> admin_service_pb2.SwitchBackendRequest:
@@ -135,11 +135,6 @@ async def test_switch_errors(env) -> None:
             grpc.StatusCode.ABORTED,
             "ETAG_MISMATCH",
         ),
-        (
-            _switch(backend="backends/primary", mode=admin_service_pb2.SWITCH_MODE_IMMEDIATE),
-            grpc.StatusCode.UNIMPLEMENTED,
-            "NOT_IMPLEMENTED",
-        ),
     ]
     for request, code, reason in cases:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
@@ -157,3 +152,32 @@ async def test_etag_guards_concurrent_switches(env) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await admin.SwitchBackend(_switch(backend="backends/primary", etag=etag))
     assert caught.value.code() == grpc.StatusCode.ABORTED
+
+
+async def test_immediate_switch_ends_in_flight_requests_with_unavailable(env) -> None:
+    stub, admin = env
+    primary = stub.primary
+    primary.enqueue(Reply(first_byte_delay=5), Reply(chunks=["x"] * 200, chunk_delay=0.02))
+    unary = asyncio.ensure_future(stub.Chat(chat("chain")))
+    stream = stub.StreamChat(gateway_service_pb2.StreamChatRequest(chat=chat("chain")))
+    async for event in stream:
+        if event.WhichOneof("event") == "delta":
+            break  # the stream is running on primary
+    await asyncio.sleep(0.1)
+    response = await admin.SwitchBackend(
+        _switch(
+            backend="backends/secondary",
+            model_id="claude-haiku-4-5",
+            mode=admin_service_pb2.SWITCH_MODE_IMMEDIATE,
+        )
+    )
+    assert response.route.targets[0].backend == "backends/secondary"
+    with pytest.raises(grpc.aio.AioRpcError) as unary_error:
+        await asyncio.wait_for(unary, timeout=2)
+    assert unary_error.value.code() == grpc.StatusCode.UNAVAILABLE
+    with pytest.raises(grpc.aio.AioRpcError) as stream_error:
+        async for _ in stream:
+            pass
+    assert stream_error.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert error_info(stream_error.value).reason == "UPSTREAM_STREAM_INTERRUPTED"
+    assert (await stub.Chat(chat("chain"))).route.backend == "secondary"

@@ -306,8 +306,6 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         backend = request.backend.removeprefix("backends/")
         if backend not in self._specs:
             raise BackendNotFoundError(request.backend)
-        if request.mode == _pb.SWITCH_MODE_IMMEDIATE:
-            raise UnimplementedError("SwitchBackend mode IMMEDIATE (use DRAIN)")
         if request.etag and request.etag != catalog.etag(alias):
             raise EtagMismatchError(catalog.etag(alias))
         current = catalog.route(alias)
@@ -349,6 +347,9 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
             expires_at=now + ttl if ttl > 0 else None,
         )
         catalog.switch(alias, override)
+        aborted = 0
+        if request.mode == _pb.SWITCH_MODE_IMMEDIATE and current[0].backend != backend:
+            aborted = self._gateway.abort(current[0].backend, alias)
         audit_log.info(
             "audit",
             action="SwitchBackend",
@@ -358,6 +359,8 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
             before=f"{previous.backend}:{previous.model_id}",
             after=f"backends/{backend}:{model.id}",
             ttl_seconds=ttl or None,
+            mode="immediate" if request.mode == _pb.SWITCH_MODE_IMMEDIATE else "drain",
+            aborted_requests=aborted,
             reason=request.reason or None,
         )
         return _pb.SwitchBackendResponse(route=self._route(alias), previous_target=previous)

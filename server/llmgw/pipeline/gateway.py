@@ -33,12 +33,18 @@ from collections.abc import (
 )
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from llmgw.accounting.pricing import PriceBook
 from llmgw.domain.backends import ApiKey
 from llmgw.domain.deadline import Deadline
-from llmgw.domain.errors import FailureClass, FieldViolation, NoEligibleBackendError, UpstreamError
+from llmgw.domain.errors import (
+    FailureClass,
+    FieldViolation,
+    GatewayOverloadedError,
+    NoEligibleBackendError,
+    UpstreamError,
+)
 from llmgw.domain.generation import Usage
 from llmgw.domain.ids import new_id
 from llmgw.domain.models import Capability, ModelInfo, ModelType, Target
@@ -101,6 +107,9 @@ class Gateway:
         self._latency = LatencyBoard()
         self._in_flight: dict[str, int] = dict.fromkeys(providers, 0)
         self.metrics = MetricsLog()
+        self._running: dict[tuple[str, str], set[asyncio.Task[Any]]] = {}
+        self._aborting: set[asyncio.Task[Any]] = set()
+        self._sessions: dict[tuple[str, str], set[_Session]] = {}
         self._random = random.Random()
 
     @property
@@ -196,7 +205,7 @@ class Gateway:
             return primed
 
         outcome = await self._attempts.run(request.model, targets, attempt, deadline)
-        return _Session(
+        session = _Session(
             outcome.value,
             outcome.target,
             outcome.failed_backends,
@@ -204,6 +213,11 @@ class Gateway:
             request.request_id or new_id(),
             self.metrics,
         )
+        key = (outcome.target.backend, outcome.target.alias)
+        registry = self._sessions.setdefault(key, set())
+        registry.add(session)
+        session.on_close = registry.discard
+        return session
 
     async def embed(self, request: EmbedRequest, deadline: Deadline) -> EmbedResult:
         input_tokens = sum(-(-len(i) // 4) for i in request.inputs if isinstance(i, str))
@@ -275,6 +289,19 @@ class Gateway:
             for m in self._catalog.models
         ]
 
+    def abort(self, backend: str, alias: str) -> int:
+        """End what ``alias`` is running on ``backend`` now (``SwitchBackend``
+        IMMEDIATE): attempts fail with ``UNAVAILABLE`` (retryable), started
+        streams end with ``UPSTREAM_STREAM_INTERRUPTED``. Returns how many."""
+        tasks = list(self._running.get((backend, alias), ()))
+        for task in tasks:
+            self._aborting.add(task)
+            task.cancel()
+        sessions = list(self._sessions.get((backend, alias), ()))
+        for session in sessions:
+            session.interrupt()
+        return len(tasks) + len(sessions)
+
     def in_flight(self, backend: str) -> int:
         return self._in_flight.get(backend, 0)
 
@@ -284,14 +311,28 @@ class Gateway:
         for streams) or its failure class."""
         backend, model = target.backend, target.model.id
         self._in_flight[backend] = self._in_flight.get(backend, 0) + 1
+        task = asyncio.current_task()
+        running = self._running.setdefault((backend, target.alias), set())
+        if task is not None:
+            running.add(task)
         started = time.monotonic()
         try:
             yield
         except UpstreamError as error:
             self.metrics.attempt(backend, model, error.failure.value, 0.0)
             raise
+        except asyncio.CancelledError:
+            if task is None or task not in self._aborting:
+                raise  # the caller cancelled: propagate
+            self._aborting.discard(task)
+            task.uncancel()
+            raise GatewayOverloadedError(
+                f"Backend {backend} was switched away from; retry.", retry_after=0.0
+            ) from None
         finally:
             self._in_flight[backend] -= 1
+            if task is not None:
+                running.discard(task)
         seconds = time.monotonic() - started
         self._latency.observe(backend, model, seconds)
         self.metrics.attempt(backend, model, "", seconds, first_token)
@@ -421,6 +462,9 @@ class _Resumed:
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
         return self._iterator
 
+    def abort(self) -> None:
+        self._upstream.abort()
+
     async def aclose(self) -> None:
         await self._upstream.aclose()
 
@@ -448,10 +492,16 @@ class _Session:
         self._prices = prices
         self._cost: Cost | None = None
         self._closed = False
+        self.on_close: Callable[[_Session], None] | None = None
 
     @property
     def cost(self) -> Cost | None:
         return self._cost
+
+    def interrupt(self) -> None:
+        """Close the upstream under the relay: iteration then fails with
+        ``STREAM_INTERRUPTED`` (an operator switched the backend away)."""
+        self._primed.upstream.abort()
 
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
         return self._relay()
@@ -488,6 +538,8 @@ class _Session:
     async def aclose(self) -> None:
         if not self._closed:
             self._closed = True
+            if self.on_close is not None:
+                self.on_close(self)
             await self._primed.upstream.aclose()
 
 

@@ -45,6 +45,11 @@ class ChatStream(Protocol):
 
     async def aclose(self) -> None: ...
 
+    def abort(self) -> None:
+        """Break the stream from outside (an operator switched the backend
+        away): the pending read fails with ``STREAM_INTERRUPTED``."""
+        ...
+
 
 @runtime_checkable
 class Provider(Protocol):

@@ -157,6 +157,9 @@ class _DemoStream:
             self._model,
         )
 
+    def abort(self) -> None:
+        self._closed = True
+
     async def aclose(self) -> None:
         self._closed = True
 

@@ -79,6 +79,9 @@ class SSEChatStream:
             output_tokens=decoder.produced,
         )
 
+    def abort(self) -> None:
+        self._response.close()
+
     async def aclose(self) -> None:
         if self._closed:
             return
