@@ -98,6 +98,40 @@ def estimated_cost_nanos(candidate: Candidate, input_tokens: int, output_tokens:
     return decimal_to_nanos(amount)
 
 
+# Catalogue queries the strategies are built from (also usable on their own).
+
+
+def with_capabilities(candidates: Sequence[Candidate], required: frozenset[str]) -> list[Candidate]:
+    """Targets having every ``required`` capability."""
+    return [c for c in candidates if required <= c.target.model.capabilities]
+
+
+def cheapest(
+    candidates: Sequence[Candidate], input_tokens: int, output_tokens: int
+) -> list[Candidate]:
+    """Cheapest estimated request first: free, then priced, then unpriced."""
+    return sorted(
+        candidates, key=lambda c: _cost_key(estimated_cost_nanos(c, input_tokens, output_tokens))
+    )
+
+
+def fastest(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """Lowest observed latency first; never-measured targets first of all."""
+    return sorted(candidates, key=lambda c: -1.0 if c.latency is None else c.latency)
+
+
+def under_price_cap(
+    candidates: Sequence[Candidate], cap_nanos: int, input_tokens: int, output_tokens: int
+) -> list[Candidate]:
+    """Targets whose estimated request cost is known and at most ``cap_nanos``."""
+    out = []
+    for candidate in candidates:
+        cost = estimated_cost_nanos(candidate, input_tokens, output_tokens)
+        if cost is not None and cost <= cap_nanos:
+            out.append(candidate)
+    return out
+
+
 def plan(
     name: str,
     candidates: Sequence[Candidate],
@@ -184,11 +218,11 @@ def _order(
     weights: Weights,
 ) -> list[Candidate]:
     if strategy == "cost":
-        return sorted(eligible, key=lambda c: _cost_key(costs[id(c)]))
+        return sorted(eligible, key=lambda c: _cost_key(costs[id(c)]))  # == cheapest()
     if strategy == "quality":
         return sorted(eligible, key=lambda c: -c.target.model.quality_tier)
     if strategy == "latency":
-        ordered = sorted(eligible, key=lambda c: -1.0 if c.latency is None else c.latency)
+        ordered = fastest(eligible)
         if len(ordered) > 1 and draw < exploration:
             pick = 1 + int(draw / exploration * (len(ordered) - 1))
             ordered.insert(0, ordered.pop(min(pick, len(ordered) - 1)))
