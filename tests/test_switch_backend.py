@@ -159,6 +159,10 @@ async def test_immediate_switch_ends_in_flight_requests_with_unavailable(env) ->
     primary = stub.primary
     primary.enqueue(Reply(first_byte_delay=5), Reply(chunks=["x"] * 200, chunk_delay=0.02))
     unary = asyncio.ensure_future(stub.Chat(chat("chain")))
+    for _ in range(200):  # the unary call takes the slow reply: wait until it has
+        if primary.requests:
+            break
+        await asyncio.sleep(0.01)
     stream = stub.StreamChat(gateway_service_pb2.StreamChatRequest(chat=chat("chain")))
     async for event in stream:
         if event.WhichOneof("event") == "delta":
