@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 import grpc
-from hot_path import ROOT, _free_port, _load, _percentile, _start, _stop, _wait_ready
+from hot_path import ROOT, _load, _percentile, _start, _stop, start_gateway
 from llmgateway.v1 import content_pb2, gateway_service_pb2, gateway_service_pb2_grpc
 
 
@@ -54,26 +54,7 @@ async def run(requests: int, fail_rate: float, concurrency: int) -> None:
             urls.append(fake.stdout.readline().split()[1])
         config = Path(tempfile.mkdtemp()) / "failover.yaml"
         config.write_text(_config(*urls), encoding="utf-8")
-        port, admin = _free_port(), _free_port()
-        gateway = _start(
-            [
-                sys.executable,
-                "-m",
-                "llmgw",
-                "serve",
-                "--config",
-                str(config),
-                "--listen",
-                f"127.0.0.1:{port}",
-                "--admin-listen",
-                f"127.0.0.1:{admin}",
-                "--log-level",
-                "error",
-            ],
-            {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")},
-        )
-        address = f"127.0.0.1:{port}"
-        await _wait_ready(address, gateway)
+        gateway, address = await start_gateway(config, "error")
         message = content_pb2.Message(
             role=content_pb2.ROLE_USER, parts=[content_pb2.Part(text="hello")]
         )

@@ -123,6 +123,38 @@ async def _wait_ready(address: str, gateway: subprocess.Popen[str]) -> None:
     raise RuntimeError("gateway not ready after 20 s")
 
 
+async def start_gateway(config: Path, log_level: str) -> tuple[subprocess.Popen[str], str]:
+    """``llmgw serve`` on free loopback ports, ready; no provider keys from the env."""
+    for attempt in range(3):  # a just-freed port can be taken again: retry
+        port, admin = _free_port(), _free_port()
+        gateway = _start(
+            [
+                sys.executable,
+                "-m",
+                "llmgw",
+                "serve",
+                "--config",
+                str(config),
+                "--listen",
+                f"127.0.0.1:{port}",
+                "--admin-listen",
+                f"127.0.0.1:{admin}",
+                "--log-level",
+                log_level,
+            ],
+            {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")},
+        )
+        address = f"127.0.0.1:{port}"
+        try:
+            await _wait_ready(address, gateway)
+            return gateway, address
+        except RuntimeError:
+            _stop(gateway)
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 async def run(unary: int, streams: int) -> list[Phase]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
     fake = _start(
@@ -161,33 +193,7 @@ async def run(unary: int, streams: int) -> list[Phase]:
             "        capabilities: [streaming]\n",
             encoding="utf-8",
         )
-        for attempt in range(3):  # a just-freed port can be taken again: retry
-            port, admin = _free_port(), _free_port()
-            gateway = _start(
-                [
-                    sys.executable,
-                    "-m",
-                    "llmgw",
-                    "serve",
-                    "--config",
-                    str(config),
-                    "--listen",
-                    f"127.0.0.1:{port}",
-                    "--admin-listen",
-                    f"127.0.0.1:{admin}",
-                    "--log-level",
-                    "warning",
-                ],
-                {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")},
-            )
-            address = f"127.0.0.1:{port}"
-            try:
-                await _wait_ready(address, gateway)
-                break
-            except RuntimeError:
-                _stop(gateway)
-                if attempt == 2:
-                    raise
+        gateway, address = await start_gateway(config, "warning")
         return await _measure(upstream, address, gateway.pid, unary, streams)
     finally:
         if gateway is not None:

@@ -147,14 +147,7 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
             return await self._update(request)
         except GatewayError as exc:
             failure = exc
-        audit_log.info(
-            "audit",
-            action="UpdateBackend",
-            target=request.backend.name,
-            actor=_ANONYMOUS,
-            outcome="failure",
-            error=failure.public_message,
-        )
+        self._audit("UpdateBackend", request.backend.name, "failure", error=failure.public_message)
         await context.abort_with_status(to_status(failure, ""))
         raise AssertionError("unreachable")
 
@@ -192,25 +185,21 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
                 raise NoEligibleBackendError(
                     name, (FieldViolation("backend.endpoint_uri", why, "HEALTH_CHECK"),)
                 )
-            self._audit("UpdateBackend", f"backends/{name}", "dry_run", spec.base_url, uri)
+            self._audit(
+                "UpdateBackend", f"backends/{name}", "dry_run", before=spec.base_url, after=uri
+            )
             return _pb.UpdateBackendResponse(backend=_backend(updated, {}, result))
         old = self._gateway.replace_provider(name, provider)
         self._specs[name] = updated
         self._retire(old, spec.request_timeout)
-        self._audit("UpdateBackend", f"backends/{name}", "success", spec.base_url, uri)
+        self._audit("UpdateBackend", f"backends/{name}", "success", before=spec.base_url, after=uri)
         snapshots = self._breakers().get(name, {})
         return _pb.UpdateBackendResponse(backend=_backend(updated, snapshots, None))
 
-    def _audit(self, action: str, target: str, outcome: str, before: str, after: str) -> None:
+    def _audit(self, action: str, target: str, outcome: str, **fields: object) -> None:
         """The audit trail as a structured log event (the audit store comes later)."""
         audit_log.info(
-            "audit",
-            action=action,
-            target=target,
-            actor=_ANONYMOUS,
-            outcome=outcome,
-            before=before,
-            after=after,
+            "audit", action=action, target=target, actor=_ANONYMOUS, outcome=outcome, **fields
         )
 
     def _retire(self, provider: Provider, drain_seconds: float) -> None:
@@ -285,14 +274,7 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
             return await self._switch(request)
         except GatewayError as exc:
             failure = exc
-        audit_log.info(
-            "audit",
-            action="SwitchBackend",
-            target=request.route,
-            actor=_ANONYMOUS,
-            outcome="failure",
-            error=failure.public_message,
-        )
+        self._audit("SwitchBackend", request.route, "failure", error=failure.public_message)
         await context.abort_with_status(to_status(failure, ""))
         raise AssertionError("unreachable")
 
@@ -350,12 +332,10 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         aborted = 0
         if request.mode == _pb.SWITCH_MODE_IMMEDIATE and current[0].backend != backend:
             aborted = self._gateway.abort(current[0].backend, alias)
-        audit_log.info(
-            "audit",
-            action="SwitchBackend",
-            target=f"routes/{alias}",
-            actor=_ANONYMOUS,
-            outcome="success",
+        self._audit(
+            "SwitchBackend",
+            f"routes/{alias}",
+            "success",
             before=f"{previous.backend}:{previous.model_id}",
             after=f"backends/{backend}:{model.id}",
             ttl_seconds=ttl or None,

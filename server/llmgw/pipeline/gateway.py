@@ -21,6 +21,7 @@ the upstream exactly once.
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import time
 from collections.abc import (
@@ -135,7 +136,9 @@ class Gateway:
         return self._routing
 
     async def chat(self, request: ChatRequest, deadline: Deadline) -> Completion:
-        input_tokens = estimate_input_tokens(request)
+        # Estimated only when routing or a limited key pool needs it (not on the
+        # common single-target, single-key path).
+        input_tokens = functools.cache(lambda: estimate_input_tokens(request))
         targets = self._targets(
             request.model, request.routing, ModelType.CHAT, request, input_tokens
         )
@@ -171,7 +174,9 @@ class Gateway:
         )
 
     async def stream_chat(self, request: ChatRequest, deadline: Deadline) -> StreamSession:
-        input_tokens = estimate_input_tokens(request)
+        # Estimated only when routing or a limited key pool needs it (not on the
+        # common single-target, single-key path).
+        input_tokens = functools.cache(lambda: estimate_input_tokens(request))
         targets = self._targets(
             request.model, request.routing, ModelType.CHAT, request, input_tokens
         )
@@ -220,7 +225,9 @@ class Gateway:
         return session
 
     async def embed(self, request: EmbedRequest, deadline: Deadline) -> EmbedResult:
-        input_tokens = sum(-(-len(i) // 4) for i in request.inputs if isinstance(i, str))
+        input_tokens = functools.cache(
+            lambda: sum(-(-len(i) // 4) for i in request.inputs if isinstance(i, str))
+        )
         routing = request.routing
         targets = self._targets(request.model, routing, ModelType.EMBEDDING, None, input_tokens)
         providers = self._providers
@@ -245,7 +252,7 @@ class Gateway:
     async def _with_key(
         self,
         target: Target,
-        input_tokens: int,
+        input_tokens: Callable[[], int],
         call: Callable[[Secret | None], Awaitable[T]],
     ) -> tuple[T, ApiKey | None]:
         """Run ``call`` with a key of the target's pool, moving to another key
@@ -258,7 +265,7 @@ class Gateway:
         last: UpstreamError | None = None
         while True:
             try:
-                key = await pool.acquire(target.model.id, input_tokens, frozenset(tried))
+                key = await pool.acquire(target.model.id, input_tokens(), frozenset(tried))
             except KeysExhaustedError:
                 if last is not None:
                     raise last from None  # the upstream's verdict on the last key says more
@@ -279,7 +286,9 @@ class Gateway:
 
     async def count_tokens(self, request: ChatRequest) -> TokenCount:
         tokens = estimate_input_tokens(request)
-        target = self._targets(request.model, request.routing, ModelType.CHAT, request, tokens)[0]
+        target = self._targets(
+            request.model, request.routing, ModelType.CHAT, request, lambda: tokens
+        )[0]
         cost = self._prices.cost(target.model, Usage(input_tokens=tokens), estimated=True)
         return TokenCount(tokens, target.model.id, cost)
 
@@ -343,7 +352,7 @@ class Gateway:
         routing: RoutingHints,
         kind: ModelType,
         request: ChatRequest | None,
-        input_tokens: int,
+        input_tokens: Callable[[], int],
     ) -> list[Target]:
         """Eligible targets able to serve ``kind``, in the order to try them."""
         resolved = self._catalog.resolve(name)
@@ -390,7 +399,7 @@ class Gateway:
             [self._candidate(t) for t in targets],
             routing,
             strategy,
-            input_tokens=input_tokens,
+            input_tokens=input_tokens(),
             output_tokens=(
                 (request.generation.max_output_tokens or 0) if request is not None else 0
             ),
