@@ -137,6 +137,34 @@ class RoutingConfig(_Strict):
     latency_exploration: float = Field(default=0.05, ge=0, le=1)
 
 
+class LedgerConfig(_Strict):
+    """Where spend rows live. ``database_url`` (``LLMGW_DATABASE_URL``) empty =
+    the embedded SQLite file ``sqlite_path``; a ``postgresql://`` URL = rows go
+    through the local SQLite outbox ``outbox_path`` to PostgreSQL."""
+
+    database_url: str = Field(default="", repr=False)
+    sqlite_path: str = "data/llmgw.sqlite3"
+    outbox_path: str = "data/llmgw-outbox.sqlite3"
+    relay_batch_size: int = Field(default=500, ge=1, le=10_000)
+    relay_interval_seconds: float = Field(default=0.2, gt=0)
+
+
+class BudgetConfig(_Strict):
+    """Budgets from config (the admin plane adds more); issue 4."""
+
+
+class AuthConfig(_Strict):
+    """Caller authentication (API keys, JWT); issue 5."""
+
+
+class RateLimitConfig(_Strict):
+    """Per key / tenant / user limits and request-size limits; issue 5."""
+
+
+class EndpointPolicyConfig(_Strict):
+    """What backend endpoints the admin plane may point at (SSRF guard); issue 5."""
+
+
 class Settings(_Strict):
     """The whole configuration (``llmgw serve --config FILE``)."""
 
@@ -157,6 +185,13 @@ class Settings(_Strict):
     probe_interval_seconds: float = Field(default=30.0, ge=0)
     # Shared counters (per-key limits) across replicas; LLMGW_REDIS_URL sets it.
     redis_url: str = Field(default="", repr=False)
+    # Prefix of every Redis key this gateway writes (tests isolate by it).
+    redis_prefix: str = "llmgw:"
+    ledger: LedgerConfig = Field(default_factory=LedgerConfig)
+    budgets: BudgetConfig = Field(default_factory=BudgetConfig)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
+    rate_limits: RateLimitConfig = Field(default_factory=RateLimitConfig)
+    endpoints: EndpointPolicyConfig = Field(default_factory=EndpointPolicyConfig)
 
 
 def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Settings:
@@ -177,6 +212,9 @@ def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Se
         raise ConfigError(_describe(exc, path)) from exc
     if env.get("LLMGW_REDIS_URL") and not settings.redis_url:
         settings = settings.model_copy(update={"redis_url": env["LLMGW_REDIS_URL"]})
+    if env.get("LLMGW_DATABASE_URL") and not settings.ledger.database_url:
+        ledger = settings.ledger.model_copy(update={"database_url": env["LLMGW_DATABASE_URL"]})
+        settings = settings.model_copy(update={"ledger": ledger})
     file_names = {b.name for b in settings.backends}
     from_env = [b for b in backends_from_env(env) if b.name not in file_names]
     return settings.model_copy(update={"backends": [*from_env, *settings.backends]})

@@ -28,11 +28,16 @@ from llmgw.domain.messages import MediaPart, Message
 
 @dataclass(frozen=True, slots=True)
 class Attribution:
-    """Who pays: project, end user and cost labels (identity comes from credentials)."""
+    """Who pays: project, end user and cost labels, plus the identity fields the
+    API layer copies from the authenticated principal (``tenant``, ``key_id``,
+    ``principal``); identity never comes from request fields."""
 
     project: str = ""
     end_user_id: str = ""
     labels: tuple[tuple[str, str], ...] = ()
+    tenant: str = "default"
+    key_id: str = ""
+    principal: str = "anonymous"
 
 
 @dataclass(frozen=True, slots=True)

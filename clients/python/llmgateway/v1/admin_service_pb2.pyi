@@ -154,6 +154,10 @@ class _CostDimensionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CostDim
     COST_DIMENSION_MODEL: _CostDimension.ValueType  # 2
     COST_DIMENSION_BACKEND: _CostDimension.ValueType  # 3
     COST_DIMENSION_END_USER: _CostDimension.ValueType  # 4
+    COST_DIMENSION_TENANT: _CostDimension.ValueType  # 5
+    """Tenant of the authenticated principal."""
+    COST_DIMENSION_API_KEY: _CostDimension.ValueType  # 6
+    """Gateway API key id (never the key)."""
 
 class CostDimension(_CostDimension, metaclass=_CostDimensionEnumTypeWrapper):
     """Report dimensions."""
@@ -163,6 +167,10 @@ COST_DIMENSION_PROJECT: CostDimension.ValueType  # 1
 COST_DIMENSION_MODEL: CostDimension.ValueType  # 2
 COST_DIMENSION_BACKEND: CostDimension.ValueType  # 3
 COST_DIMENSION_END_USER: CostDimension.ValueType  # 4
+COST_DIMENSION_TENANT: CostDimension.ValueType  # 5
+"""Tenant of the authenticated principal."""
+COST_DIMENSION_API_KEY: CostDimension.ValueType  # 6
+"""Gateway API key id (never the key)."""
 Global___CostDimension: _TypeAlias = CostDimension  # noqa: Y015
 
 class _CostGranularity:
@@ -190,6 +198,54 @@ COST_GRANULARITY_MONTH: CostGranularity.ValueType  # 3
 COST_GRANULARITY_TOTAL: CostGranularity.ValueType  # 4
 """One bucket for the whole interval."""
 Global___CostGranularity: _TypeAlias = CostGranularity  # noqa: Y015
+
+class _AttemptStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _AttemptStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AttemptStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ATTEMPT_STATUS_UNSPECIFIED: _AttemptStatus.ValueType  # 0
+    ATTEMPT_STATUS_OK: _AttemptStatus.ValueType  # 1
+    ATTEMPT_STATUS_ERROR: _AttemptStatus.ValueType  # 2
+    ATTEMPT_STATUS_CANCELLED: _AttemptStatus.ValueType  # 3
+    """The caller cancelled (or its deadline passed); what was produced is billed."""
+    ATTEMPT_STATUS_TRUNCATED: _AttemptStatus.ValueType  # 4
+    """The upstream stream broke after tokens were sent."""
+
+class AttemptStatus(_AttemptStatus, metaclass=_AttemptStatusEnumTypeWrapper):
+    """Status of one upstream attempt in the ledger."""
+
+ATTEMPT_STATUS_UNSPECIFIED: AttemptStatus.ValueType  # 0
+ATTEMPT_STATUS_OK: AttemptStatus.ValueType  # 1
+ATTEMPT_STATUS_ERROR: AttemptStatus.ValueType  # 2
+ATTEMPT_STATUS_CANCELLED: AttemptStatus.ValueType  # 3
+"""The caller cancelled (or its deadline passed); what was produced is billed."""
+ATTEMPT_STATUS_TRUNCATED: AttemptStatus.ValueType  # 4
+"""The upstream stream broke after tokens were sent."""
+Global___AttemptStatus: _TypeAlias = AttemptStatus  # noqa: Y015
+
+class _UsageSource:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _UsageSourceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_UsageSource.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    USAGE_SOURCE_UNSPECIFIED: _UsageSource.ValueType  # 0
+    USAGE_SOURCE_PROVIDER: _UsageSource.ValueType  # 1
+    """Reported by the provider."""
+    USAGE_SOURCE_ESTIMATED: _UsageSource.ValueType  # 2
+    """Estimated by the gateway (stream cut before the provider reported usage)."""
+
+class UsageSource(_UsageSource, metaclass=_UsageSourceEnumTypeWrapper):
+    """Where an attempt's token counts came from."""
+
+USAGE_SOURCE_UNSPECIFIED: UsageSource.ValueType  # 0
+USAGE_SOURCE_PROVIDER: UsageSource.ValueType  # 1
+"""Reported by the provider."""
+USAGE_SOURCE_ESTIMATED: UsageSource.ValueType  # 2
+"""Estimated by the gateway (stream cut before the provider reported usage)."""
+Global___UsageSource: _TypeAlias = UsageSource  # noqa: Y015
 
 class _BudgetPeriod:
     ValueType = _typing.NewType("ValueType", _builtins.int)
@@ -241,6 +297,32 @@ BUDGET_ENFORCEMENT_DOWNGRADE: BudgetEnforcement.ValueType  # 3
 """Route to the cheapest equivalent target instead of rejecting."""
 Global___BudgetEnforcement: _TypeAlias = BudgetEnforcement  # noqa: Y015
 
+class _AlertSeverity:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _AlertSeverityEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AlertSeverity.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ALERT_SEVERITY_UNSPECIFIED: _AlertSeverity.ValueType  # 0
+    ALERT_SEVERITY_WARNING: _AlertSeverity.ValueType  # 1
+    """75 % by default."""
+    ALERT_SEVERITY_CRITICAL: _AlertSeverity.ValueType  # 2
+    """90 % by default."""
+    ALERT_SEVERITY_EXHAUSTED: _AlertSeverity.ValueType  # 3
+    """100 %: a hard budget now rejects new requests."""
+
+class AlertSeverity(_AlertSeverity, metaclass=_AlertSeverityEnumTypeWrapper):
+    """Severity of a budget alert."""
+
+ALERT_SEVERITY_UNSPECIFIED: AlertSeverity.ValueType  # 0
+ALERT_SEVERITY_WARNING: AlertSeverity.ValueType  # 1
+"""75 % by default."""
+ALERT_SEVERITY_CRITICAL: AlertSeverity.ValueType  # 2
+"""90 % by default."""
+ALERT_SEVERITY_EXHAUSTED: AlertSeverity.ValueType  # 3
+"""100 %: a hard budget now rejects new requests."""
+Global___AlertSeverity: _TypeAlias = AlertSeverity  # noqa: Y015
+
 class _CircuitState:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -288,6 +370,26 @@ AUDIT_OUTCOME_FAILURE: AuditOutcome.ValueType  # 2
 AUDIT_OUTCOME_DRY_RUN: AuditOutcome.ValueType  # 3
 """A validate_only request: checked, nothing changed."""
 Global___AuditOutcome: _TypeAlias = AuditOutcome  # noqa: Y015
+
+class _ApiKeyState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ApiKeyStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ApiKeyState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    API_KEY_STATE_UNSPECIFIED: _ApiKeyState.ValueType  # 0
+    API_KEY_STATE_ACTIVE: _ApiKeyState.ValueType  # 1
+    API_KEY_STATE_REVOKED: _ApiKeyState.ValueType  # 2
+    API_KEY_STATE_EXPIRED: _ApiKeyState.ValueType  # 3
+
+class ApiKeyState(_ApiKeyState, metaclass=_ApiKeyStateEnumTypeWrapper):
+    """State of a gateway API key."""
+
+API_KEY_STATE_UNSPECIFIED: ApiKeyState.ValueType  # 0
+API_KEY_STATE_ACTIVE: ApiKeyState.ValueType  # 1
+API_KEY_STATE_REVOKED: ApiKeyState.ValueType  # 2
+API_KEY_STATE_EXPIRED: ApiKeyState.ValueType  # 3
+Global___ApiKeyState: _TypeAlias = ApiKeyState  # noqa: Y015
 
 @_typing.final
 class Backend(_message.Message):
@@ -953,7 +1055,16 @@ class GetCostsResponse(_message.Message):
     TOTAL_COST_FIELD_NUMBER: _builtins.int
     TOTAL_USAGE_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    BUDGETS_FIELD_NUMBER: _builtins.int
+    FIXED_COSTS_FIELD_NUMBER: _builtins.int
+    UNPRICED_REQUEST_COUNT_FIELD_NUMBER: _builtins.int
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    GRAND_TOTAL_COST_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
+    unpriced_request_count: _builtins.int
+    """Requests whose model has no known price (their cost is unknown, which
+    is not the same as free; they count at their reservation for budgets).
+    """
     @_builtins.property
     def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___CostRow]: ...
     @_builtins.property
@@ -962,6 +1073,26 @@ class GetCostsResponse(_message.Message):
 
     @_builtins.property
     def total_usage(self) -> Global___UsageTotals: ...
+    @_builtins.property
+    def budgets(self) -> _containers.RepeatedCompositeFieldContainer[Global___BudgetStatus]:
+        """Every budget that applies, with spend so far in its current period."""
+
+    @_builtins.property
+    def fixed_costs(self) -> _containers.RepeatedCompositeFieldContainer[Global___FixedCostLine]:
+        """Costs that are not per token, e.g. self-hosted vLLM GPU uptime x hourly
+        rate. Not included in total_cost (which is the per-request sum).
+        """
+
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___LedgerEntry]:
+        """With a `request_id = "..."` filter: one entry per upstream attempt of
+        that request (retries and fallbacks included).
+        """
+
+    @_builtins.property
+    def grand_total_cost(self) -> _money_pb2.Money:
+        """Sum of total_cost and every fixed_costs line."""
+
     def __init__(
         self,
         *,
@@ -969,14 +1100,219 @@ class GetCostsResponse(_message.Message):
         total_cost: _money_pb2.Money | None = ...,
         total_usage: Global___UsageTotals | None = ...,
         next_page_token: _builtins.str = ...,
+        budgets: _abc.Iterable[Global___BudgetStatus] | None = ...,
+        fixed_costs: _abc.Iterable[Global___FixedCostLine] | None = ...,
+        unpriced_request_count: _builtins.int = ...,
+        entries: _abc.Iterable[Global___LedgerEntry] | None = ...,
+        grand_total_cost: _money_pb2.Money | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["total_cost", b"total_cost", "total_usage", b"total_usage"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["grand_total_cost", b"grand_total_cost", "total_cost", b"total_cost", "total_usage", b"total_usage"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "rows", b"rows", "total_cost", b"total_cost", "total_usage", b"total_usage"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["budgets", b"budgets", "entries", b"entries", "fixed_costs", b"fixed_costs", "grand_total_cost", b"grand_total_cost", "next_page_token", b"next_page_token", "rows", b"rows", "total_cost", b"total_cost", "total_usage", b"total_usage", "unpriced_request_count", b"unpriced_request_count"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetCostsResponse: _TypeAlias = GetCostsResponse  # noqa: Y015
+
+@_typing.final
+class BudgetStatus(_message.Message):
+    """A budget's state, as GetCosts reports it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BUDGET_FIELD_NUMBER: _builtins.int
+    SCOPE_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    SPENT_FIELD_NUMBER: _builtins.int
+    REMAINING_FIELD_NUMBER: _builtins.int
+    PERCENT_USED_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    PERIOD_START_TIME_FIELD_NUMBER: _builtins.int
+    RESET_TIME_FIELD_NUMBER: _builtins.int
+    budget: _builtins.str
+    """"budgets/{budget}"."""
+    scope: _builtins.str
+    """"global", "tenants/t", "projects/p", "users/u" or "apiKeys/k"."""
+    percent_used: _builtins.float
+    """spent / limit x 100."""
+    period: Global___BudgetPeriod.ValueType
+    @_builtins.property
+    def limit(self) -> _money_pb2.Money: ...
+    @_builtins.property
+    def spent(self) -> _money_pb2.Money: ...
+    @_builtins.property
+    def remaining(self) -> _money_pb2.Money: ...
+    @_builtins.property
+    def period_start_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def reset_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        budget: _builtins.str = ...,
+        scope: _builtins.str = ...,
+        limit: _money_pb2.Money | None = ...,
+        spent: _money_pb2.Money | None = ...,
+        remaining: _money_pb2.Money | None = ...,
+        percent_used: _builtins.float = ...,
+        period: Global___BudgetPeriod.ValueType = ...,
+        period_start_time: _timestamp_pb2.Timestamp | None = ...,
+        reset_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit", "period_start_time", b"period_start_time", "remaining", b"remaining", "reset_time", b"reset_time", "spent", b"spent"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "limit", b"limit", "percent_used", b"percent_used", "period", b"period", "period_start_time", b"period_start_time", "remaining", b"remaining", "reset_time", b"reset_time", "scope", b"scope", "spent", b"spent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BudgetStatus: _TypeAlias = BudgetStatus  # noqa: Y015
+
+@_typing.final
+class FixedCostLine(_message.Message):
+    """A cost line that is not per request."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    BACKEND_FIELD_NUMBER: _builtins.int
+    UPTIME_FIELD_NUMBER: _builtins.int
+    HOURLY_RATE_FIELD_NUMBER: _builtins.int
+    COST_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """e.g. "vllm-uptime"."""
+    backend: _builtins.str
+    """"backends/{backend}"."""
+    @_builtins.property
+    def uptime(self) -> _duration_pb2.Duration:
+        """Uptime inside the report interval."""
+
+    @_builtins.property
+    def hourly_rate(self) -> _money_pb2.Money: ...
+    @_builtins.property
+    def cost(self) -> _money_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        backend: _builtins.str = ...,
+        uptime: _duration_pb2.Duration | None = ...,
+        hourly_rate: _money_pb2.Money | None = ...,
+        cost: _money_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cost", b"cost", "hourly_rate", b"hourly_rate", "uptime", b"uptime"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "cost", b"cost", "hourly_rate", b"hourly_rate", "name", b"name", "uptime", b"uptime"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FixedCostLine: _TypeAlias = FixedCostLine  # noqa: Y015
+
+@_typing.final
+class LedgerEntry(_message.Message):
+    """One ledger row (one upstream attempt)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class LabelsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    ATTEMPT_ID_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    TENANT_FIELD_NUMBER: _builtins.int
+    PROJECT_FIELD_NUMBER: _builtins.int
+    END_USER_ID_FIELD_NUMBER: _builtins.int
+    LABELS_FIELD_NUMBER: _builtins.int
+    ALIAS_FIELD_NUMBER: _builtins.int
+    BACKEND_FIELD_NUMBER: _builtins.int
+    MODEL_FIELD_NUMBER: _builtins.int
+    API_KEY_ID_FIELD_NUMBER: _builtins.int
+    UPSTREAM_KEY_ID_FIELD_NUMBER: _builtins.int
+    USAGE_FIELD_NUMBER: _builtins.int
+    COST_FIELD_NUMBER: _builtins.int
+    PRICING_VERSION_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    USAGE_SOURCE_FIELD_NUMBER: _builtins.int
+    LATENCY_FIELD_NUMBER: _builtins.int
+    PRICED_FIELD_NUMBER: _builtins.int
+    PRINCIPAL_FIELD_NUMBER: _builtins.int
+    attempt_id: _builtins.str
+    request_id: _builtins.str
+    tenant: _builtins.str
+    project: _builtins.str
+    end_user_id: _builtins.str
+    alias: _builtins.str
+    backend: _builtins.str
+    model: _builtins.str
+    api_key_id: _builtins.str
+    """Gateway API key id of the caller (never the key)."""
+    upstream_key_id: _builtins.str
+    """Id of the upstream key used (never the key)."""
+    pricing_version: _builtins.str
+    status: Global___AttemptStatus.ValueType
+    usage_source: Global___UsageSource.ValueType
+    priced: _builtins.bool
+    """False when the model has no known price."""
+    principal: _builtins.str
+    """Principal that made the call (key id or JWT subject)."""
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def labels(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    @_builtins.property
+    def usage(self) -> Global___UsageTotals: ...
+    @_builtins.property
+    def cost(self) -> _money_pb2.Money: ...
+    @_builtins.property
+    def latency(self) -> _duration_pb2.Duration: ...
+    def __init__(
+        self,
+        *,
+        attempt_id: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        tenant: _builtins.str = ...,
+        project: _builtins.str = ...,
+        end_user_id: _builtins.str = ...,
+        labels: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        alias: _builtins.str = ...,
+        backend: _builtins.str = ...,
+        model: _builtins.str = ...,
+        api_key_id: _builtins.str = ...,
+        upstream_key_id: _builtins.str = ...,
+        usage: Global___UsageTotals | None = ...,
+        cost: _money_pb2.Money | None = ...,
+        pricing_version: _builtins.str = ...,
+        status: Global___AttemptStatus.ValueType = ...,
+        usage_source: Global___UsageSource.ValueType = ...,
+        latency: _duration_pb2.Duration | None = ...,
+        priced: _builtins.bool = ...,
+        principal: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cost", b"cost", "create_time", b"create_time", "latency", b"latency", "usage", b"usage"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alias", b"alias", "api_key_id", b"api_key_id", "attempt_id", b"attempt_id", "backend", b"backend", "cost", b"cost", "create_time", b"create_time", "end_user_id", b"end_user_id", "labels", b"labels", "latency", b"latency", "model", b"model", "priced", b"priced", "pricing_version", b"pricing_version", "principal", b"principal", "project", b"project", "request_id", b"request_id", "status", b"status", "tenant", b"tenant", "upstream_key_id", b"upstream_key_id", "usage", b"usage", "usage_source", b"usage_source"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LedgerEntry: _TypeAlias = LedgerEntry  # noqa: Y015
 
 @_typing.final
 class CostRow(_message.Message):
@@ -1084,6 +1420,10 @@ class Budget(_message.Message):
     GLOBAL_FIELD_NUMBER: _builtins.int
     TENANT_FIELD_NUMBER: _builtins.int
     API_KEY_FIELD_NUMBER: _builtins.int
+    TIME_ZONE_FIELD_NUMBER: _builtins.int
+    ALERTS_FIELD_NUMBER: _builtins.int
+    RESERVED_FIELD_NUMBER: _builtins.int
+    PERCENT_USED_FIELD_NUMBER: _builtins.int
     LIMIT_FIELD_NUMBER: _builtins.int
     PERIOD_FIELD_NUMBER: _builtins.int
     ENFORCEMENT_FIELD_NUMBER: _builtins.int
@@ -1103,9 +1443,23 @@ class Budget(_message.Message):
     """"tenants/{tenant}" (tenant of the authenticated principal)."""
     api_key: _builtins.str
     """"apiKeys/{key_id}" (the key id, never the key)."""
+    time_zone: _builtins.str
+    """IANA time zone in which daily/weekly/monthly periods start (default UTC)."""
+    percent_used: _builtins.float
+    """spent / limit x 100."""
     period: Global___BudgetPeriod.ValueType
     enforcement: Global___BudgetEnforcement.ValueType
     etag: _builtins.str
+    @_builtins.property
+    def alerts(self) -> _containers.RepeatedCompositeFieldContainer[Global___BudgetAlert]:
+        """Thresholds already crossed in the current period (edge-triggered: each
+        fires once per period).
+        """
+
+    @_builtins.property
+    def reserved(self) -> _money_pb2.Money:
+        """Held by requests in flight (upper bounds, settled when they end)."""
+
     @_builtins.property
     def limit(self) -> _money_pb2.Money: ...
     @_builtins.property
@@ -1129,6 +1483,10 @@ class Budget(_message.Message):
         label: _builtins.str = ...,
         tenant: _builtins.str = ...,
         api_key: _builtins.str = ...,
+        time_zone: _builtins.str = ...,
+        alerts: _abc.Iterable[Global___BudgetAlert] | None = ...,
+        reserved: _money_pb2.Money | None = ...,
+        percent_used: _builtins.float = ...,
         limit: _money_pb2.Money | None = ...,
         period: Global___BudgetPeriod.ValueType = ...,
         enforcement: Global___BudgetEnforcement.ValueType = ...,
@@ -1139,15 +1497,51 @@ class Budget(_message.Message):
         reset_time: _timestamp_pb2.Timestamp | None = ...,
         etag: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["api_key", b"api_key", "end_user_id", b"end_user_id", "global", b"global", "label", b"label", "limit", b"limit", "period_start_time", b"period_start_time", "project", b"project", "remaining", b"remaining", "reset_time", b"reset_time", "scope", b"scope", "spent", b"spent", "tenant", b"tenant"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["api_key", b"api_key", "end_user_id", b"end_user_id", "global", b"global", "label", b"label", "limit", b"limit", "period_start_time", b"period_start_time", "project", b"project", "remaining", b"remaining", "reserved", b"reserved", "reset_time", b"reset_time", "scope", b"scope", "spent", b"spent", "tenant", b"tenant"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["alert_threshold_percents", b"alert_threshold_percents", "api_key", b"api_key", "end_user_id", b"end_user_id", "enforcement", b"enforcement", "etag", b"etag", "global", b"global", "label", b"label", "limit", b"limit", "name", b"name", "period", b"period", "period_start_time", b"period_start_time", "project", b"project", "remaining", b"remaining", "reset_time", b"reset_time", "scope", b"scope", "spent", b"spent", "tenant", b"tenant"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alert_threshold_percents", b"alert_threshold_percents", "alerts", b"alerts", "api_key", b"api_key", "end_user_id", b"end_user_id", "enforcement", b"enforcement", "etag", b"etag", "global", b"global", "label", b"label", "limit", b"limit", "name", b"name", "percent_used", b"percent_used", "period", b"period", "period_start_time", b"period_start_time", "project", b"project", "remaining", b"remaining", "reserved", b"reserved", "reset_time", b"reset_time", "scope", b"scope", "spent", b"spent", "tenant", b"tenant", "time_zone", b"time_zone"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_scope: _TypeAlias = _typing.Literal["project", "end_user_id", "label", "global", "tenant", "api_key"]  # noqa: Y015
     _WhichOneofArgType_scope: _TypeAlias = _typing.Literal["scope", b"scope"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_scope) -> _WhichOneofReturnType_scope | None: ...
 
 Global___Budget: _TypeAlias = Budget  # noqa: Y015
+
+@_typing.final
+class BudgetAlert(_message.Message):
+    """A budget threshold that fired."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    THRESHOLD_PERCENT_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    FIRE_TIME_FIELD_NUMBER: _builtins.int
+    SPENT_FIELD_NUMBER: _builtins.int
+    PERIOD_START_TIME_FIELD_NUMBER: _builtins.int
+    threshold_percent: _builtins.int
+    severity: Global___AlertSeverity.ValueType
+    @_builtins.property
+    def fire_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def spent(self) -> _money_pb2.Money: ...
+    @_builtins.property
+    def period_start_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        threshold_percent: _builtins.int = ...,
+        severity: Global___AlertSeverity.ValueType = ...,
+        fire_time: _timestamp_pb2.Timestamp | None = ...,
+        spent: _money_pb2.Money | None = ...,
+        period_start_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["fire_time", b"fire_time", "period_start_time", b"period_start_time", "spent", b"spent"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["fire_time", b"fire_time", "period_start_time", b"period_start_time", "severity", b"severity", "spent", b"spent", "threshold_percent", b"threshold_percent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BudgetAlert: _TypeAlias = BudgetAlert  # noqa: Y015
 
 @_typing.final
 class ListBudgetsRequest(_message.Message):
@@ -1655,3 +2049,302 @@ class ListAuditEventsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListAuditEventsResponse: _TypeAlias = ListAuditEventsResponse  # noqa: Y015
+
+@_typing.final
+class ApiKey(_message.Message):
+    """A gateway API key. Resource name "apiKeys/{key_id}". The secret itself
+    ("llmgw_...") is never part of this message.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    TENANT_FIELD_NUMBER: _builtins.int
+    PROJECT_FIELD_NUMBER: _builtins.int
+    ALLOWED_PROJECTS_FIELD_NUMBER: _builtins.int
+    END_USER_ID_FIELD_NUMBER: _builtins.int
+    SCOPES_FIELD_NUMBER: _builtins.int
+    ALLOWED_MODELS_FIELD_NUMBER: _builtins.int
+    REQUESTS_PER_MINUTE_FIELD_NUMBER: _builtins.int
+    INPUT_TOKENS_PER_MINUTE_FIELD_NUMBER: _builtins.int
+    OUTPUT_TOKENS_PER_MINUTE_FIELD_NUMBER: _builtins.int
+    EXPIRE_TIME_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    REVOKE_TIME_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    SECRET_PREFIX_FIELD_NUMBER: _builtins.int
+    ROTATE_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    key_id: _builtins.str
+    display_name: _builtins.str
+    tenant: _builtins.str
+    """Tenant the key belongs to (budgets, rate limits and costs group by it)."""
+    project: _builtins.str
+    """Default project billed when a request names none, "projects/{project}"."""
+    end_user_id: _builtins.str
+    """Fixed end user of this key, if any."""
+    requests_per_minute: _builtins.int
+    """Requests per minute (0 = unlimited)."""
+    input_tokens_per_minute: _builtins.int
+    """Input tokens per minute (0 = unlimited)."""
+    output_tokens_per_minute: _builtins.int
+    """Output tokens per minute (0 = unlimited)."""
+    state: Global___ApiKeyState.ValueType
+    secret_prefix: _builtins.str
+    """First characters of the secret, to recognise it ("llmgw_Ab3d")."""
+    @_builtins.property
+    def allowed_projects(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Further projects this key may bill (Attribution.project)."""
+
+    @_builtins.property
+    def scopes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """"chat", "embed", "admin:read", "admin:write"."""
+
+    @_builtins.property
+    def allowed_models(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Model ids or aliases this key may call; empty = all."""
+
+    @_builtins.property
+    def expire_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def revoke_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def rotate_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        key_id: _builtins.str = ...,
+        display_name: _builtins.str = ...,
+        tenant: _builtins.str = ...,
+        project: _builtins.str = ...,
+        allowed_projects: _abc.Iterable[_builtins.str] | None = ...,
+        end_user_id: _builtins.str = ...,
+        scopes: _abc.Iterable[_builtins.str] | None = ...,
+        allowed_models: _abc.Iterable[_builtins.str] | None = ...,
+        requests_per_minute: _builtins.int = ...,
+        input_tokens_per_minute: _builtins.int = ...,
+        output_tokens_per_minute: _builtins.int = ...,
+        expire_time: _timestamp_pb2.Timestamp | None = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        revoke_time: _timestamp_pb2.Timestamp | None = ...,
+        state: Global___ApiKeyState.ValueType = ...,
+        secret_prefix: _builtins.str = ...,
+        rotate_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "expire_time", b"expire_time", "revoke_time", b"revoke_time", "rotate_time", b"rotate_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed_models", b"allowed_models", "allowed_projects", b"allowed_projects", "create_time", b"create_time", "display_name", b"display_name", "end_user_id", b"end_user_id", "expire_time", b"expire_time", "input_tokens_per_minute", b"input_tokens_per_minute", "key_id", b"key_id", "name", b"name", "output_tokens_per_minute", b"output_tokens_per_minute", "project", b"project", "requests_per_minute", b"requests_per_minute", "revoke_time", b"revoke_time", "rotate_time", b"rotate_time", "scopes", b"scopes", "secret_prefix", b"secret_prefix", "state", b"state", "tenant", b"tenant"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApiKey: _TypeAlias = ApiKey  # noqa: Y015
+
+@_typing.final
+class CreateApiKeyRequest(_message.Message):
+    """Create a key."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    API_KEY_FIELD_NUMBER: _builtins.int
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    key_id: _builtins.str
+    """Optional id, [a-z0-9][a-z0-9-]{0,62}; generated when empty."""
+    @_builtins.property
+    def api_key(self) -> Global___ApiKey: ...
+    def __init__(
+        self,
+        *,
+        api_key: Global___ApiKey | None = ...,
+        key_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["api_key", b"api_key"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["api_key", b"api_key", "key_id", b"key_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateApiKeyRequest: _TypeAlias = CreateApiKeyRequest  # noqa: Y015
+
+@_typing.final
+class CreateApiKeyResponse(_message.Message):
+    """The new key and its secret (shown this once)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    API_KEY_FIELD_NUMBER: _builtins.int
+    SECRET_FIELD_NUMBER: _builtins.int
+    secret: _builtins.str
+    @_builtins.property
+    def api_key(self) -> Global___ApiKey: ...
+    def __init__(
+        self,
+        *,
+        api_key: Global___ApiKey | None = ...,
+        secret: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["api_key", b"api_key"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["api_key", b"api_key", "secret", b"secret"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateApiKeyResponse: _TypeAlias = CreateApiKeyResponse  # noqa: Y015
+
+@_typing.final
+class ListApiKeysRequest(_message.Message):
+    """List keys."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    TENANT_FIELD_NUMBER: _builtins.int
+    SHOW_INACTIVE_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    page_token: _builtins.str
+    tenant: _builtins.str
+    """Only keys of this tenant."""
+    show_inactive: _builtins.bool
+    """Include revoked and expired keys."""
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+        tenant: _builtins.str = ...,
+        show_inactive: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token", "show_inactive", b"show_inactive", "tenant", b"tenant"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListApiKeysRequest: _TypeAlias = ListApiKeysRequest  # noqa: Y015
+
+@_typing.final
+class ListApiKeysResponse(_message.Message):
+    """Keys, newest first."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    API_KEYS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def api_keys(self) -> _containers.RepeatedCompositeFieldContainer[Global___ApiKey]: ...
+    def __init__(
+        self,
+        *,
+        api_keys: _abc.Iterable[Global___ApiKey] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["api_keys", b"api_keys", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListApiKeysResponse: _TypeAlias = ListApiKeysResponse  # noqa: Y015
+
+@_typing.final
+class RotateApiKeyRequest(_message.Message):
+    """Rotate a key's secret."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    GRACE_PERIOD_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """"apiKeys/{key_id}"."""
+    @_builtins.property
+    def grace_period(self) -> _duration_pb2.Duration:
+        """How long the old secret keeps working (unset = it stops at once)."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        grace_period: _duration_pb2.Duration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["grace_period", b"grace_period"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grace_period", b"grace_period", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RotateApiKeyRequest: _TypeAlias = RotateApiKeyRequest  # noqa: Y015
+
+@_typing.final
+class RotateApiKeyResponse(_message.Message):
+    """The key and its new secret (shown this once)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    API_KEY_FIELD_NUMBER: _builtins.int
+    SECRET_FIELD_NUMBER: _builtins.int
+    secret: _builtins.str
+    @_builtins.property
+    def api_key(self) -> Global___ApiKey: ...
+    def __init__(
+        self,
+        *,
+        api_key: Global___ApiKey | None = ...,
+        secret: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["api_key", b"api_key"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["api_key", b"api_key", "secret", b"secret"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RotateApiKeyResponse: _TypeAlias = RotateApiKeyResponse  # noqa: Y015
+
+@_typing.final
+class RevokeApiKeyRequest(_message.Message):
+    """Revoke a key."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """"apiKeys/{key_id}"."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RevokeApiKeyRequest: _TypeAlias = RevokeApiKeyRequest  # noqa: Y015
+
+@_typing.final
+class RevokeApiKeyResponse(_message.Message):
+    """The revoked key."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    API_KEY_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def api_key(self) -> Global___ApiKey: ...
+    def __init__(
+        self,
+        *,
+        api_key: Global___ApiKey | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["api_key", b"api_key"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["api_key", b"api_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RevokeApiKeyResponse: _TypeAlias = RevokeApiKeyResponse  # noqa: Y015

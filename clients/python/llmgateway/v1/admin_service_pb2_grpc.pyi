@@ -73,6 +73,18 @@ class AdminServiceStub:
     updates, budget changes, key management, config reloads), newest first
     (AIP-158 pagination).
     """
+    CreateApiKey: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.CreateApiKeyRequest, _admin_service_pb2.CreateApiKeyResponse]
+    """Gateway API keys (the credentials callers present). The secret is shown
+    once, in the Create/Rotate response; only its hash is stored.
+    """
+    ListApiKeys: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.ListApiKeysRequest, _admin_service_pb2.ListApiKeysResponse]
+    """Keys, never their secrets."""
+    RotateApiKey: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.RotateApiKeyRequest, _admin_service_pb2.RotateApiKeyResponse]
+    """New secret for the same key id (limits and scopes kept); the old secret
+    stops working at once, or after `grace_period`.
+    """
+    RevokeApiKey: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.RevokeApiKeyRequest, _admin_service_pb2.RevokeApiKeyResponse]
+    """The key stops authenticating at once (on every replica sharing the store)."""
 
 @_typing.type_check_only
 class AdminServiceAsyncStub(AdminServiceStub):
@@ -119,6 +131,18 @@ class AdminServiceAsyncStub(AdminServiceStub):
     updates, budget changes, key management, config reloads), newest first
     (AIP-158 pagination).
     """
+    CreateApiKey: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.CreateApiKeyRequest, _admin_service_pb2.CreateApiKeyResponse]  # type: ignore[assignment]
+    """Gateway API keys (the credentials callers present). The secret is shown
+    once, in the Create/Rotate response; only its hash is stored.
+    """
+    ListApiKeys: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.ListApiKeysRequest, _admin_service_pb2.ListApiKeysResponse]  # type: ignore[assignment]
+    """Keys, never their secrets."""
+    RotateApiKey: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.RotateApiKeyRequest, _admin_service_pb2.RotateApiKeyResponse]  # type: ignore[assignment]
+    """New secret for the same key id (limits and scopes kept); the old secret
+    stops working at once, or after `grace_period`.
+    """
+    RevokeApiKey: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.RevokeApiKeyRequest, _admin_service_pb2.RevokeApiKeyResponse]  # type: ignore[assignment]
+    """The key stops authenticating at once (on every replica sharing the store)."""
 
 class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
     """Control plane for operators (grpcurl, internal tooling). Served on a
@@ -234,5 +258,41 @@ class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
         updates, budget changes, key management, config reloads), newest first
         (AIP-158 pagination).
         """
+
+    @_abc_1.abstractmethod
+    def CreateApiKey(
+        self,
+        request: _admin_service_pb2.CreateApiKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_service_pb2.CreateApiKeyResponse, _abc.Awaitable[_admin_service_pb2.CreateApiKeyResponse]]:
+        """Gateway API keys (the credentials callers present). The secret is shown
+        once, in the Create/Rotate response; only its hash is stored.
+        """
+
+    @_abc_1.abstractmethod
+    def ListApiKeys(
+        self,
+        request: _admin_service_pb2.ListApiKeysRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_service_pb2.ListApiKeysResponse, _abc.Awaitable[_admin_service_pb2.ListApiKeysResponse]]:
+        """Keys, never their secrets."""
+
+    @_abc_1.abstractmethod
+    def RotateApiKey(
+        self,
+        request: _admin_service_pb2.RotateApiKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_service_pb2.RotateApiKeyResponse, _abc.Awaitable[_admin_service_pb2.RotateApiKeyResponse]]:
+        """New secret for the same key id (limits and scopes kept); the old secret
+        stops working at once, or after `grace_period`.
+        """
+
+    @_abc_1.abstractmethod
+    def RevokeApiKey(
+        self,
+        request: _admin_service_pb2.RevokeApiKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_service_pb2.RevokeApiKeyResponse, _abc.Awaitable[_admin_service_pb2.RevokeApiKeyResponse]]:
+        """The key stops authenticating at once (on every replica sharing the store)."""
 
 def add_AdminServiceServicer_to_server(servicer: AdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

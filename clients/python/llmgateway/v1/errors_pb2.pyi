@@ -91,6 +91,15 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """ABORTED: the resource changed since the etag the caller sent was read.
     metadata: etag (the current one).
     """
+    ERROR_REASON_PERMISSION_DENIED: _ErrorReason.ValueType  # 22
+    """PERMISSION_DENIED: the credential lacks the scope the method needs, or
+    may not bill the named project / call the named model.
+    metadata: method, scope (or project, model).
+    """
+    ERROR_REASON_API_KEY_NOT_FOUND: _ErrorReason.ValueType  # 23
+    """NOT_FOUND: an admin call names an API key that does not exist.
+    metadata: apiKey.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Values of google.rpc.ErrorInfo.reason for ErrorInfo.domain
@@ -169,5 +178,14 @@ metadata: route.
 ERROR_REASON_ETAG_MISMATCH: ErrorReason.ValueType  # 21
 """ABORTED: the resource changed since the etag the caller sent was read.
 metadata: etag (the current one).
+"""
+ERROR_REASON_PERMISSION_DENIED: ErrorReason.ValueType  # 22
+"""PERMISSION_DENIED: the credential lacks the scope the method needs, or
+may not bill the named project / call the named model.
+metadata: method, scope (or project, model).
+"""
+ERROR_REASON_API_KEY_NOT_FOUND: ErrorReason.ValueType  # 23
+"""NOT_FOUND: an admin call names an API key that does not exist.
+metadata: apiKey.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

@@ -1,0 +1,189 @@
+"""One small async SQL port over SQLite (embedded default) and PostgreSQL.
+
+Stores (ledger, budgets, API keys, audit) write their SQL once, with ``?``
+placeholders and the subset both engines share (``INSERT ... ON CONFLICT DO
+NOTHING``, ``RETURNING``, ``BIGINT``/``TEXT``/``DOUBLE PRECISION``); this module
+turns ``?`` into ``$1..$n`` for asyncpg. Migrations are named, ordered SQL
+statements applied once each, recorded in ``schema_migrations``.
+
+SQLite runs in WAL mode with ``synchronous=NORMAL``: a committed transaction
+survives a process crash (``kill -9``); only a power loss may drop the last
+commits. One connection, serialised by a lock (SQLite has one writer anyway).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiosqlite
+import asyncpg
+
+Row = tuple[Any, ...]
+_PLACEHOLDER = re.compile(r"\?")
+
+
+class Database(Protocol):
+    """What stores use. ``transaction()`` yields a handle whose statements run
+    in one transaction (committed on exit, rolled back on error)."""
+
+    dialect: str  # "sqlite" or "postgres"
+
+    async def execute(self, sql: str, *args: Any) -> None: ...
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]: ...
+
+    def transaction(self) -> Any: ...
+
+    async def close(self) -> None: ...
+
+
+async def open_database(url: str) -> Database:
+    """``postgresql://...`` (asyncpg pool) or ``sqlite:///path`` / a plain path."""
+    if url.startswith(("postgres://", "postgresql://")):
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=8)
+        return PostgresDatabase(pool)
+    path = url.removeprefix("sqlite:///").removeprefix("sqlite://")
+    return await SqliteDatabase.open(path)
+
+
+async def migrate(db: Database, name: str, statements: Sequence[str]) -> None:
+    """Apply ``statements`` (one migration called ``name``) unless applied."""
+    await db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+    )
+    async with db.transaction() as tx:
+        done = await tx.fetch("SELECT 1 FROM schema_migrations WHERE name = ?", name)
+        if done:
+            return
+        for statement in statements:
+            await tx.execute(statement)
+        await tx.execute(
+            "INSERT INTO schema_migrations (name, applied_at) VALUES (?, CURRENT_TIMESTAMP)"
+            " ON CONFLICT DO NOTHING",
+            name,
+        )
+
+
+class SqliteDatabase:
+    """aiosqlite behind a lock; ``transaction()`` holds the lock throughout."""
+
+    dialect = "sqlite"
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str) -> SqliteDatabase:
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(path, isolation_level=None)
+        await connection.execute("PRAGMA journal_mode=WAL")
+        await connection.execute("PRAGMA synchronous=NORMAL")
+        await connection.execute("PRAGMA busy_timeout=5000")
+        return cls(connection)
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        async with self._lock:
+            await self._connection.execute(sql, args)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        async with self.transaction() as tx:
+            await tx.executemany(sql, rows)
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        async with self._lock:
+            return await _sqlite_fetch(self._connection, sql, args)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[_SqliteTransaction]:
+        async with self._lock:
+            await self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield _SqliteTransaction(self._connection)
+            except BaseException:
+                await self._connection.execute("ROLLBACK")
+                raise
+            await self._connection.execute("COMMIT")
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._connection.close()
+
+
+class _SqliteTransaction:
+    dialect = "sqlite"
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        await self._connection.execute(sql, args)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self._connection.executemany(sql, rows)
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        return await _sqlite_fetch(self._connection, sql, args)
+
+
+async def _sqlite_fetch(
+    connection: aiosqlite.Connection, sql: str, args: Sequence[Any]
+) -> list[Row]:
+    async with connection.execute(sql, args) as cursor:
+        return [tuple(r) for r in await cursor.fetchall()]
+
+
+def _numbered(sql: str) -> str:
+    """``?`` placeholders -> ``$1..$n`` (our SQL never has a literal ``?``)."""
+    counter = iter(range(1, 10_000))
+    return _PLACEHOLDER.sub(lambda _m: f"${next(counter)}", sql)
+
+
+class PostgresDatabase:
+    """asyncpg pool; ``transaction()`` holds one connection throughout."""
+
+    dialect = "postgres"
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        await self._pool.execute(_numbered(sql), *args)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self._pool.executemany(_numbered(sql), list(rows))
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        return [tuple(r) for r in await self._pool.fetch(_numbered(sql), *args)]
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[_PostgresTransaction]:
+        async with self._pool.acquire() as connection, connection.transaction():
+            yield _PostgresTransaction(connection)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+
+class _PostgresTransaction:
+    dialect = "postgres"
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self._connection = connection
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        await self._connection.execute(_numbered(sql), *args)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self._connection.executemany(_numbered(sql), list(rows))
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        return [tuple(r) for r in await self._connection.fetch(_numbered(sql), *args)]
