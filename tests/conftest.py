@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,15 +21,24 @@ async def gateway_at(
     settings: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
 ) -> AsyncIterator[Running]:
     """A running gateway on ephemeral loopback ports (no env keys unless given)."""
+    state = tempfile.mkdtemp(prefix="llmgw-test-")
     values: dict[str, Any] = {
         "listen": "127.0.0.1:0",
         "admin_listen": "127.0.0.1:0",
         "shutdown_grace_seconds": 1,
         "probe_interval_seconds": 0,  # tests that count upstream requests need silence
+        # Each gateway gets its own embedded database and outbox.
+        "ledger": {
+            "sqlite_path": os.path.join(state, "llmgw.sqlite3"),
+            "outbox_path": os.path.join(state, "outbox.sqlite3"),
+        },
     }
     values.update(settings or {})
-    async with running_gateway(Settings.model_validate(values), env or {}) as running:
-        yield running
+    try:
+        async with running_gateway(Settings.model_validate(values), env or {}) as running:
+            yield running
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
 
 
 @pytest.fixture

@@ -17,12 +17,13 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from limits.aio.storage import RedisStorage
 
+from llmgw.accounting.database import Database, open_database
 from llmgw.accounting.pricing import PriceBook
 from llmgw.api.server import GatewayServers, ServerOptions
 from llmgw.config import (
@@ -119,11 +120,33 @@ class Running:
     built: Built
 
 
+def state_database_url(settings: Settings) -> str:
+    """Shared state (ledger, budgets, API keys, audit): PostgreSQL when
+    ``LLMGW_DATABASE_URL`` is a postgres URL, else the embedded SQLite file."""
+    url = settings.ledger.database_url
+    return (
+        url
+        if url.startswith(("postgres://", "postgresql://"))
+        else (url or f"sqlite:///{settings.ledger.sqlite_path}")
+    )
+
+
 @asynccontextmanager
 async def running_gateway(
     settings: Settings, env: Mapping[str, str] | None = None
 ) -> AsyncIterator[Running]:
     """Start both servers; on exit shut down in the documented order."""
+    async with AsyncExitStack() as stack:
+        state_db = await open_database(state_database_url(settings))
+        stack.push_async_callback(state_db.close)
+        async with _serving(settings, env, state_db) as running:
+            yield running
+
+
+@asynccontextmanager
+async def _serving(
+    settings: Settings, env: Mapping[str, str] | None, state_db: Database
+) -> AsyncIterator[Running]:
     built = build(settings, env)
     servers = GatewayServers(
         built.gateway,

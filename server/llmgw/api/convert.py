@@ -16,6 +16,7 @@ from google.protobuf import json_format
 from google.type import money_pb2
 from llmgateway.v1 import content_pb2, gateway_service_pb2, generation_pb2, routing_pb2
 
+from llmgw.domain.errors import PermissionDeniedError
 from llmgw.domain.generation import (
     FinishReason,
     FunctionDeclaration,
@@ -39,6 +40,7 @@ from llmgw.domain.messages import (
 )
 from llmgw.domain.models import Capability, ModelInfo, ModelType
 from llmgw.domain.money import Cost, ModelPrice, decimal_to_nanos, split_nanos
+from llmgw.domain.principal import ANONYMOUS, Principal
 from llmgw.domain.requests import (
     Attribution,
     CandidateEnd,
@@ -118,8 +120,13 @@ _DEFAULT_ROUTING = RoutingHints()
 _DEFAULT_ATTRIBUTION = Attribution()
 
 
-def chat_request(request: gateway_service_pb2.ChatRequest, request_id: str = "") -> ChatRequest:
-    """Domain request; ``request_id`` replaces the caller's (which may be empty)."""
+def chat_request(
+    request: gateway_service_pb2.ChatRequest,
+    request_id: str = "",
+    principal: Principal = ANONYMOUS,
+) -> ChatRequest:
+    """Domain request; ``request_id`` replaces the caller's (which may be empty).
+    Identity fields of the attribution come from ``principal``, never the body."""
     has = request.HasField
     return ChatRequest(
         model=request.model.strip(),
@@ -141,13 +148,17 @@ def chat_request(request: gateway_service_pb2.ChatRequest, request_id: str = "")
         tool_choice=_tool_choice(request.tool_choice) if has("tool_choice") else None,
         routing=_routing(request.routing) if has("routing") else _DEFAULT_ROUTING,
         attribution=(
-            _attribution(request.attribution) if has("attribution") else _DEFAULT_ATTRIBUTION
+            _attribution(request.attribution, principal)
+            if has("attribution") or principal is not ANONYMOUS
+            else _DEFAULT_ATTRIBUTION
         ),
         request_id=request_id or request.request_id,
     )
 
 
-def embed_request(request: gateway_service_pb2.EmbedRequest) -> EmbedRequest:
+def embed_request(
+    request: gateway_service_pb2.EmbedRequest, principal: Principal = ANONYMOUS
+) -> EmbedRequest:
     return EmbedRequest(
         model=request.model.strip(),
         inputs=tuple(i.text for i in request.inputs),
@@ -157,7 +168,7 @@ def embed_request(request: gateway_service_pb2.EmbedRequest) -> EmbedRequest:
         task_type=gateway_service_pb2.EmbeddingTaskType.Name(request.task_type)
         if request.task_type in gateway_service_pb2.EmbeddingTaskType.values()
         else "",
-        attribution=_attribution(request.attribution),
+        attribution=_attribution(request.attribution, principal),
         routing=_routing(request.routing),
         request_id=request.request_id,
     )
@@ -272,11 +283,23 @@ def _routing(options: routing_pb2.RoutingOptions) -> RoutingHints:
     )
 
 
-def _attribution(attribution: routing_pb2.Attribution) -> Attribution:
+def _attribution(attribution: routing_pb2.Attribution, principal: Principal) -> Attribution:
+    """The body selects among what the principal may bill; the principal's
+    default project and fixed end user fill what the body leaves empty.
+    ``PermissionDeniedError`` when the body names a project it may not bill."""
+    project = attribution.project.removeprefix("projects/")
+    if project and not principal.may_bill(project):
+        raise PermissionDeniedError(
+            f"this credential may not bill project {project!r}",
+            {"project": project, "principal": principal.subject},
+        )
     return Attribution(
-        project=attribution.project,
-        end_user_id=attribution.end_user_id,
+        project=project or principal.project,
+        end_user_id=principal.end_user or attribution.end_user_id,
         labels=tuple(sorted(attribution.labels.items())),
+        tenant=principal.tenant,
+        key_id=principal.key_id,
+        principal=principal.subject,
     )
 
 

@@ -24,6 +24,7 @@ import grpc
 from llmgateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
 
 from llmgw.api import convert
+from llmgw.api.principal_context import current_principal
 from llmgw.api.status import rule_for, to_status
 from llmgw.api.validation import check_chat, check_embed
 from llmgw.domain.deadline import Deadline
@@ -73,7 +74,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         request_id = request.request_id or new_id()
         try:
             check_chat(request)
-            chat = convert.chat_request(request, request_id)
+            chat = convert.chat_request(request, request_id, current_principal())
             completion = await self._gateway.chat(chat, self._deadline(context))
             return convert.chat_response(completion)
         except Exception as exc:
@@ -90,7 +91,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
             if not request.HasField("chat"):
                 raise InvalidRequestError((FieldViolation("chat", "is required", "REQUIRED"),))
             check_chat(request.chat, "chat.")
-            chat = convert.chat_request(request.chat, request_id)
+            chat = convert.chat_request(request.chat, request_id, current_principal())
             session = await self._gateway.stream_chat(chat, self._deadline(context))
         except Exception as exc:
             failure = exc
@@ -147,7 +148,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         request_id = request.request_id or new_id()
         try:
             check_embed(request, self._options.max_embedding_batch)
-            embed = convert.embed_request(request)
+            embed = convert.embed_request(request, current_principal())
             result = await self._gateway.embed(embed, self._deadline(context))
             packed = request.encoding == gateway_service_pb2.EMBEDDING_ENCODING_FLOAT32_BYTES
             return convert.embed_response(result, packed)
