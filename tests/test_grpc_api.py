@@ -280,13 +280,11 @@ async def test_prompt_too_long_for_every_target_is_invalid_argument(stub) -> Non
     assert info.metadata["inputTokenLimit"] == "32768"
 
 
-async def test_admin_methods_answer_unimplemented_with_error_info(admin_stub) -> None:
+async def test_get_costs_without_start_time_is_invalid_argument(admin_stub) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await admin_stub.GetCosts(admin_service_pb2.GetCostsRequest())
-    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    info = error_info(caught.value)
-    assert info.reason == "NOT_IMPLEMENTED"
-    assert info.metadata["method"] == "AdminService.GetCosts"
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error_info(caught.value).reason == "INVALID_REQUEST"
 
 
 async def test_admin_health_and_backends(admin_stub, stub) -> None:

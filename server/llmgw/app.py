@@ -15,35 +15,66 @@ whose readiness fails, then the pod gets ``terminationGracePeriodSeconds``):
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import signal
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
-from limits.aio.storage import RedisStorage
+from limits.aio.storage import RedisStorage, Storage
+from redis.asyncio import BlockingConnectionPool, Redis
 
+from llmgw.accounting.api_keys import BOOTSTRAP_KEY_ID, ApiKeyStore, ensure_bootstrap_key
+from llmgw.accounting.audit_store import AuditStore
+from llmgw.accounting.budget_counters import BudgetCounters, MemoryCounters, RedisCounters
+from llmgw.accounting.budget_store import BudgetStore
 from llmgw.accounting.database import Database, open_database
+from llmgw.accounting.ledger import Ledger
+from llmgw.accounting.ledger_relay import RelayedLedger
+from llmgw.accounting.ledger_sqlite import SqliteLedger
 from llmgw.accounting.pricing import PriceBook
+from llmgw.accounting.uptime import UptimeLog
+from llmgw.api.cost_admin import CostPlane, FixedCost
+from llmgw.api.key_admin import KeyAdmin
 from llmgw.api.server import GatewayServers, ServerOptions
+from llmgw.api.validation import SizeLimits
 from llmgw.config import (
     DEMO_BACKEND,
+    ConfigError,
     Settings,
     backend_specs,
+    budget_definitions,
     effective_aliases,
+    jwt_policy,
+    jwt_public_key,
+    jwt_secret,
     load_settings,
     price_overrides,
 )
+from llmgw.domain.addresses import is_loopback
 from llmgw.domain.backends import BackendSpec
+from llmgw.domain.money import decimal_to_nanos
 from llmgw.observability.logging import configure, get_logger
+from llmgw.pipeline.authn import Authenticator
+from llmgw.pipeline.budget import BudgetGuard
 from llmgw.pipeline.catalog import Catalog
 from llmgw.pipeline.clock import SystemClock
+from llmgw.pipeline.endpoint_guard import EndpointGuard, EndpointPolicy
 from llmgw.pipeline.gateway import Gateway, RoutingSettings
+from llmgw.pipeline.jwt_verifier import JwtVerifier, KeySource, StaticKey
 from llmgw.pipeline.keys import KeyPool
 from llmgw.pipeline.probes import Prober
+from llmgw.pipeline.ratelimit import CallerDefaults, CallerLimits, LimitSet
 from llmgw.pipeline.resilience import AttemptLoop, BackendPolicies
+from llmgw.pipeline.settlement import Accountant, AccountingSettings
+from llmgw.pipeline.stream_slots import LocalSlots, RedisSlots, StreamSlots
 from llmgw.providers.base import Provider
+from llmgw.providers.dns import SystemResolver
+from llmgw.providers.jwks import JwksFetcher
 from llmgw.providers.registry import build_provider
+from llmgw.providers.webhook import AlertWebhook
 
 # genai-prices provider ids per backend preset; self-hosted engines are free per
 # token (their cost is GPU uptime, accounted separately).
@@ -94,6 +125,8 @@ def build(settings: Settings, env: Mapping[str, str] | None = None) -> Built:
         local_backends=frozenset(n for n, p in presets.items() if p in LOCAL_PRESETS),
         max_in_flight={s.name: s.max_concurrent_requests for s in specs},
         exploration=settings.routing.latency_exploration,
+        allow_downgrade=frozenset(settings.routing.allow_downgrade),
+        downgrade_at_percent=settings.routing.downgrade_at_percent,
     )
     clock = SystemClock()
     pools = {spec.name: KeyPool(spec.name, spec.key_pool(), clock, key_storage) for spec in specs}
@@ -139,15 +172,84 @@ async def running_gateway(
     async with AsyncExitStack() as stack:
         state_db = await open_database(state_database_url(settings))
         stack.push_async_callback(state_db.close)
-        async with _serving(settings, env, state_db) as running:
+        async with _serving(settings, env, state_db, stack) as running:
             yield running
+
+
+async def _accounting(
+    settings: Settings, state_db: Database, built: Built, stack: AsyncExitStack
+) -> CostPlane:
+    """Ledger (SQLite, or outbox + relay to PostgreSQL), budget guard, vLLM
+    uptime; each closed by ``stack`` after the servers have stopped (so the
+    last rows of in-flight requests are flushed)."""
+    url = settings.ledger.database_url
+    ledger: Ledger
+    if url.startswith(("postgres://", "postgresql://")):
+        outbox = await open_database(f"sqlite:///{settings.ledger.outbox_path}")
+        stack.push_async_callback(outbox.close)
+        ledger = RelayedLedger(
+            outbox,
+            url,
+            settings.ledger.relay_batch_size,
+            settings.ledger.relay_interval_seconds,
+        )
+    else:
+        ledger = SqliteLedger(state_db)
+    await ledger.start()
+    stack.push_async_callback(ledger.close)
+    budgets = settings.budgets
+    notify: AlertWebhook | None = None
+    if budgets.webhook_url:
+        notify = AlertWebhook(budgets.webhook_url)
+        stack.push_async_callback(notify.aclose)
+    counters: BudgetCounters
+    if settings.redis_url:
+        # A blocking pool waits for a free connection under load (the default
+        # pool raises "Too many connections").
+        client = Redis(
+            connection_pool=BlockingConnectionPool.from_url(settings.redis_url, max_connections=64)
+        )
+        stack.push_async_callback(client.aclose)
+        counters = RedisCounters(client, settings.redis_prefix)
+    else:
+        counters = MemoryCounters()
+    guard = BudgetGuard(
+        BudgetStore(state_db),
+        counters,
+        ledger.spent,
+        notify,
+        config_budgets=budget_definitions(settings),
+        refresh_seconds=budgets.refresh_seconds,
+    )
+    await guard.start()
+    stack.push_async_callback(guard.close)
+    vllm = [s.name for s in built.specs if (s.preset or s.name) == "vllm"]
+    uptime = UptimeLog(state_db, vllm)
+    await uptime.start()
+    stack.push_async_callback(uptime.close)
+    built.gateway.accountant = Accountant(
+        built.gateway.prices,
+        ledger,
+        guard,
+        AccountingSettings(
+            default_max_output_tokens=budgets.default_max_output_tokens,
+            unpriced_reservation_nanos=decimal_to_nanos(budgets.unpriced_reservation),
+        ),
+    )
+    fixed = [FixedCost(name, budgets.vllm_hourly_rate) for name in vllm]
+    return CostPlane(ledger, guard, uptime, fixed)
 
 
 @asynccontextmanager
 async def _serving(
-    settings: Settings, env: Mapping[str, str] | None, state_db: Database
+    settings: Settings,
+    env: Mapping[str, str] | None,
+    state_db: Database,
+    stack: AsyncExitStack,
 ) -> AsyncIterator[Running]:
     built = build(settings, env)
+    costs = await _accounting(settings, state_db, built, stack)
+    authenticator, key_admin = await _authentication(settings, env, state_db, stack)
     servers = GatewayServers(
         built.gateway,
         ServerOptions(
@@ -156,11 +258,18 @@ async def _serving(
             default_deadline_seconds=settings.default_deadline_seconds,
             max_receive_message_bytes=settings.max_receive_message_bytes,
             max_send_message_bytes=settings.max_send_message_bytes,
-            max_embedding_batch=settings.max_embedding_batch,
+            max_embedding_batch=settings.rate_limits.max_embedding_batch
+            or settings.max_embedding_batch,
+            size_limits=size_limits(settings),
         ),
         built.specs,
         built.prober,
         build_provider,
+        costs,
+        audit=await AuditStore.open(state_db),
+        endpoints=endpoint_guard(settings),
+        authenticator=authenticator,
+        key_admin=key_admin,
     )
     try:
         data_port, admin_port = await servers.start()
@@ -177,9 +286,106 @@ async def _serving(
         await asyncio.gather(*(p.aclose() for p in built.providers.values()))
 
 
+def caller_limits(settings: Settings, storage: Storage | None) -> CallerLimits:
+    """Caller rate limits and stream caps from ``rate_limits:``; ``storage`` is
+    the per-key pools' (Redis when ``redis_url`` is set, so limits are global)."""
+    config = settings.rate_limits
+    slots: StreamSlots = LocalSlots()
+    if settings.redis_url:
+        client = Redis.from_url(settings.redis_url)
+        slots = RedisSlots(client, settings.redis_prefix, config.stream_slot_ttl_seconds)
+    defaults = CallerDefaults(
+        tenant=LimitSet(**config.tenant.model_dump()),
+        user=LimitSet(**config.user.model_dump()),
+        tenants={name: LimitSet(**v.model_dump()) for name, v in config.tenants.items()},
+        max_concurrent_streams=config.max_concurrent_streams,
+    )
+    return CallerLimits(storage, SystemClock(), defaults, slots)
+
+
+def size_limits(settings: Settings) -> SizeLimits:
+    config = settings.rate_limits
+    return SizeLimits(
+        max_messages=config.max_messages,
+        max_total_characters=config.max_total_characters,
+        max_output_tokens=config.max_output_tokens,
+    )
+
+
+def endpoint_guard(settings: Settings) -> EndpointGuard:
+    """The admin plane's SSRF guard (``endpoints:``) over the system resolver."""
+    config = settings.endpoints
+    policy = EndpointPolicy(
+        allowed_hosts=tuple(config.allowed_hosts),
+        deny_networks=tuple(ipaddress.ip_network(c, strict=False) for c in config.deny_cidrs),
+        allow_private=config.allow_private,
+    )
+    return EndpointGuard(policy, SystemResolver())
+
+
+def url_passwords(*urls: str) -> list[str]:
+    """Passwords in connection URLs (database, Redis), for the log scrubber."""
+    found = []
+    for url in urls:
+        try:
+            password = urlsplit(url).password if url else None
+        except ValueError:
+            password = None
+        if password:
+            found += [password, unquote(password)]
+    return found
+
+
 def _async_redis_url(url: str) -> str:
     """The limits library's async Redis storage scheme (``async+redis://``)."""
     return url if url.startswith("async+") else f"async+{url}"
+
+
+async def _authentication(
+    settings: Settings, env: Mapping[str, str] | None, state_db: Database, stack: AsyncExitStack
+) -> tuple[Authenticator | None, KeyAdmin]:
+    """Key store (always: keys can be made before auth is switched on), the
+    bootstrap admin key, the JWT verifier (JWKS refreshed in the background)
+    and, when auth is on, the authenticator the interceptors use."""
+    store = ApiKeyStore(state_db)
+    await store.migrate()
+    auth = settings.auth
+    bootstrap = auth.bootstrap_admin_key.get_secret_value()
+    if bootstrap and await ensure_bootstrap_key(store, bootstrap):
+        get_logger("llmgw").info("bootstrap admin key created", key_id=BOOTSTRAP_KEY_ID)
+    if not auth.active:
+        return None, KeyAdmin(store)
+    verifier: JwtVerifier | None = None
+    jwt_config = auth.jwt
+    if jwt_config.issuer:
+        keys: KeySource
+        if jwt_config.jwks_url:
+            fetcher = JwksFetcher(
+                jwt_config.jwks_url, refresh_seconds=jwt_config.jwks_refresh_seconds
+            )
+            await fetcher.start()
+            stack.push_async_callback(fetcher.stop)
+            keys = fetcher
+        else:
+            keys = StaticKey(jwt_secret(settings, env) or jwt_public_key(settings))
+        verifier = JwtVerifier(jwt_policy(settings), keys)
+    authenticator = Authenticator(store, verifier, cache_ttl=auth.key_cache_ttl_seconds)
+    return authenticator, KeyAdmin(store, authenticator)
+
+
+def exposure_problem(settings: Settings) -> str:
+    """Why this configuration must not start without ``--insecure-no-auth``
+    (auth off and a listener reachable from other hosts), or ``""``."""
+    if settings.auth.active:
+        return ""
+    exposed = [a for a in (settings.listen, settings.admin_listen) if not is_loopback(a)]
+    if not exposed:
+        return ""
+    return (
+        f"refusing to listen on {', '.join(exposed)} with authentication off: anyone who can "
+        "reach it could use the gateway. Set LLMGW_ADMIN_KEY (or auth.enabled / auth.jwt), "
+        "listen on 127.0.0.1, or pass --insecure-no-auth to accept the risk."
+    )
 
 
 def _with_port(address: str, port: int) -> str:
@@ -215,8 +421,12 @@ def run(
     listen: str | None = None,
     admin_listen: str | None = None,
     log_level: str | None = None,
+    insecure_no_auth: bool = False,
 ) -> int:
-    """``llmgw serve``: load settings, install uvloop, serve."""
+    """``llmgw serve``: load settings, install uvloop, serve.
+
+    ``ConfigError`` when auth is off and a listener is not loopback, unless
+    ``insecure_no_auth`` (see ``exposure_problem``)."""
     import uvloop
 
     settings = load_settings(config)
@@ -226,7 +436,14 @@ def run(
         if v is not None
     }
     settings = Settings.model_validate({**settings.model_dump(), **overrides})
+    problem = exposure_problem(settings)
+    if problem and not insecure_no_auth:
+        raise ConfigError(problem)
     secrets = [k.reveal() for s in backend_specs(settings) for k in s.api_keys]
+    secrets += [settings.auth.bootstrap_admin_key.get_secret_value(), jwt_secret(settings)]
+    secrets += url_passwords(settings.ledger.database_url, settings.redis_url)
     configure(settings.log_level, secrets)
+    if problem:
+        get_logger("llmgw").warning("authentication is off on a non-loopback listener", why=problem)
     del secrets
     return uvloop.run(serve(settings))

@@ -29,11 +29,21 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from llmgw.domain.backends import ApiKey, BackendKind, BackendSpec
+from llmgw.domain.budgets import Budget, BudgetScope, Enforcement, Period, ScopeKind
+from llmgw.domain.jwt_policy import JwtPolicy
 from llmgw.domain.models import Capability, ModelInfo, ModelType
-from llmgw.domain.money import ModelPrice
+from llmgw.domain.money import ModelPrice, decimal_to_nanos
 from llmgw.domain.policies import BreakerPolicy, RetryPolicy
 from llmgw.domain.secret import Secret
 from llmgw.providers.presets import PRESETS, Preset
@@ -135,6 +145,11 @@ class RoutingConfig(_Strict):
 
     strategies: dict[str, RoutingStrategyName] = Field(default_factory=dict)
     latency_exploration: float = Field(default=0.05, ge=0, le=1)
+    # Aliases whose requests move to the cheapest eligible target when a soft
+    # budget of the caller is past downgrade_at_percent (RoutingOptions.
+    # allow_downgrade overrides per request).
+    allow_downgrade: list[str] = Field(default_factory=list)
+    downgrade_at_percent: float = Field(default=75.0, gt=0)
 
 
 class LedgerConfig(_Strict):
@@ -149,26 +164,175 @@ class LedgerConfig(_Strict):
     relay_interval_seconds: float = Field(default=0.2, gt=0)
 
 
+class BudgetEntry(_Strict):
+    """One budget in the file; ``limit`` in currency units (exact decimal)."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    scope: Literal["global", "tenant", "project", "user", "api_key"] = "global"
+    value: str = ""  # the tenant / project / user / key id (empty for global)
+    limit: Decimal = Field(ge=0)
+    period: Literal["daily", "weekly", "monthly", "total"] = "monthly"
+    enforcement: Literal["hard", "soft", "downgrade"] = "hard"
+    thresholds: list[int] = Field(default_factory=lambda: [75, 90, 100])
+    time_zone: str = "UTC"
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+
+
 class BudgetConfig(_Strict):
-    """Budgets from config (the admin plane adds more); issue 4."""
+    """Budgets from config (the admin plane adds and changes more).
+
+    ``global_limit`` (``BUDGET_LIMIT``) is a hard monthly budget on the whole
+    gateway. ``webhook_url`` receives threshold alerts. Reservations are upper
+    bounds: ``default_max_output_tokens`` when neither request nor model caps
+    output, ``unpriced_reservation`` for a model with no known price (and what
+    its requests are charged). ``vllm_hourly_rate`` (``VLLM_HOURLY_RATE``)
+    prices self-hosted vLLM by uptime.
+    """
+
+    global_limit: Decimal | None = Field(default=None, ge=0)
+    global_period: Literal["daily", "weekly", "monthly", "total"] = "monthly"
+    time_zone: str = "UTC"
+    budgets: list[BudgetEntry] = Field(default_factory=list)
+    webhook_url: str = Field(default="", repr=False)
+    default_max_output_tokens: int = Field(default=4096, ge=1)
+    unpriced_reservation: Decimal = Field(default=Decimal("0.01"), ge=0)
+    vllm_hourly_rate: Decimal = Field(default=Decimal("0.16"), ge=0)
+    refresh_seconds: float = Field(default=5.0, gt=0)
+
+
+JwtAlgorithm = Literal[
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+    "HS256", "HS384", "HS512",
+]
+_HMAC = {"HS256", "HS384", "HS512"}
+
+
+class JwtConfig(_Strict):
+    """JWT bearer tokens; configured when ``issuer`` is set. ``audience`` and a
+    key source are then required: ``jwks_url`` (fetched in the background) or
+    ``public_key_file`` (PEM) for public-key algorithms, ``secret_env`` (the
+    env var holding the HMAC secret) for HS*. Mixing HS* with public-key
+    algorithms is refused (HS/RS confusion)."""
+
+    issuer: str = ""
+    audience: str = ""
+    algorithms: list[JwtAlgorithm] = Field(default_factory=lambda: ["RS256"], min_length=1)  # type: ignore[arg-type]
+    jwks_url: str = ""
+    jwks_refresh_seconds: float = Field(default=300.0, gt=0)
+    public_key_file: str = ""
+    secret_env: str = ""
+    leeway_seconds: float = Field(default=30.0, ge=0, le=300)
+    admin_role_claim: str = "roles"
+    admin_role: str = "admin"
+    scope_claim: str = "scope"
+    tenant_claim: str = "tenant"
+    project_claim: str = "project"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> JwtConfig:
+        if not self.issuer:
+            return self
+        hmac = set(self.algorithms) & _HMAC
+        if not self.audience:
+            raise ValueError("auth.jwt.audience is required when issuer is set")
+        if hmac and len(hmac) != len(set(self.algorithms)):
+            raise ValueError("auth.jwt.algorithms: do not mix HS* with public-key algorithms")
+        if hmac and not self.secret_env:
+            raise ValueError("auth.jwt.secret_env is required for HS* algorithms")
+        if not hmac and not (self.jwks_url or self.public_key_file):
+            raise ValueError("auth.jwt: set jwks_url or public_key_file")
+        if self.jwks_url and not self.jwks_url.startswith(("https://", "http://")):
+            raise ValueError("auth.jwt.jwks_url must be an http(s) URL")
+        return self
 
 
 class AuthConfig(_Strict):
-    """Caller authentication (API keys, JWT); issue 5."""
+    """Caller authentication (API keys, JWT).
+
+    On when ``enabled`` is true, a bootstrap admin key is given
+    (``LLMGW_ADMIN_KEY`` / ``LLMGW_ADMIN_KEY_FILE``) or ``jwt.issuer`` is set;
+    otherwise off, which ``llmgw serve`` allows only on loopback addresses
+    (or with ``--insecure-no-auth``). ``key_cache_ttl_seconds`` bounds how
+    long another replica keeps accepting a revoked or rotated-out key.
+    """
+
+    enabled: bool = False
+    bootstrap_admin_key: SecretStr = Field(default=SecretStr(""), repr=False)
+    key_cache_ttl_seconds: float = Field(default=5.0, ge=0, le=300)
+    jwt: JwtConfig = Field(default_factory=JwtConfig)
+
+    @field_validator("bootstrap_admin_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value() and len(value.get_secret_value().strip()) < 32:
+            raise ValueError("the bootstrap admin key must be at least 32 characters")
+        return SecretStr(value.get_secret_value().strip())
+
+    @property
+    def active(self) -> bool:
+        return self.enabled or bool(self.bootstrap_admin_key.get_secret_value()) or bool(
+            self.jwt.issuer
+        )
+
+
+class LimitSet(_Strict):
+    """Requests and tokens per minute (0 = unlimited)."""
+
+    rpm: int = Field(default=0, ge=0)
+    input_tpm: int = Field(default=0, ge=0)
+    output_tpm: int = Field(default=0, ge=0)
 
 
 class RateLimitConfig(_Strict):
-    """Per key / tenant / user limits and request-size limits; issue 5."""
+    """Caller limits and request-size limits (0 = unlimited everywhere).
+
+    ``tenant`` applies to every tenant without an entry in ``tenants``;
+    ``user`` to every end user (per tenant). Per-key limits live on the key
+    record. ``max_concurrent_streams`` caps open StreamChat calls per tenant;
+    ``stream_slot_ttl_seconds`` is how long a slot may outlive a crashed
+    replica (Redis). ``max_embedding_batch`` 0 defers to the top-level
+    ``max_embedding_batch``.
+    """
+
+    tenant: LimitSet = Field(default_factory=LimitSet)
+    user: LimitSet = Field(default_factory=LimitSet)
+    tenants: dict[str, LimitSet] = Field(default_factory=dict)
+    max_concurrent_streams: int = Field(default=0, ge=0)
+    stream_slot_ttl_seconds: float = Field(default=900.0, gt=0)
+    max_messages: int = Field(default=10_000, ge=1)
+    max_total_characters: int = Field(default=0, ge=0)
+    max_output_tokens: int = Field(default=0, ge=0)
+    max_embedding_batch: int = Field(default=0, ge=0)
 
 
 class EndpointPolicyConfig(_Strict):
-    """What backend endpoints the admin plane may point at (SSRF guard); issue 5."""
+    """What backend endpoints the admin plane may point at (SSRF guard).
+
+    ``allowed_hosts`` non-empty: only these hosts (exact, or ``.suffix`` for
+    a domain and its subdomains). ``deny_cidrs`` add to the built-in deny list
+    (link-local, cloud metadata, unspecified). ``allow_private`` false also
+    refuses loopback, RFC 1918, CGNAT and IPv6 ULA addresses (default true:
+    backends are usually cluster-internal).
+    """
+
+    allowed_hosts: list[str] = Field(default_factory=list)
+    deny_cidrs: list[str] = Field(default_factory=list)
+    allow_private: bool = True
+
+    @field_validator("deny_cidrs")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for cidr in value:
+            ipaddress.ip_network(cidr, strict=False)  # ValueError names the bad one
+        return value
 
 
 class Settings(_Strict):
     """The whole configuration (``llmgw serve --config FILE``)."""
 
-    listen: str = "[::]:50051"
+    listen: str = "127.0.0.1:50051"
     admin_listen: str = "127.0.0.1:50052"
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     default_deadline_seconds: float = Field(default=600.0, gt=0)
@@ -194,6 +358,9 @@ class Settings(_Strict):
     endpoints: EndpointPolicyConfig = Field(default_factory=EndpointPolicyConfig)
 
 
+_BUDGET_ENV = (("global_limit", "BUDGET_LIMIT"), ("vllm_hourly_rate", "VLLM_HOURLY_RATE"))
+
+
 def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Settings:
     """Read the YAML file (if any) and merge env-derived backends under it."""
     env = os.environ if env is None else env
@@ -212,12 +379,84 @@ def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Se
         raise ConfigError(_describe(exc, path)) from exc
     if env.get("LLMGW_REDIS_URL") and not settings.redis_url:
         settings = settings.model_copy(update={"redis_url": env["LLMGW_REDIS_URL"]})
+    budget_env = {
+        key: env[name]
+        for key, name in _BUDGET_ENV
+        if env.get(name)
+    }
+    if budget_env:
+        try:
+            budgets = BudgetConfig.model_validate({**settings.budgets.model_dump(), **budget_env})
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc, None)) from exc
+        settings = settings.model_copy(update={"budgets": budgets})
+    settings = _with_admin_key(settings, env)
     if env.get("LLMGW_DATABASE_URL") and not settings.ledger.database_url:
         ledger = settings.ledger.model_copy(update={"database_url": env["LLMGW_DATABASE_URL"]})
         settings = settings.model_copy(update={"ledger": ledger})
     file_names = {b.name for b in settings.backends}
     from_env = [b for b in backends_from_env(env) if b.name not in file_names]
     return settings.model_copy(update={"backends": [*from_env, *settings.backends]})
+
+
+def _with_admin_key(settings: Settings, env: Mapping[str, str]) -> Settings:
+    """``LLMGW_ADMIN_KEY`` (or the file ``LLMGW_ADMIN_KEY_FILE`` names) as the
+    bootstrap admin key, unless the config file set one."""
+    if settings.auth.bootstrap_admin_key.get_secret_value():
+        return settings
+    value = env.get("LLMGW_ADMIN_KEY", "")
+    if not value and env.get("LLMGW_ADMIN_KEY_FILE"):
+        path = Path(env["LLMGW_ADMIN_KEY_FILE"])
+        try:
+            value = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot read LLMGW_ADMIN_KEY_FILE {path}: {exc.strerror}") from exc
+    if not value:
+        return settings
+    try:
+        auth = AuthConfig.model_validate(
+            {**settings.auth.model_dump(), "bootstrap_admin_key": value}
+        )
+    except ValidationError as exc:
+        raise ConfigError("LLMGW_ADMIN_KEY must be at least 32 characters") from exc
+    return settings.model_copy(update={"auth": auth})
+
+
+def jwt_secret(settings: Settings, env: Mapping[str, str] | None = None) -> str:
+    """The HMAC secret for HS* JWTs (from ``auth.jwt.secret_env``), or ``""``."""
+    env = os.environ if env is None else env
+    name = settings.auth.jwt.secret_env
+    value = env.get(name, "") if name else ""
+    if name and len(value) < 32:
+        raise ConfigError(f"auth.jwt.secret_env: {name} must hold at least 32 characters")
+    return value
+
+
+def jwt_policy(settings: Settings) -> JwtPolicy:
+    """The domain view of ``auth.jwt`` (what the verifier enforces)."""
+    jwt = settings.auth.jwt
+    return JwtPolicy(
+        issuer=jwt.issuer,
+        audience=jwt.audience,
+        algorithms=tuple(jwt.algorithms),
+        leeway_seconds=jwt.leeway_seconds,
+        admin_role_claim=jwt.admin_role_claim,
+        admin_role=jwt.admin_role,
+        scope_claim=jwt.scope_claim,
+        tenant_claim=jwt.tenant_claim,
+        project_claim=jwt.project_claim,
+    )
+
+
+def jwt_public_key(settings: Settings) -> str:
+    """The PEM text of ``auth.jwt.public_key_file``, or ``""``."""
+    path = settings.auth.jwt.public_key_file
+    if not path:
+        return ""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"auth.jwt.public_key_file {path}: {exc.strerror}") from exc
 
 
 def _describe(exc: ValidationError, path: Path | None) -> str:
@@ -438,3 +677,34 @@ def price_overrides(settings: Settings) -> dict[str, ModelPrice]:
         )
         for key, p in settings.prices.items()
     }
+
+
+def budget_definitions(settings: Settings) -> list[Budget]:
+    """Domain budgets from the file, plus ``BUDGET_LIMIT`` as the hard budget
+    named ``global`` on the whole gateway."""
+    section = settings.budgets
+    found: list[Budget] = []
+    if section.global_limit is not None:
+        found.append(
+            Budget(
+                name="global",
+                scope=BudgetScope(ScopeKind.GLOBAL),
+                limit_nanos=decimal_to_nanos(section.global_limit),
+                period=Period(section.global_period),
+                time_zone=section.time_zone,
+            )
+        )
+    for entry in section.budgets:
+        found.append(
+            Budget(
+                name=entry.name,
+                scope=BudgetScope(ScopeKind(entry.scope), entry.value),
+                limit_nanos=decimal_to_nanos(entry.limit),
+                period=Period(entry.period),
+                enforcement=Enforcement(entry.enforcement),
+                thresholds=tuple(sorted(set(entry.thresholds))),
+                time_zone=entry.time_zone,
+                currency=entry.currency,
+            )
+        )
+    return found

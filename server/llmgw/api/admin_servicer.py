@@ -18,15 +18,21 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
+import orjson
 from llmgateway.v1 import admin_service_pb2, admin_service_pb2_grpc, routing_pb2
 
-from llmgw.api import convert
+from llmgw.accounting.audit_store import AuditStore
+from llmgw.api import convert, cost_admin
+from llmgw.api.audit import AuditTrail
+from llmgw.api.cost_admin import CostPlane
+from llmgw.api.key_admin import KeyAdmin
+from llmgw.api.principal_context import current_principal
 from llmgw.api.status import UPSTREAM_RULES, rule_for, to_status
 from llmgw.domain.backends import BackendKind, BackendSpec
-from llmgw.domain.endpoints import check_endpoint
+from llmgw.domain.budgets import Budget
 from llmgw.domain.errors import (
     BackendNotFoundError,
     EtagMismatchError,
@@ -42,10 +48,12 @@ from llmgw.domain.models import Target
 from llmgw.observability.logging import get_logger
 from llmgw.pipeline.breaker import BreakerSnapshot, BreakerState
 from llmgw.pipeline.catalog import RouteOverride
+from llmgw.pipeline.endpoint_guard import EndpointGuard, EndpointPolicy
 from llmgw.pipeline.gateway import Gateway
 from llmgw.pipeline.metrics import percentile
 from llmgw.pipeline.probes import Prober, ProbeResult
 from llmgw.providers.base import Provider
+from llmgw.providers.dns import SystemResolver
 
 SERVICE = admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"]
 _pb = admin_service_pb2
@@ -58,6 +66,7 @@ _TYPES: dict[BackendKind, admin_service_pb2.BackendType.ValueType] = {
 _MAX_DRAIN_SECONDS = 60.0
 _DEFAULT_METRICS_WINDOW = 300.0
 _ANONYMOUS = "anonymous"  # until authentication names the principal
+_Reply = TypeVar("_Reply")
 _STRATEGIES = {
     "balanced": routing_pb2.ROUTING_STRATEGY_BALANCED,
     "cost": routing_pb2.ROUTING_STRATEGY_PRIORITIZE_COST,
@@ -92,7 +101,15 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         draining: Callable[[], bool],
         prober: Prober | None = None,
         rebuild: Callable[[BackendSpec], Provider] | None = None,
+        costs: CostPlane | None = None,
+        audit: AuditStore | None = None,
+        endpoints: EndpointGuard | None = None,
+        keys: KeyAdmin | None = None,
     ) -> None:
+        self._keys = keys
+        self._costs = costs
+        self._trail = AuditTrail(audit)
+        self._endpoints = endpoints or EndpointGuard(EndpointPolicy(), SystemResolver())
         self._gateway = gateway
         self._specs = {spec.name: spec for spec in specs}
         self._draining = draining
@@ -100,6 +117,70 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         self._rebuild = rebuild
         self._retiring: set[asyncio.Task[None]] = set()
         self._probes = prober.results if prober is not None else {}
+
+    async def GetCosts(
+        self, request: admin_service_pb2.GetCostsRequest, context: grpc.aio.ServicerContext
+    ) -> admin_service_pb2.GetCostsResponse:
+        costs = self._costs
+        try:
+            if costs is None or costs.ledger is None:
+                raise UnimplementedError("AdminService.GetCosts without a ledger")
+            await costs.ledger.flush()  # this replica's own rows are visible at once
+            return await cost_admin.get_costs(
+                request, costs.ledger, costs.guard, costs.uptime, costs.fixed
+            )
+        except Exception as exc:
+            failure = exc
+        await context.abort_with_status(to_status(failure, ""))
+        raise AssertionError("unreachable")
+
+    async def ListBudgets(
+        self, request: admin_service_pb2.ListBudgetsRequest, context: grpc.aio.ServicerContext
+    ) -> admin_service_pb2.ListBudgetsResponse:
+        guard = self._costs.guard if self._costs is not None else None
+        statuses = await guard.statuses() if guard is not None else []
+        return _pb.ListBudgetsResponse(budgets=[cost_admin.budget_message(s) for s in statuses])
+
+    async def UpdateBudget(
+        self, request: admin_service_pb2.UpdateBudgetRequest, context: grpc.aio.ServicerContext
+    ) -> admin_service_pb2.UpdateBudgetResponse:
+        try:
+            return await self._update_budget(request)
+        except Exception as exc:
+            failure = exc
+        await context.abort_with_status(to_status(failure, ""))
+        raise AssertionError("unreachable")
+
+    async def _update_budget(
+        self, request: admin_service_pb2.UpdateBudgetRequest
+    ) -> admin_service_pb2.UpdateBudgetResponse:
+        guard = self._costs.guard if self._costs is not None else None
+        if guard is None:
+            raise UnimplementedError("AdminService.UpdateBudget without a budget store")
+        name = request.budget.name.removeprefix("budgets/")
+        current = next((b for b in guard.budgets() if b.name == name), None)
+        if current is None and not request.allow_missing:
+            raise InvalidRequestError(
+                (
+                    FieldViolation(
+                        "budget.name", f"budget {name!r} does not exist (set allow_missing)",
+                        "NOT_FOUND",
+                    ),
+                )
+            )
+        budget = cost_admin.budget_from_proto(request.budget, current, request.update_mask.paths)
+        target = f"budgets/{name}"
+        try:
+            await guard.upsert(budget, request.budget.etag)
+        except Exception:
+            await self._audit("UpdateBudget", target, "failure", before=_budget_json(current))
+            raise
+        await self._audit(
+            "UpdateBudget", target, "success",
+            before=_budget_json(current), after=_budget_json(budget),
+        )
+        status = next(s for s in await guard.statuses() if s.budget.name == name)
+        return _pb.UpdateBudgetResponse(budget=cost_admin.budget_message(status))
 
     async def GetHealth(
         self, request: admin_service_pb2.GetHealthRequest, context: grpc.aio.ServicerContext
@@ -147,7 +228,9 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
             return await self._update(request)
         except GatewayError as exc:
             failure = exc
-        self._audit("UpdateBackend", request.backend.name, "failure", error=failure.public_message)
+        await self._audit(
+            "UpdateBackend", request.backend.name, "failure", error=failure.public_message
+        )
         await context.abort_with_status(to_status(failure, ""))
         raise AssertionError("unreachable")
 
@@ -168,12 +251,11 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
                 )
             )
         uri = request.backend.endpoint_uri.strip()
-        violations = check_endpoint(uri, "backend.endpoint_uri")
-        if violations:
-            raise InvalidRequestError(tuple(violations))
+        # SSRF guard: literal checks, allow/deny lists, DNS resolved once and pinned.
+        pinned = await self._endpoints.check(uri, "backend.endpoint_uri")
         if self._rebuild is None or self._prober is None:
             raise UnimplementedError("UpdateBackend on this server")
-        updated = replace(spec, base_url=uri.rstrip("/"))
+        updated = replace(spec, base_url=pinned.url, pinned_addresses=pinned.addresses)
         provider = self._rebuild(updated)
         if request.validate_only:
             try:
@@ -185,22 +267,92 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
                 raise NoEligibleBackendError(
                     name, (FieldViolation("backend.endpoint_uri", why, "HEALTH_CHECK"),)
                 )
-            self._audit(
-                "UpdateBackend", f"backends/{name}", "dry_run", before=spec.base_url, after=uri
+            await self._audit(
+                "UpdateBackend",
+                f"backends/{name}",
+                "dry_run",
+                before={"endpoint_uri": spec.base_url},
+                after={"endpoint_uri": uri},
             )
             return _pb.UpdateBackendResponse(backend=_backend(updated, {}, result))
         old = self._gateway.replace_provider(name, provider)
         self._specs[name] = updated
         self._retire(old, spec.request_timeout)
-        self._audit("UpdateBackend", f"backends/{name}", "success", before=spec.base_url, after=uri)
+        await self._audit(
+            "UpdateBackend",
+            f"backends/{name}",
+            "success",
+            before={"endpoint_uri": spec.base_url},
+            after={"endpoint_uri": uri, "pinned_addresses": list(pinned.addresses)},
+        )
         snapshots = self._breakers().get(name, {})
         return _pb.UpdateBackendResponse(backend=_backend(updated, snapshots, None))
 
-    def _audit(self, action: str, target: str, outcome: str, **fields: object) -> None:
-        """The audit trail as a structured log event (the audit store comes later)."""
-        audit_log.info(
-            "audit", action=action, target=target, actor=_ANONYMOUS, outcome=outcome, **fields
+    async def CreateApiKey(
+        self, request: admin_service_pb2.CreateApiKeyRequest, context: grpc.aio.ServicerContext
+    ) -> admin_service_pb2.CreateApiKeyResponse:
+        target = f"apiKeys/{request.key_id}" if request.key_id else "apiKeys/"
+        return await self._key_rpc(
+            "CreateApiKey", target, context, lambda k: k.create(request, current_principal())
         )
+
+    async def ListApiKeys(
+        self, request: admin_service_pb2.ListApiKeysRequest, context: grpc.aio.ServicerContext
+    ) -> admin_service_pb2.ListApiKeysResponse:
+        return await self._key_rpc("", "", context, lambda k: k.list(request))
+
+    async def RotateApiKey(
+        self, request: admin_service_pb2.RotateApiKeyRequest, context: grpc.aio.ServicerContext
+    ) -> admin_service_pb2.RotateApiKeyResponse:
+        return await self._key_rpc(
+            "RotateApiKey", request.name, context, lambda k: k.rotate(request)
+        )
+
+    async def RevokeApiKey(
+        self, request: admin_service_pb2.RevokeApiKeyRequest, context: grpc.aio.ServicerContext
+    ) -> admin_service_pb2.RevokeApiKeyResponse:
+        return await self._key_rpc(
+            "RevokeApiKey", request.name, context, lambda k: k.revoke(request)
+        )
+
+    async def _key_rpc(
+        self,
+        action: str,
+        target: str,
+        context: grpc.aio.ServicerContext,
+        call: Callable[[KeyAdmin], Awaitable[_Reply]],
+    ) -> _Reply:
+        """Run a key RPC (``api/key_admin.py``); changes are audited, never the secret."""
+        try:
+            if self._keys is None:
+                raise UnimplementedError("AdminService key management on this server")
+            response = await call(self._keys)
+        except GatewayError as exc:
+            failure = exc
+        else:
+            if action:
+                key = response.api_key  # type: ignore[attr-defined]
+                after = {"tenant": key.tenant, "scopes": list(key.scopes), "state": key.state}
+                await self._audit(action, key.name, "success", after=after)
+            return response
+        if action:
+            await self._audit(action, target, "failure", after={"error": failure.public_message})
+        await context.abort_with_status(to_status(failure, ""))
+        raise AssertionError("unreachable")
+
+    async def _audit(self, action: str, target: str, outcome: str, **fields: Any) -> None:
+        """Append the audit row (redacted) and log it; awaited before answering."""
+        await self._trail.record(action, target, outcome, **fields)
+
+    async def ListAuditEvents(
+        self, request: admin_service_pb2.ListAuditEventsRequest, context: grpc.aio.ServicerContext
+    ) -> admin_service_pb2.ListAuditEventsResponse:
+        try:
+            return await self._trail.list_events(request)
+        except GatewayError as exc:
+            failure = exc
+        await context.abort_with_status(to_status(failure, ""))
+        raise AssertionError("unreachable")
 
     def _retire(self, provider: Provider, drain_seconds: float) -> None:
         """Close a replaced adapter once the attempts still using it can have ended."""
@@ -274,7 +426,7 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
             return await self._switch(request)
         except GatewayError as exc:
             failure = exc
-        self._audit("SwitchBackend", request.route, "failure", error=failure.public_message)
+        await self._audit("SwitchBackend", request.route, "failure", error=failure.public_message)
         await context.abort_with_status(to_status(failure, ""))
         raise AssertionError("unreachable")
 
@@ -318,13 +470,21 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
                 )
         previous = _route_target(current[0])
         if request.validate_only:
+            await self._audit(
+                "SwitchBackend",
+                f"routes/{alias}",
+                "dry_run",
+                before={"target": f"{previous.backend}:{previous.model_id}"},
+                after={"target": f"backends/{backend}:{model.id}"},
+                reason=request.reason or None,
+            )
             return _pb.SwitchBackendResponse(route=self._route(alias), previous_target=previous)
         now = time.time()
         ttl = request.ttl.ToTimedelta().total_seconds() if request.HasField("ttl") else 0.0
         override = RouteOverride(
             target=Target(model, alias),
             reason=request.reason,
-            actor=_ANONYMOUS,
+            actor=current_principal().subject,
             created_at=now,
             expires_at=now + ttl if ttl > 0 else None,
         )
@@ -332,12 +492,12 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         aborted = 0
         if request.mode == _pb.SWITCH_MODE_IMMEDIATE and current[0].backend != backend:
             aborted = self._gateway.abort(current[0].backend, alias)
-        self._audit(
+        await self._audit(
             "SwitchBackend",
             f"routes/{alias}",
             "success",
-            before=f"{previous.backend}:{previous.model_id}",
-            after=f"backends/{backend}:{model.id}",
+            before={"target": f"{previous.backend}:{previous.model_id}"},
+            after={"target": f"backends/{backend}:{model.id}"},
             ttl_seconds=ttl or None,
             mode="immediate" if request.mode == _pb.SWITCH_MODE_IMMEDIATE else "drain",
             aborted_requests=aborted,
@@ -372,6 +532,22 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         for (backend, model), snapshot in self._gateway.attempts.breakers.snapshots().items():
             grouped.setdefault(backend, {})[model] = snapshot
         return grouped
+
+
+def _budget_json(budget: Budget | None) -> str:
+    if budget is None:
+        return ""
+    return orjson.dumps(
+        {
+            "scope": budget.scope.label,
+            "limitNanos": budget.limit_nanos,
+            "currency": budget.currency,
+            "period": budget.period.value,
+            "enforcement": budget.enforcement.value,
+            "thresholds": list(budget.thresholds),
+            "timeZone": budget.time_zone,
+        }
+    ).decode()
 
 
 def _fill_breaker(

@@ -26,7 +26,7 @@ from llmgateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
 from llmgw.api import convert
 from llmgw.api.principal_context import current_principal
 from llmgw.api.status import rule_for, to_status
-from llmgw.api.validation import check_chat, check_embed
+from llmgw.api.validation import NO_SIZE_LIMITS, SizeLimits, check_chat, check_embed
 from llmgw.domain.deadline import Deadline
 from llmgw.domain.errors import FieldViolation, GatewayError, InvalidRequestError
 from llmgw.domain.ids import new_id
@@ -54,6 +54,7 @@ _Delta = gateway_service_pb2.StreamDelta
 class HandlerOptions:
     default_deadline_seconds: float
     max_embedding_batch: int
+    size_limits: SizeLimits = NO_SIZE_LIMITS  # rate_limits.max_messages, ... from config
 
 
 class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
@@ -73,7 +74,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
     ) -> gateway_service_pb2.ChatResponse:
         request_id = request.request_id or new_id()
         try:
-            check_chat(request)
+            check_chat(request, limits=self._options.size_limits)
             chat = convert.chat_request(request, request_id, current_principal())
             completion = await self._gateway.chat(chat, self._deadline(context))
             return convert.chat_response(completion)
@@ -90,7 +91,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         try:
             if not request.HasField("chat"):
                 raise InvalidRequestError((FieldViolation("chat", "is required", "REQUIRED"),))
-            check_chat(request.chat, "chat.")
+            check_chat(request.chat, "chat.", self._options.size_limits)
             chat = convert.chat_request(request.chat, request_id, current_principal())
             session = await self._gateway.stream_chat(chat, self._deadline(context))
         except Exception as exc:
@@ -147,7 +148,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
     ) -> gateway_service_pb2.EmbedResponse:
         request_id = request.request_id or new_id()
         try:
-            check_embed(request, self._options.max_embedding_batch)
+            check_embed(request, self._options.max_embedding_batch, self._options.size_limits)
             embed = convert.embed_request(request, current_principal())
             result = await self._gateway.embed(embed, self._deadline(context))
             packed = request.encoding == gateway_service_pb2.EMBEDDING_ENCODING_FLOAT32_BYTES

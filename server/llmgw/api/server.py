@@ -31,9 +31,17 @@ from llmgateway.v1 import (
     gateway_service_pb2_grpc,
 )
 
+from llmgw.accounting.audit_store import AuditStore
 from llmgw.api.admin_servicer import AdminServicer
+from llmgw.api.auth_interceptor import AuthInterceptor
+from llmgw.api.authz import ADMIN_PLANE, DATA_PLANE
+from llmgw.api.cost_admin import CostPlane
 from llmgw.api.gateway_servicer import GatewayServicer, HandlerOptions
+from llmgw.api.key_admin import KeyAdmin
+from llmgw.api.validation import NO_SIZE_LIMITS, SizeLimits
 from llmgw.domain.backends import BackendSpec
+from llmgw.pipeline.authn import Authenticator
+from llmgw.pipeline.endpoint_guard import EndpointGuard
 from llmgw.pipeline.gateway import Gateway
 from llmgw.pipeline.probes import Prober
 from llmgw.providers.base import Provider
@@ -52,6 +60,7 @@ class ServerOptions:
     max_receive_message_bytes: int
     max_send_message_bytes: int
     max_embedding_batch: int
+    size_limits: SizeLimits = NO_SIZE_LIMITS
 
 
 class GatewayServers:
@@ -64,6 +73,11 @@ class GatewayServers:
         specs: Sequence[BackendSpec] = (),
         prober: Prober | None = None,
         rebuild: Callable[[BackendSpec], Provider] | None = None,
+        costs: CostPlane | None = None,
+        audit: AuditStore | None = None,
+        endpoints: EndpointGuard | None = None,
+        authenticator: Authenticator | None = None,
+        key_admin: KeyAdmin | None = None,
     ) -> None:
         self._options = options
         self._draining = False
@@ -74,20 +88,37 @@ class GatewayServers:
             ("grpc.keepalive_permit_without_calls", 1),
             ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
         ]
-        self._data = grpc.aio.server(options=channel_options)
-        self._admin = grpc.aio.server(options=channel_options)
+        # Authentication on: one deny-by-default interceptor per port (api/authz.py).
+        data_auth = [AuthInterceptor(authenticator, DATA_PLANE)] if authenticator else []
+        admin_auth = [AuthInterceptor(authenticator, ADMIN_PLANE)] if authenticator else []
+        self._data = grpc.aio.server(options=channel_options, interceptors=data_auth)
+        self._admin = grpc.aio.server(options=channel_options, interceptors=admin_auth)
         self._health = health_aio.HealthServicer()
         self._admin_health = health_aio.HealthServicer()
         gateway_service_pb2_grpc.add_GatewayServiceServicer_to_server(
             GatewayServicer(
                 gateway,
-                HandlerOptions(options.default_deadline_seconds, options.max_embedding_batch),
+                HandlerOptions(
+                    options.default_deadline_seconds,
+                    options.max_embedding_batch,
+                    options.size_limits,
+                ),
             ),
             self._data,
         )
         # Handlers are attached from the service descriptor (see admin_servicer).
         admin_service_pb2_grpc.add_AdminServiceServicer_to_server(
-            AdminServicer(gateway, specs, lambda: self._draining, prober, rebuild),  # type: ignore[abstract]
+            AdminServicer(  # type: ignore[abstract]
+                gateway,
+                specs,
+                lambda: self._draining,
+                prober,
+                rebuild,
+                costs,
+                audit=audit,
+                endpoints=endpoints,
+                keys=key_admin,
+            ),
             self._admin,
         )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._data)

@@ -23,6 +23,7 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from llmgw.domain.errors import (
+    ApiKeyNotFoundError,
     BackendNotFoundError,
     BudgetExhaustedError,
     ContextLengthExceededError,
@@ -36,6 +37,7 @@ from llmgw.domain.errors import (
     PermissionDeniedError,
     RateLimitedError,
     RouteNotFoundError,
+    ScopeDeniedError,
     UnauthenticatedError,
     UnimplementedError,
     UpstreamError,
@@ -64,6 +66,8 @@ RULES: dict[type[GatewayError], Rule] = {
     NoEligibleBackendError: Rule(grpc.StatusCode.FAILED_PRECONDITION, "NO_ELIGIBLE_BACKEND"),
     UnauthenticatedError: Rule(grpc.StatusCode.UNAUTHENTICATED, "API_KEY_INVALID"),
     PermissionDeniedError: Rule(grpc.StatusCode.PERMISSION_DENIED, "MODEL_ACCESS_DENIED"),
+    ScopeDeniedError: Rule(grpc.StatusCode.PERMISSION_DENIED, "PERMISSION_DENIED"),
+    ApiKeyNotFoundError: Rule(grpc.StatusCode.NOT_FOUND, "API_KEY_NOT_FOUND"),
     RateLimitedError: Rule(grpc.StatusCode.RESOURCE_EXHAUSTED, "RATE_LIMITED", retry_info=True),
     BudgetExhaustedError: Rule(grpc.StatusCode.RESOURCE_EXHAUSTED, "BUDGET_EXHAUSTED"),
     UnimplementedError: Rule(grpc.StatusCode.UNIMPLEMENTED, "NOT_IMPLEMENTED"),

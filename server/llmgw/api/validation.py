@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 
 import orjson
 from llmgateway.v1 import content_pb2, gateway_service_pb2, generation_pb2
@@ -29,6 +30,22 @@ MAX_STOP_SEQUENCES = 16
 MAX_CANDIDATES = 8
 MAX_MESSAGES = 10_000
 
+
+@dataclass(frozen=True, slots=True)
+class SizeLimits:
+    """Request-size limits from config (``rate_limits``); 0 = no limit.
+
+    Characters count text parts, tool-call arguments and tool-result text
+    (what is sent upstream as tokens); for embeddings, the input texts.
+    """
+
+    max_messages: int = MAX_MESSAGES
+    max_total_characters: int = 0
+    max_output_tokens: int = 0
+
+
+NO_SIZE_LIMITS = SizeLimits()
+
 # (field, low, high) for optional scalars of GenerationConfig.
 _RANGES: tuple[tuple[str, float, float], ...] = (
     ("temperature", 0.0, 2.0),
@@ -42,19 +59,23 @@ _RANGES: tuple[tuple[str, float, float], ...] = (
 )
 
 
-def check_chat(request: gateway_service_pb2.ChatRequest, prefix: str = "") -> None:
+def check_chat(
+    request: gateway_service_pb2.ChatRequest, prefix: str = "", limits: SizeLimits = NO_SIZE_LIMITS
+) -> None:
     """Raise ``InvalidRequestError`` listing every bad field of ``request``."""
     violations: list[FieldViolation] = []
+    max_messages = limits.max_messages
     if not request.model.strip():
         violations.append(FieldViolation(f"{prefix}model", "is required", "REQUIRED"))
     if not request.messages:
         violations.append(
             FieldViolation(f"{prefix}messages", "at least one message is required", "REQUIRED")
         )
-    elif len(request.messages) > MAX_MESSAGES:
+    elif len(request.messages) > max_messages:
         violations.append(
-            FieldViolation(f"{prefix}messages", f"at most {MAX_MESSAGES} messages", "TOO_MANY")
+            FieldViolation(f"{prefix}messages", f"at most {max_messages} messages", "TOO_MANY")
         )
+    _check_sizes(request, prefix, limits, violations)
     for i, message in enumerate(request.messages):
         _check_message(message, f"{prefix}messages[{i}]", violations)
     if request.HasField("generation_config"):
@@ -65,8 +86,20 @@ def check_chat(request: gateway_service_pb2.ChatRequest, prefix: str = "") -> No
         raise InvalidRequestError(tuple(violations))
 
 
-def check_embed(request: gateway_service_pb2.EmbedRequest, max_batch: int) -> None:
+def check_embed(
+    request: gateway_service_pb2.EmbedRequest, max_batch: int, limits: SizeLimits = NO_SIZE_LIMITS
+) -> None:
     violations: list[FieldViolation] = []
+    if limits.max_total_characters:
+        total = sum(len(i.text) for i in request.inputs if i.WhichOneof("input") == "text")
+        if total > limits.max_total_characters:
+            violations.append(
+                FieldViolation(
+                    "inputs",
+                    f"{total} characters exceed the limit of {limits.max_total_characters}",
+                    "TOO_LARGE",
+                )
+            )
     if not request.model.strip():
         violations.append(FieldViolation("model", "is required", "REQUIRED"))
     if not request.inputs:
@@ -93,6 +126,50 @@ def check_embed(request: gateway_service_pb2.EmbedRequest, max_batch: int) -> No
         )
     if violations:
         raise InvalidRequestError(tuple(violations))
+
+
+def _check_sizes(
+    request: gateway_service_pb2.ChatRequest,
+    prefix: str,
+    limits: SizeLimits,
+    violations: list[FieldViolation],
+) -> None:
+    """Total characters and the output-token cap (only when configured)."""
+    if limits.max_total_characters:
+        total = sum(_part_characters(p) for m in request.messages for p in m.parts)
+        if total > limits.max_total_characters:
+            violations.append(
+                FieldViolation(
+                    f"{prefix}messages",
+                    f"{total} characters exceed the limit of {limits.max_total_characters}",
+                    "TOO_LARGE",
+                )
+            )
+    config = request.generation_config
+    if (
+        limits.max_output_tokens
+        and request.HasField("generation_config")
+        and config.HasField("max_output_tokens")
+        and config.max_output_tokens > limits.max_output_tokens
+    ):
+        violations.append(
+            FieldViolation(
+                f"{prefix}generation_config.max_output_tokens",
+                f"must be at most {limits.max_output_tokens}",
+                "VALUE_OUT_OF_RANGE",
+            )
+        )
+
+
+def _part_characters(part: content_pb2.Part) -> int:
+    kind = part.WhichOneof("kind")
+    if kind == "text":
+        return len(part.text)
+    if kind == "tool_call":
+        return len(part.tool_call.arguments_json)
+    if kind == "tool_result":
+        return sum(_part_characters(p) for p in part.tool_result.content)
+    return 0
 
 
 def _check_message(

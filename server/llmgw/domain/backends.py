@@ -48,6 +48,9 @@ class BackendSpec:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
     keys: tuple[ApiKey, ...] = ()  # with limits; empty: one unlimited key per api_keys entry
+    # Addresses the admin plane validated for base_url's host (SSRF guard): the
+    # adapter connects only to these, never re-resolving. Empty: ordinary DNS.
+    pinned_addresses: tuple[str, ...] = ()
 
     def key_pool(self) -> tuple[ApiKey, ...]:
         """The keys to balance over (``keys``, else ``api_keys`` as unlimited keys)."""

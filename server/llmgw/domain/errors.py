@@ -145,6 +145,23 @@ class PermissionDeniedError(GatewayError):
     pass
 
 
+class ScopeDeniedError(PermissionDeniedError):
+    """The credential is valid but lacks the scope the method needs."""
+
+    def __init__(self, method: str, needed: str) -> None:
+        super().__init__(
+            f"this credential may not call {method} (needs scope {needed})",
+            {"method": method, "scope": needed},
+        )
+
+
+class ApiKeyNotFoundError(GatewayError):
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"API key {name!r} does not exist; call AdminService.ListApiKeys.", {"apiKey": name}
+        )
+
+
 class RateLimitedError(GatewayError):
     """A gateway-side limit; ``retry_after`` seconds until capacity frees."""
 

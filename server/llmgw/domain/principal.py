@@ -21,6 +21,7 @@ class Scope(StrEnum):
 
 
 ALL_SCOPES = frozenset(Scope)
+ANY_PROJECT = "*"  # in ``Principal.projects``: may bill every project
 DEFAULT_TENANT = "default"
 
 
@@ -48,11 +49,16 @@ class Principal:
 
     def may_bill(self, project: str) -> bool:
         """Whether this principal may attribute spend to ``project``."""
-        return not project or project == self.project or project in self.projects
+        return (
+            not project
+            or project == self.project
+            or project in self.projects
+            or ANY_PROJECT in self.projects
+        )
 
     def may_call(self, model: str) -> bool:
         return not self.models or model in self.models
 
 
 # The caller when authentication is disabled (loopback development only).
-ANONYMOUS = Principal(subject="anonymous", scopes=ALL_SCOPES)
+ANONYMOUS = Principal(subject="anonymous", scopes=ALL_SCOPES, projects=frozenset({ANY_PROJECT}))

@@ -46,11 +46,13 @@ from llmgw.domain.errors import (
     NoEligibleBackendError,
     UpstreamError,
 )
-from llmgw.domain.generation import Usage
+from llmgw.domain.generation import GenerationConfig, Usage
 from llmgw.domain.ids import new_id
+from llmgw.domain.ledger import AttemptStatus
 from llmgw.domain.models import Capability, ModelInfo, ModelType, Target
 from llmgw.domain.money import Cost
 from llmgw.domain.requests import (
+    Attribution,
     ChatRequest,
     ChatResponse,
     EmbedRequest,
@@ -61,6 +63,7 @@ from llmgw.domain.requests import (
     StreamEvent,
     TextDelta,
     ToolCallDelta,
+    UsageUpdate,
 )
 from llmgw.domain.secret import Secret
 from llmgw.pipeline.catalog import Catalog
@@ -78,6 +81,7 @@ from llmgw.pipeline.results import (
 )
 from llmgw.pipeline.routing import Candidate
 from llmgw.pipeline.routing import plan as routing_plan
+from llmgw.pipeline.settlement import Accountant, Tab
 from llmgw.pipeline.tokens import estimate_input_tokens
 from llmgw.providers.base import ChatStream, Provider
 
@@ -97,6 +101,7 @@ class Gateway:
         routing: RoutingSettings | None = None,
         pools: Mapping[str, KeyPool] | None = None,
         first_token_timeouts: Mapping[str, float] | None = None,
+        accountant: Accountant | None = None,
     ) -> None:
         self._catalog = catalog
         self._providers = providers
@@ -112,6 +117,11 @@ class Gateway:
         self._aborting: set[asyncio.Task[Any]] = set()
         self._sessions: dict[tuple[str, str], set[_Session]] = {}
         self._random = random.Random()
+        self.accountant = accountant or Accountant(prices)
+
+    @property
+    def prices(self) -> PriceBook:
+        return self._prices
 
     @property
     def attempts(self) -> AttemptLoop:
@@ -140,23 +150,51 @@ class Gateway:
         # common single-target, single-key path).
         input_tokens = functools.cache(lambda: estimate_input_tokens(request))
         targets = self._targets(
-            request.model, request.routing, ModelType.CHAT, request, input_tokens
+            request.model,
+            request.routing,
+            ModelType.CHAT,
+            request,
+            input_tokens,
+            request.attribution,
         )
         providers = self._providers
+        request_id = request.request_id or new_id()
+        tab = await self._open_tab(
+            request_id, request.attribution, targets, input_tokens, request.generation
+        )
+        costs: dict[int, Cost] = {}
 
         async def attempt(target: Target) -> ChatResponse:
             async def call(key: Secret | None) -> ChatResponse:
                 return await providers[target.backend].chat(request, target.model, deadline, key)
 
-            async with self._tracked(target):
-                response, key = await self._with_key(target, input_tokens, call)
+            begun = time.monotonic()
+            try:
+                async with self._tracked(target):
+                    response, key = await self._with_key(target, input_tokens, call)
+            except BaseException as error:
+                _bill_failure(tab, target, begun, error, input_tokens)
+                raise
+            cost = self._prices.cost(target.model, response.usage)
+            costs[id(response)] = cost
+            tab.add(
+                target,
+                AttemptStatus.OK,
+                begun,
+                response.usage,
+                cost,
+                upstream_key_id=key.id if key is not None else "",
+            )
             if key is not None:
                 await self._pools[target.backend].record_output(key, response.usage.output_tokens)
             return response
 
         started = time.monotonic()
-        outcome = await self._attempts.run(request.model, targets, attempt, deadline)
-        cost = self._prices.cost(outcome.target.model, outcome.value.usage)
+        try:
+            outcome = await self._attempts.run(request.model, targets, attempt, deadline)
+        finally:
+            await tab.close()
+        cost = costs[id(outcome.value)]
         self.metrics.settled(
             outcome.target.backend,
             outcome.target.model.id,
@@ -166,7 +204,7 @@ class Gateway:
         )
         return Completion(
             response_id=new_id(),
-            request_id=request.request_id or new_id(),
+            request_id=request_id,
             response=outcome.value,
             route=_route(outcome.target, outcome.failed_backends),
             cost=cost,
@@ -178,9 +216,18 @@ class Gateway:
         # common single-target, single-key path).
         input_tokens = functools.cache(lambda: estimate_input_tokens(request))
         targets = self._targets(
-            request.model, request.routing, ModelType.CHAT, request, input_tokens
+            request.model,
+            request.routing,
+            ModelType.CHAT,
+            request,
+            input_tokens,
+            request.attribution,
         )
         providers = self._providers
+        request_id = request.request_id or new_id()
+        tab = await self._open_tab(
+            request_id, request.attribution, targets, input_tokens, request.generation
+        )
 
         async def attempt(target: Target) -> _Primed:
             async def call(key: Secret | None) -> _Primed:
@@ -202,21 +249,34 @@ class Gateway:
                         detail=f"no first token within {limit:g} s",
                     ) from exc
 
-            async with self._tracked(target, first_token=True):  # until the first delta
-                primed, key = await self._with_key(target, input_tokens, call)
+            begun = time.monotonic()
+            try:
+                async with self._tracked(target, first_token=True):  # until the first delta
+                    primed, key = await self._with_key(target, input_tokens, call)
+            except BaseException as error:
+                _bill_failure(tab, target, begun, error, input_tokens)
+                raise
+            primed.started = begun
             if key is not None:
+                primed.key_id = key.id
                 pool = self._pools[target.backend]
                 primed.on_end = lambda usage: pool.record_output(key, usage.output_tokens)
             return primed
 
-        outcome = await self._attempts.run(request.model, targets, attempt, deadline)
+        try:
+            outcome = await self._attempts.run(request.model, targets, attempt, deadline)
+        except BaseException:
+            await tab.close()
+            raise
         session = _Session(
             outcome.value,
             outcome.target,
             outcome.failed_backends,
             self._prices,
-            request.request_id or new_id(),
+            request_id,
             self.metrics,
+            tab,
+            input_tokens,
         )
         key = (outcome.target.backend, outcome.target.alias)
         registry = self._sessions.setdefault(key, set())
@@ -229,25 +289,64 @@ class Gateway:
             lambda: sum(-(-len(i) // 4) for i in request.inputs if isinstance(i, str))
         )
         routing = request.routing
-        targets = self._targets(request.model, routing, ModelType.EMBEDDING, None, input_tokens)
+        targets = self._targets(
+            request.model, routing, ModelType.EMBEDDING, None, input_tokens, request.attribution
+        )
         providers = self._providers
+        request_id = request.request_id or new_id()
+        tab = await self._open_tab(request_id, request.attribution, targets, input_tokens, None)
+        costs: dict[int, Cost] = {}
 
         async def attempt(target: Target) -> EmbedResponse:
             async def call(key: Secret | None) -> EmbedResponse:
                 return await providers[target.backend].embed(request, target.model, deadline, key)
 
-            async with self._tracked(target):
-                response, _ = await self._with_key(target, input_tokens, call)
+            begun = time.monotonic()
+            try:
+                async with self._tracked(target):
+                    response, key = await self._with_key(target, input_tokens, call)
+            except BaseException as error:
+                _bill_failure(tab, target, begun, error, input_tokens)
+                raise
+            cost = self._prices.cost(target.model, response.usage)
+            costs[id(response)] = cost
+            tab.add(
+                target,
+                AttemptStatus.OK,
+                begun,
+                response.usage,
+                cost,
+                upstream_key_id=key.id if key is not None else "",
+            )
             return response
 
-        outcome = await self._attempts.run(request.model, targets, attempt, deadline)
+        try:
+            outcome = await self._attempts.run(request.model, targets, attempt, deadline)
+        finally:
+            await tab.close()
         return EmbedResult(
             response_id=new_id(),
-            request_id=request.request_id or new_id(),
+            request_id=request_id,
             response=outcome.value,
             route=_route(outcome.target, outcome.failed_backends),
-            cost=self._prices.cost(outcome.target.model, outcome.value.usage),
+            cost=costs[id(outcome.value)],
         )
+
+    async def _open_tab(
+        self,
+        request_id: str,
+        attribution: Attribution,
+        targets: Sequence[Target],
+        input_tokens: Callable[[], int],
+        generation: GenerationConfig | None,
+    ) -> Tab:
+        """Reserve the request's upper bound (only when budgets exist)."""
+        accountant = self.accountant
+        bound = 0
+        if accountant.budgets is not None and accountant.budgets.active:
+            max_output = generation.max_output_tokens if generation is not None else 0
+            bound = accountant.upper_bound(targets, input_tokens(), max_output)
+        return await accountant.open(request_id, attribution, bound)
 
     async def _with_key(
         self,
@@ -353,8 +452,14 @@ class Gateway:
         kind: ModelType,
         request: ChatRequest | None,
         input_tokens: Callable[[], int],
+        attribution: Attribution | None = None,
     ) -> list[Target]:
-        """Eligible targets able to serve ``kind``, in the order to try them."""
+        """Eligible targets able to serve ``kind``, in the order to try them.
+
+        Budget-aware: when the alias allows downgrading (config
+        ``routing.allow_downgrade`` or the request's ``allow_downgrade``) and a
+        soft budget of the caller is past ``downgrade_at_percent``, the cost
+        strategy orders the targets (cheapest eligible model first)."""
         resolved = self._catalog.resolve(name)
         candidates = list(resolved.targets)
         if routing.fallback_mode != "none":
@@ -385,6 +490,11 @@ class Gateway:
                 ),
             )
         strategy = routing.strategy or self._routing.strategies.get(resolved.alias, "")
+        downgrade = attribution is not None and len(targets) > 1
+        if downgrade and attribution and self._downgrade(routing, resolved.alias):
+            pressure = self.accountant.pressure(attribution)
+            if pressure >= self._routing.downgrade_at_percent:
+                strategy = "cost"  # a soft budget is running out: cheapest eligible first
         if (
             len(targets) == 1
             and strategy in ("", "capability")
@@ -408,6 +518,11 @@ class Gateway:
         )
         return ordered[:1] if routing.fallback_mode == "none" else ordered
 
+    def _downgrade(self, routing: RoutingHints, alias: str) -> bool:
+        if routing.allow_downgrade is not None:
+            return routing.allow_downgrade
+        return alias in self._routing.allow_downgrade
+
     def _candidate(self, target: Target) -> Candidate:
         backend, model = target.backend, target.model
         return Candidate(
@@ -430,17 +545,21 @@ class RoutingSettings:
     local_backends: frozenset[str] = frozenset()
     max_in_flight: Mapping[str, int] = field(default_factory=dict)
     exploration: float = 0.05
+    allow_downgrade: frozenset[str] = frozenset()  # aliases that may downgrade
+    downgrade_at_percent: float = 75.0
 
 
 class _Primed:
     """An upstream stream read up to (and including) its first content event."""
 
-    __slots__ = ("buffered", "on_end", "upstream")
+    __slots__ = ("buffered", "key_id", "on_end", "started", "upstream")
 
     def __init__(self, upstream: ChatStream, buffered: list[StreamEvent]) -> None:
         self.upstream = upstream
         self.buffered = buffered
         self.on_end: Callable[[Usage], Awaitable[None]] | None = None
+        self.started = time.monotonic()
+        self.key_id = ""
 
 
 async def _prime(upstream: ChatStream) -> _Primed:
@@ -489,8 +608,16 @@ class _Session:
         prices: PriceBook,
         request_id: str,
         metrics: MetricsLog,
+        tab: Tab,
+        input_tokens: Callable[[], int],
     ) -> None:
         self.response_id = new_id()
+        self._target = target
+        self._tab = tab
+        self._input_tokens = input_tokens
+        self._produced_chars = 0
+        self._last_usage: Usage | None = None
+        self._failed = False
         self._metrics = metrics
         self._started = time.monotonic()
         self.request_id = request_id
@@ -522,17 +649,64 @@ class _Session:
                     await self._ended(event)
                     yield event
                     return
+                self._observe(event)
                 yield event
             self._primed.buffered = []
             async for event in self._primed.upstream:
-                if type(event) is StreamEnd:
-                    await self._ended(event)
+                kind = type(event)
+                if kind is TextDelta:
+                    self._produced_chars += len(event.text)  # type: ignore[union-attr]
+                elif kind is StreamEnd:
+                    await self._ended(event)  # type: ignore[arg-type]
+                else:
+                    self._observe(event)
                 yield event
+        except Exception:
+            self._failed = True
+            raise
         finally:
             await self.aclose()
 
+    def _observe(self, event: StreamEvent) -> None:
+        """Keep what a bill for an unfinished stream needs (produced text, usage)."""
+        if isinstance(event, TextDelta | ReasoningDelta):
+            self._produced_chars += len(event.text)
+        elif isinstance(event, ToolCallDelta):
+            self._produced_chars += len(event.arguments_fragment) + len(event.name)
+        elif isinstance(event, UsageUpdate):
+            self._last_usage = event.usage
+
+    def _unfinished(self) -> None:
+        """Bill a stream that ended without the upstream's terminal event:
+        cancelled by the caller, or cut (truncated). What was produced is billed:
+        the provider's last cumulative usage when it sent one, else an estimate."""
+        status = AttemptStatus.TRUNCATED if self._failed else AttemptStatus.CANCELLED
+        produced = -(-self._produced_chars // 4)
+        usage = self._last_usage
+        if usage is None or usage.output_tokens < produced:
+            input_tokens = usage.input_tokens if usage else self._input_tokens()
+            usage = Usage(input_tokens=input_tokens, output_tokens=produced)
+        self._tab.add(
+            self._target,
+            status,
+            self._primed.started,
+            usage,
+            self._prices.cost(self._model, usage, estimated=True),
+            estimated=True,
+            upstream_key_id=self._primed.key_id,
+        )
+
     async def _ended(self, end: StreamEnd) -> None:
         self._cost = self._prices.cost(self._model, end.usage)
+        self._tab.add(
+            self._target,
+            AttemptStatus.OK,
+            self._primed.started,
+            end.usage,
+            self._cost,
+            upstream_key_id=self._primed.key_id,
+        )
+        await self._tab.close()
         self._metrics.settled(
             self._model.backend,
             self._model.id,
@@ -549,7 +723,24 @@ class _Session:
             self._closed = True
             if self.on_close is not None:
                 self.on_close(self)
-            await self._primed.upstream.aclose()
+            try:
+                await self._primed.upstream.aclose()
+            finally:
+                if not self._tab.closed:
+                    self._unfinished()
+                    await self._tab.close()
+
+
+def _bill_failure(
+    tab: Tab, target: Target, started: float, error: BaseException, input_tokens: Callable[[], int]
+) -> None:
+    """A failed attempt's row: nothing produced (zero cost), or, when the caller
+    cancelled mid-call, the prompt the upstream already received (estimated)."""
+    if isinstance(error, asyncio.CancelledError):
+        usage = Usage(input_tokens=input_tokens())
+        tab.add(target, AttemptStatus.CANCELLED, started, usage, estimated=True)
+    else:
+        tab.add(target, AttemptStatus.ERROR, started)
 
 
 def _route(target: Target, failed_backends: tuple[str, ...] = ()) -> RouteInfo:

@@ -14,6 +14,7 @@ import email.utils
 import time
 from collections.abc import Mapping
 from typing import TypedDict
+from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
@@ -21,6 +22,7 @@ import orjson
 from llmgw.domain.backends import BackendSpec
 from llmgw.domain.deadline import Deadline
 from llmgw.domain.errors import FailureClass, UpstreamError
+from llmgw.providers.dns import PinnedResolver
 from llmgw.providers.failures import classify_exception, classify_status, vendor_error_fields
 
 _ERROR_BODY_LIMIT = 16 * 1024
@@ -38,6 +40,12 @@ def new_session(spec: BackendSpec, headers: Mapping[str, str]) -> aiohttp.Client
         limit_per_host=spec.max_connections,
         ttl_dns_cache=300,
         keepalive_timeout=60,
+        # An admin-set endpoint connects only to the addresses it was validated with.
+        resolver=(
+            PinnedResolver(urlsplit(spec.base_url).hostname or "", spec.pinned_addresses)
+            if spec.pinned_addresses
+            else None
+        ),
     )
     return aiohttp.ClientSession(
         connector=connector,

@@ -1,0 +1,136 @@
+"""The ledger's tables and indexes, one SQL text for SQLite and PostgreSQL.
+
+* ``ledger_attempts``: one row per upstream attempt (every ``LedgerRow``
+  field; ``labels`` as orjson text), keyed by ``attempt_id`` so a row written
+  twice collapses; indexed by ``request_id`` for ``attempts(request_id)``.
+* ``ledger_rollup_hourly``: sums per (UTC hour start, tenant, project,
+  end user, key id, model, backend, currency). Reports and budget seeding
+  read only this table, so their cost does not grow with traffic.
+* ``ledger_outbox``: the local SQLite outbox of ``RelayedLedger`` (attempt id
+  plus the row as orjson); rows leave it only after PostgreSQL committed them.
+
+Migrations are append-only: change the schema by adding a new named
+migration, never by editing an applied one.
+"""
+
+from __future__ import annotations
+
+ATTEMPTS_TABLE = "ledger_attempts"
+ROLLUP_TABLE = "ledger_rollup_hourly"
+OUTBOX_TABLE = "ledger_outbox"
+
+# Column order of ``ledger_attempts`` as written and read by ``ledger_write``.
+ATTEMPT_COLUMNS = (
+    "attempt_id",
+    "request_id",
+    "created_at",
+    "tenant",
+    "project",
+    "end_user",
+    "alias",
+    "backend",
+    "model",
+    "status",
+    "principal",
+    "key_id",
+    "upstream_key_id",
+    "labels",
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "cost_nanos",
+    "charged_nanos",
+    "currency",
+    "priced",
+    "price_version",
+    "usage_source",
+    "latency_ms",
+)
+
+# The rollup's key and its summed columns, in the order ``ledger_write`` uses.
+ROLLUP_KEY = (
+    "hour_start",
+    "tenant",
+    "project",
+    "end_user",
+    "key_id",
+    "model",
+    "backend",
+    "currency",
+)
+ROLLUP_SUMS = (
+    "cost_nanos",
+    "charged_nanos",
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "attempts",
+    "unpriced",
+    "estimated",
+)
+
+LEDGER_MIGRATION = "ledger_0001_attempts_and_hourly_rollups"
+LEDGER_STATEMENTS = (
+    f"""CREATE TABLE IF NOT EXISTS {ATTEMPTS_TABLE} (
+        attempt_id TEXT PRIMARY KEY,
+        request_id TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        tenant TEXT NOT NULL,
+        project TEXT NOT NULL,
+        end_user TEXT NOT NULL,
+        alias TEXT NOT NULL,
+        backend TEXT NOT NULL,
+        model TEXT NOT NULL,
+        status TEXT NOT NULL,
+        principal TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        upstream_key_id TEXT NOT NULL,
+        labels TEXT NOT NULL,
+        input_tokens BIGINT NOT NULL,
+        cached_input_tokens BIGINT NOT NULL,
+        output_tokens BIGINT NOT NULL,
+        cost_nanos BIGINT NOT NULL,
+        charged_nanos BIGINT NOT NULL,
+        currency TEXT NOT NULL,
+        priced INTEGER NOT NULL,
+        price_version TEXT NOT NULL,
+        usage_source TEXT NOT NULL,
+        latency_ms BIGINT NOT NULL
+    )""",
+    f"CREATE INDEX IF NOT EXISTS ledger_attempts_by_request"
+    f" ON {ATTEMPTS_TABLE} (request_id, created_at)",
+    f"CREATE INDEX IF NOT EXISTS ledger_attempts_by_time ON {ATTEMPTS_TABLE} (created_at)",
+    f"""CREATE TABLE IF NOT EXISTS {ROLLUP_TABLE} (
+        hour_start BIGINT NOT NULL,
+        tenant TEXT NOT NULL,
+        project TEXT NOT NULL,
+        end_user TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        model TEXT NOT NULL,
+        backend TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        cost_nanos BIGINT NOT NULL DEFAULT 0,
+        charged_nanos BIGINT NOT NULL DEFAULT 0,
+        input_tokens BIGINT NOT NULL DEFAULT 0,
+        cached_input_tokens BIGINT NOT NULL DEFAULT 0,
+        output_tokens BIGINT NOT NULL DEFAULT 0,
+        attempts BIGINT NOT NULL DEFAULT 0,
+        unpriced BIGINT NOT NULL DEFAULT 0,
+        estimated BIGINT NOT NULL DEFAULT 0,
+        PRIMARY KEY ({", ".join(ROLLUP_KEY)})
+    )""",
+    # spent(scope) reads one scope over a time range: one index per scope kind.
+    f"CREATE INDEX IF NOT EXISTS ledger_rollup_by_tenant ON {ROLLUP_TABLE} (tenant, hour_start)",
+    f"CREATE INDEX IF NOT EXISTS ledger_rollup_by_project ON {ROLLUP_TABLE} (project, hour_start)",
+    f"CREATE INDEX IF NOT EXISTS ledger_rollup_by_user ON {ROLLUP_TABLE} (end_user, hour_start)",
+    f"CREATE INDEX IF NOT EXISTS ledger_rollup_by_key ON {ROLLUP_TABLE} (key_id, hour_start)",
+)
+
+OUTBOX_MIGRATION = "ledger_outbox_0001"
+OUTBOX_STATEMENTS = (
+    # Relayed in rowid order (oldest first); the payload is the row as orjson.
+    f"""CREATE TABLE IF NOT EXISTS {OUTBOX_TABLE} (
+        attempt_id TEXT PRIMARY KEY,
+        payload TEXT NOT NULL
+    )""",
+)

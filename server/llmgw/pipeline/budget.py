@@ -1,0 +1,459 @@
+"""BudgetGuard: what the request pipeline calls to reserve, settle and alert.
+
+Flow per request: ``reserve(scopes, upper_bound)`` before the first upstream
+attempt; ``settle(reservation, actual)`` exactly once at the end (also for
+cancelled or interrupted requests, billing what was produced); ``release``
+= settle with 0 when nothing was produced.
+
+* Reservation is one atomic step over every budget that applies (one Lua
+  script on Redis). Cold counters (first use in a period, or after expiry)
+  are seeded from the ledger with set-if-absent and the reservation retried;
+  concurrent seeds of one counter in one process share one ledger query.
+  Counter errors (Redis down) propagate: budgets fail closed.
+* A HARD budget at 100 % raises ``BudgetExhaustedError`` naming the scope and
+  the reset time. Admission happens while below 100 %, so admitted spend <=
+  limit + the largest single reservation in flight. SOFT and DOWNGRADE
+  budgets never reject; ``pressure()`` exposes their use to routing.
+* After settling, each threshold crossed is recorded with
+  ``BudgetStore.fire`` (an edge trigger shared by replicas); only the call
+  that fired it logs ``budget_alert`` and schedules ``notify`` in the
+  background. Fired thresholds are cached per process, so settlements below
+  the next threshold do no database I/O.
+* Fast path: when no budget applies to the scopes, no I/O at all.
+
+Config vs admin rule: config budgets are written to the store at ``start()``
+(origin ``config``) unless the stored row with that name has origin
+``admin``, i.e. was changed through ``upsert`` (UpdateBudget); admin changes
+then win until that row is deleted. Deleting a config budget through the
+admin plane lasts until the next start (config is declarative: remove it
+there). Budgets are re-read from the store every ``refresh_seconds`` so an
+UpdateBudget on another replica takes effect here.
+
+Time: ``clock`` (monotonic, ``pipeline.clock``) paces the refresh loop;
+``wall_clock`` (epoch seconds) places requests in calendar periods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from llmgw.accounting.budget_counters import (
+    BudgetCounters,
+    CounterKey,
+    CounterValue,
+    ReserveItem,
+)
+from llmgw.accounting.budget_store import ORIGIN_ADMIN, ORIGIN_CONFIG, BudgetStore, FiredAlert
+from llmgw.domain.budgets import Budget, BudgetScope, Enforcement
+from llmgw.domain.errors import BudgetExhaustedError
+from llmgw.domain.money import NANOS_PER_UNIT
+from llmgw.observability.logging import get_logger
+from llmgw.pipeline.clock import Clock, SystemClock
+
+_log = get_logger("llmgw.budget")
+
+SpentFromLedger = Callable[[BudgetScope, float, float | None], Awaitable[int]]
+_SEED_ATTEMPTS = 3
+
+
+def rfc3339(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def units(nanos: int) -> str:
+    """Integer nanos as an exact decimal string of currency units ("10", "1.5")."""
+    return f"{Decimal(nanos) / NANOS_PER_UNIT:f}"
+
+
+def severity_of(threshold: int) -> str:
+    if threshold < 90:
+        return "warning"
+    return "critical" if threshold < 100 else "exhausted"
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetAlert:
+    """One threshold crossing, fired once per budget, period and threshold."""
+
+    budget: str
+    scope: str
+    threshold: int
+    severity: str
+    spent_nanos: int
+    limit_nanos: int
+    currency: str
+    period_start: float
+
+    def as_dict(self) -> Mapping[str, Any]:
+        """The webhook JSON body (camelCase like the API; money as nanos and units)."""
+        return {
+            "type": "budget_alert",
+            "budget": self.budget,
+            "scope": self.scope,
+            "threshold": self.threshold,
+            "severity": self.severity,
+            "spentNanos": self.spent_nanos,
+            "limitNanos": self.limit_nanos,
+            "spent": units(self.spent_nanos),
+            "limit": units(self.limit_nanos),
+            "currencyCode": self.currency,
+            "periodStart": rfc3339(self.period_start),
+        }
+
+
+Notify = Callable[[BudgetAlert], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    budget: Budget
+    key: CounterKey
+    reset: float | None
+
+
+@dataclass(eq=False, slots=True)
+class Reservation:
+    """An admitted upper bound on the counters of ``entries``; settle it once."""
+
+    amount_nanos: int
+    entries: tuple[_Entry, ...] = ()
+    _settling: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    @property
+    def settled(self) -> bool:
+        return self._settling is not None
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetStatus:
+    """One budget's state in its current period (ListBudgets / GetCosts)."""
+
+    budget: Budget
+    etag: str
+    limit_nanos: int
+    spent_nanos: int
+    reserved_nanos: int
+    remaining_nanos: int
+    percent_used: float
+    period_start: float
+    reset_time: float | None
+    alerts: tuple[FiredAlert, ...]
+
+
+def percent(spent: int, limit: int) -> float:
+    if limit <= 0:
+        return 100.0 if spent > 0 else 0.0
+    return spent * 100 / limit
+
+
+class BudgetGuard:
+    def __init__(
+        self,
+        store: BudgetStore,
+        counters: BudgetCounters,
+        spent_from_ledger: SpentFromLedger,
+        notify: Notify | None = None,
+        clock: Clock | None = None,
+        config_budgets: Sequence[Budget] = (),
+        *,
+        wall_clock: Callable[[], float] = time.time,
+        refresh_seconds: float = 5.0,
+        ttl_margin_seconds: float = 2 * 86400,
+    ) -> None:
+        self._store = store
+        self._counters = counters
+        self._spent_from_ledger = spent_from_ledger
+        self._notify = notify
+        self._clock = clock or SystemClock()
+        self._config = tuple(config_budgets)
+        self._wall = wall_clock
+        self._refresh_seconds = refresh_seconds
+        self._ttl_margin = ttl_margin_seconds
+        self._by_scope: dict[BudgetScope, tuple[Budget, ...]] = {}
+        self._etags: dict[str, str] = {}
+        # budget name -> (period start, reset, last known counter value)
+        self._last: dict[str, tuple[int, float | None, CounterValue]] = {}
+        self._fired: set[tuple[str, int, int]] = set()
+        self._seeding: dict[CounterKey, asyncio.Task[None]] = {}
+        self._background: set[asyncio.Task[None]] = set()
+        self._refresher: asyncio.Task[None] | None = None
+
+    # ----- lifecycle ---------------------------------------------------------
+
+    async def start(self) -> None:
+        """Migrate, write config budgets (see the module rule), load, refresh."""
+        await self._store.migrate()
+        for budget in self._config:
+            stored = await self._store.get(budget.name)
+            if stored is not None and stored.origin == ORIGIN_ADMIN:
+                _log.info("budget_config_overridden", budget=budget.name)
+                continue
+            if stored is None or stored.budget != budget:
+                await self._store.upsert(budget, origin=ORIGIN_CONFIG)
+        await self.refresh()
+        if self._refresh_seconds > 0:
+            self._refresher = asyncio.create_task(self._refresh_loop())
+
+    async def close(self) -> None:
+        """Stop refreshing; wait for settlements and notifications in flight."""
+        if self._refresher is not None:
+            self._refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresher
+            self._refresher = None
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    async def refresh(self) -> None:
+        """Reload every budget definition from the store."""
+        stored = await self._store.list()
+        by_scope: dict[BudgetScope, list[Budget]] = {}
+        for row in stored:
+            by_scope.setdefault(row.budget.scope, []).append(row.budget)
+        self._by_scope = {scope: tuple(found) for scope, found in by_scope.items()}
+        self._etags = {row.budget.name: row.etag for row in stored}
+
+    async def _refresh_loop(self) -> None:
+        while True:
+            await self._clock.sleep(self._refresh_seconds)
+            try:
+                await self.refresh()
+            except Exception as error:  # keep the last good set; try again later
+                _log.warning("budget_refresh_failed", error=repr(error))
+
+    # ----- admin -------------------------------------------------------------
+
+    async def upsert(self, budget: Budget, etag: str = "") -> str:
+        """Create or replace through the admin plane; returns the new etag."""
+        stored = await self._store.upsert(budget, etag=etag, origin=ORIGIN_ADMIN)
+        await self.refresh()
+        return stored.etag
+
+    async def delete(self, name: str) -> bool:
+        deleted = await self._store.delete(name)
+        await self.refresh()
+        return deleted
+
+    @property
+    def active(self) -> bool:
+        """Whether any budget exists; the request path skips reserving if not."""
+        return bool(self._by_scope)
+
+    def budgets(self) -> list[Budget]:
+        return sorted((b for found in self._by_scope.values() for b in found), key=lambda b: b.name)
+
+    # ----- request path ------------------------------------------------------
+
+    def _entries(self, scopes: Iterable[BudgetScope], now: float) -> tuple[_Entry, ...]:
+        entries: list[_Entry] = []
+        for scope in scopes:
+            for budget in self._by_scope.get(scope, ()):
+                start, reset = budget.window(now)
+                entries.append(_Entry(budget, CounterKey(budget.name, int(start)), reset))
+        return tuple(entries)
+
+    async def reserve(self, scopes: Sequence[BudgetScope], amount_nanos: int) -> Reservation:
+        """Reserve ``amount_nanos`` on every budget of ``scopes`` atomically, or
+        raise ``BudgetExhaustedError`` if a hard one is at 100 %."""
+        if not any(scope in self._by_scope for scope in scopes):
+            return Reservation(amount_nanos)
+        now = self._wall()
+        entries = self._entries(scopes, now)
+        items = [
+            ReserveItem(
+                e.key, e.budget.limit_nanos if e.budget.enforcement is Enforcement.HARD else None
+            )
+            for e in entries
+        ]
+        by_key = {e.key: e for e in entries}
+        for _attempt in range(_SEED_ATTEMPTS):
+            outcome = await self._counters.reserve(items, amount_nanos)
+            if outcome.cold:
+                await asyncio.gather(*(self._seed(by_key[key], now) for key in outcome.cold))
+                continue
+            self._remember(by_key, outcome.values)
+            if outcome.refused is not None:
+                raise self._exhausted(by_key[outcome.refused], outcome.values[outcome.refused])
+            return Reservation(amount_nanos, entries)
+        raise RuntimeError("budget counters stayed cold after seeding")
+
+    async def settle(self, reservation: Reservation, actual_nanos: int) -> None:
+        """Replace the reservation by ``actual_nanos`` of spend, once. Shielded:
+        a caller cancelled mid-settle does not lose the settlement."""
+        if reservation._settling is None:
+            reservation._settling = asyncio.create_task(self._settle(reservation, actual_nanos))
+            self._track(reservation._settling)
+        await asyncio.shield(reservation._settling)
+
+    async def release(self, reservation: Reservation) -> None:
+        await self.settle(reservation, 0)
+
+    async def _settle(self, reservation: Reservation, actual_nanos: int) -> None:
+        if not reservation.entries:
+            return
+        keys = [e.key for e in reservation.entries]
+        spent = await self._counters.settle(keys, reservation.amount_nanos, actual_nanos)
+        for entry in reservation.entries:
+            if entry.key in spent:
+                last = self._last.get(entry.budget.name)
+                reserved = last[2].reserved if last and last[0] == entry.key.period_start else 0
+                value = CounterValue(spent[entry.key], max(0, reserved - reservation.amount_nanos))
+                self._last[entry.budget.name] = (entry.key.period_start, entry.reset, value)
+        try:
+            await self._alert(reservation.entries, spent)
+        except Exception as error:  # alerts must never fail a request; retried next time
+            _log.warning("budget_alert_failed", error=repr(error))
+
+    def pressure(self, scopes: Iterable[BudgetScope]) -> float:
+        """Highest percent used among SOFT/DOWNGRADE budgets of ``scopes``, from
+        the last known counter values (no I/O; 0 when unknown)."""
+        highest = 0.0
+        now = self._wall()
+        for scope in scopes:
+            for budget in self._by_scope.get(scope, ()):
+                if budget.enforcement is Enforcement.HARD:
+                    continue
+                last = self._last.get(budget.name)
+                if last is None or (last[1] is not None and now >= last[1]):
+                    continue
+                highest = max(highest, percent(last[2].spent, budget.limit_nanos))
+        return highest
+
+    async def statuses(self) -> list[BudgetStatus]:
+        now = self._wall()
+        entries = self._entries(list(self._by_scope), now)
+        values = await self._counters.read([e.key for e in entries])
+        cold = [e for e in entries if e.key not in values]
+        if cold:
+            await asyncio.gather(*(self._seed(e, now) for e in cold))
+            values.update(await self._counters.read([e.key for e in cold]))
+        result: list[BudgetStatus] = []
+        for entry in sorted(entries, key=lambda e: e.budget.name):
+            value = values.get(entry.key, CounterValue(0, 0))
+            limit = entry.budget.limit_nanos
+            alerts = await self._store.alerts(entry.budget.name, entry.key.period_start)
+            result.append(
+                BudgetStatus(
+                    budget=entry.budget,
+                    etag=self._etags.get(entry.budget.name, ""),
+                    limit_nanos=limit,
+                    spent_nanos=value.spent,
+                    reserved_nanos=value.reserved,
+                    remaining_nanos=max(0, limit - value.spent),
+                    percent_used=percent(value.spent, limit),
+                    period_start=float(entry.key.period_start),
+                    reset_time=entry.reset,
+                    alerts=tuple(alerts),
+                )
+            )
+        return result
+
+    # ----- internals ---------------------------------------------------------
+
+    def _remember(
+        self, by_key: Mapping[CounterKey, _Entry], values: Mapping[CounterKey, CounterValue]
+    ) -> None:
+        for key, value in values.items():
+            entry = by_key[key]
+            self._last[entry.budget.name] = (key.period_start, entry.reset, value)
+
+    def _exhausted(self, entry: _Entry, value: CounterValue) -> BudgetExhaustedError:
+        budget = entry.budget
+        scope = budget.scope.label
+        metadata = {
+            "budget": budget.name,
+            "limit": units(budget.limit_nanos),
+            "spent": units(value.spent),
+            "currencyCode": budget.currency,
+            "scope": scope,
+        }
+        until = ""
+        if entry.reset is not None:
+            metadata["resetTime"] = rfc3339(entry.reset)
+            until = f" until {metadata['resetTime']}"
+        return BudgetExhaustedError(
+            f"Budget {budget.name!r} of {scope} is exhausted{until}.", scope, metadata
+        )
+
+    async def _seed(self, entry: _Entry, now: float) -> None:
+        """Seed one cold counter from the ledger; one ledger query per key in flight."""
+        task = self._seeding.get(entry.key)
+        if task is None:
+            task = asyncio.create_task(self._seed_once(entry, now))
+            self._seeding[entry.key] = task
+            task.add_done_callback(lambda done: self._forget_seed(entry.key, done))
+        await asyncio.shield(task)
+
+    def _forget_seed(self, key: CounterKey, done: asyncio.Task[None]) -> None:
+        if self._seeding.get(key) is done:
+            del self._seeding[key]
+
+    async def _seed_once(self, entry: _Entry, now: float) -> None:
+        start = float(entry.key.period_start)
+        spent = await self._spent_from_ledger(entry.budget.scope, start, entry.reset)
+        ttl = 0.0 if entry.reset is None else entry.reset - now + self._ttl_margin
+        await self._counters.seed(entry.key, spent, ttl)
+        _log.info("budget_counter_seeded", budget=entry.budget.name, spent_nanos=spent)
+
+    async def _alert(self, entries: Sequence[_Entry], spent: Mapping[CounterKey, int]) -> None:
+        for entry in entries:
+            now_spent = spent.get(entry.key)
+            budget = entry.budget
+            if now_spent is None or budget.limit_nanos <= 0:
+                continue
+            for threshold in sorted(budget.thresholds):
+                if now_spent * 100 < threshold * budget.limit_nanos:
+                    break
+                marker = (budget.name, entry.key.period_start, threshold)
+                if marker in self._fired:
+                    continue
+                fired = await self._store.fire(
+                    budget.name, entry.key.period_start, threshold, now_spent
+                )
+                self._fired.add(marker)
+                if fired:
+                    self._announce(entry, threshold, now_spent)
+
+    def _announce(self, entry: _Entry, threshold: int, spent: int) -> None:
+        budget = entry.budget
+        alert = BudgetAlert(
+            budget=budget.name,
+            scope=budget.scope.label,
+            threshold=threshold,
+            severity=severity_of(threshold),
+            spent_nanos=spent,
+            limit_nanos=budget.limit_nanos,
+            currency=budget.currency,
+            period_start=float(entry.key.period_start),
+        )
+        _log.warning(
+            "budget_alert",
+            budget=alert.budget,
+            scope=alert.scope,
+            threshold=threshold,
+            severity=alert.severity,
+            spent_nanos=spent,
+            limit_nanos=budget.limit_nanos,
+            currency=budget.currency,
+            period_start=rfc3339(alert.period_start),
+        )
+        if self._notify is not None:
+            self._track(asyncio.create_task(self._deliver(alert)))
+
+    async def _deliver(self, alert: BudgetAlert) -> None:
+        assert self._notify is not None
+        try:
+            await self._notify(alert)
+        except Exception as error:  # the webhook retried already; the log has the alert
+            _log.warning("budget_alert_notify_failed", budget=alert.budget, error=repr(error))
+
+    def _track(self, task: asyncio.Task[None]) -> None:
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)

@@ -1,0 +1,225 @@
+"""Per-request accounting: reserve at admission, a ledger row per attempt, settle once.
+
+The contract (ARCHITECTURE "Cost, budgets and nothing lost"):
+
+* ``Accountant.open`` reserves an upper bound on every budget scope that
+  applies (estimated input tokens x input price + max output tokens x output
+  price, the dearest target of the plan), atomically, before any upstream
+  call; a hard budget at 100 % raises ``BudgetExhaustedError`` there;
+* each upstream attempt adds one ``LedgerRow`` to the ``Tab``: successes with
+  the provider's usage and the central ``PriceBook`` cost, failures with zero
+  tokens, cancelled or truncated streams with what was produced;
+* ``Tab.close`` runs exactly once (success, error, cancellation, end of
+  stream): it commits the rows to the ledger (durable locally before the
+  caller sees the final status) and settles the reservation to the actual
+  charge. It is shielded from a second cancellation so a caller that goes
+  away cannot skip the bill.
+
+An unpriced model's attempt is charged its share of the reservation (its
+true cost is unknown; it is never silently free).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+from llmgw.accounting.ledger import Ledger
+from llmgw.accounting.pricing import PriceBook
+from llmgw.domain.budgets import BudgetScope, scopes_of
+from llmgw.domain.generation import Usage
+from llmgw.domain.ids import new_id
+from llmgw.domain.ledger import AttemptStatus, LedgerRow, UsageSource
+from llmgw.domain.models import ModelInfo, Target
+from llmgw.domain.money import Cost, decimal_to_nanos
+from llmgw.domain.requests import Attribution
+
+_MILLION = Decimal(1_000_000)
+
+
+class BudgetPort(Protocol):
+    """What the accountant needs of the budget guard (``pipeline.budget``)."""
+
+    async def reserve(self, scopes: Sequence[BudgetScope], amount_nanos: int) -> Any: ...
+
+    async def settle(self, reservation: Any, actual_nanos: int) -> None: ...
+
+    def pressure(self, scopes: Iterable[BudgetScope]) -> float: ...
+
+    @property
+    def active(self) -> bool:
+        """Whether any budget exists (else the request path skips reserving)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountingSettings:
+    """Upper-bound inputs: output tokens assumed when neither the request nor
+    the model caps them, and the reservation of an unpriced model."""
+
+    default_max_output_tokens: int = 4096
+    unpriced_reservation_nanos: int = 10_000_000  # 0.01 USD
+
+
+class Accountant:
+    """Opens a ``Tab`` per request; holds the ledger and the budget guard."""
+
+    def __init__(
+        self,
+        prices: PriceBook,
+        ledger: Ledger | None = None,
+        budgets: BudgetPort | None = None,
+        settings: AccountingSettings | None = None,
+    ) -> None:
+        self._prices = prices
+        self.ledger = ledger
+        self.budgets = budgets
+        self._settings = settings or AccountingSettings()
+
+    def upper_bound(
+        self, targets: Sequence[Target], input_tokens: int, max_output_tokens: int | None
+    ) -> int:
+        """Nanos the dearest target could cost for this request."""
+        worst = 0
+        for target in targets:
+            worst = max(worst, self._bound(target.model, input_tokens, max_output_tokens))
+        return worst
+
+    def _bound(self, model: ModelInfo, input_tokens: int, max_output_tokens: int | None) -> int:
+        price = self._prices.price(model)
+        if price is None:
+            return self._settings.unpriced_reservation_nanos
+        output = max_output_tokens or model.max_output_tokens
+        output = output or self._settings.default_max_output_tokens
+        amount = (input_tokens * price.input_per_mtok + output * price.output_per_mtok) / _MILLION
+        return decimal_to_nanos(amount)
+
+    def pressure(self, attribution: Attribution) -> float:
+        """Highest percent used of the soft budgets this request counts toward."""
+        if self.budgets is None:
+            return 0.0
+        return self.budgets.pressure(_scopes(attribution))
+
+    async def open(
+        self, request_id: str, attribution: Attribution, reserve_nanos: int
+    ) -> Tab:
+        """Reserve ``reserve_nanos`` on every scope (raises when a hard budget
+        is spent) and return the request's tab."""
+        reservation = None
+        if self.budgets is not None and self.budgets.active:
+            reservation = await self.budgets.reserve(_scopes(attribution), reserve_nanos)
+        return Tab(self, request_id, attribution, reservation, reserve_nanos)
+
+    def cost(self, model: ModelInfo, usage: Usage, estimated: bool = False) -> Cost:
+        return self._prices.cost(model, usage, estimated=estimated)
+
+
+def _scopes(attribution: Attribution) -> tuple[BudgetScope, ...]:
+    return scopes_of(
+        attribution.tenant, attribution.project, attribution.end_user_id, attribution.key_id
+    )
+
+
+class Tab:
+    """One request's attempts and reservation; ``close`` bills them once."""
+
+    __slots__ = (
+        "_accountant",
+        "_attribution",
+        "_closed",
+        "_reservation",
+        "_reserved",
+        "request_id",
+        "rows",
+    )
+
+    def __init__(
+        self,
+        accountant: Accountant,
+        request_id: str,
+        attribution: Attribution,
+        reservation: object,
+        reserved: int,
+    ) -> None:
+        self._accountant = accountant
+        self.request_id = request_id
+        self._attribution = attribution
+        self._reservation = reservation
+        self._reserved = reserved
+        self._closed = False
+        self.rows: list[LedgerRow] = []
+
+    def add(
+        self,
+        target: Target,
+        status: AttemptStatus,
+        started: float,
+        usage: Usage | None = None,
+        cost: Cost | None = None,
+        *,
+        estimated: bool = False,
+        upstream_key_id: str = "",
+    ) -> LedgerRow:
+        """Record one attempt (``started`` is ``time.monotonic()`` at its start)."""
+        usage = usage or Usage()
+        if cost is None:
+            cost = self._accountant.cost(target.model, usage, estimated)
+        charged = cost.total_nanos if cost.priced else self._reserved
+        if not cost.priced and status is AttemptStatus.ERROR:
+            charged = 0  # nothing was produced by a failed attempt
+        a = self._attribution
+        row = LedgerRow(
+            attempt_id=new_id(),
+            request_id=self.request_id,
+            created_at=time.time(),
+            tenant=a.tenant,
+            project=a.project,
+            end_user=a.end_user_id,
+            alias=target.alias,
+            backend=target.backend,
+            model=target.model.id,
+            status=status,
+            principal=a.principal,
+            key_id=a.key_id,
+            upstream_key_id=upstream_key_id,
+            labels=a.labels,
+            input_tokens=usage.input_tokens,
+            cached_input_tokens=usage.cached_input_tokens,
+            output_tokens=usage.output_tokens,
+            cost_nanos=cost.total_nanos,
+            charged_nanos=charged,
+            currency=cost.currency,
+            priced=cost.priced,
+            price_version=cost.pricing_version,
+            usage_source=UsageSource.ESTIMATED if estimated else UsageSource.PROVIDER,
+            latency_ms=int((time.monotonic() - started) * 1000),
+        )
+        self.rows.append(row)
+        return row
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def close(self) -> None:
+        """Commit the rows and settle the reservation; once, even if cancelled."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._accountant.ledger is None and self._reservation is None:
+            return
+        await asyncio.shield(self._bill())
+
+    async def _bill(self) -> None:
+        accountant = self._accountant
+        try:
+            if accountant.ledger is not None:
+                for row in self.rows:
+                    await accountant.ledger.record(row)
+        finally:
+            if accountant.budgets is not None and self._reservation is not None:
+                actual = sum(row.charged_nanos for row in self.rows)
+                await accountant.budgets.settle(self._reservation, actual)

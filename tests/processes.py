@@ -1,0 +1,101 @@
+"""Real ``llmgw serve`` processes for tests: free ports, readiness, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+import yaml
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Gateway:
+    """One running ``llmgw serve`` (stdout/stderr go to files under ``folder``)."""
+
+    process: subprocess.Popen[bytes]
+    address: str
+    admin: str
+    folder: Path
+
+    def logs(self) -> str:
+        return "".join(
+            (self.folder / name).read_text(errors="replace")
+            for name in ("stdout.log", "stderr.log")
+            if (self.folder / name).exists()
+        )
+
+    def terminate(self, timeout: float = 30) -> int:
+        """SIGTERM and wait; returns the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(10)
+
+
+def start_gateway(
+    folder: Path, config: dict[str, Any], env: dict[str, str] | None = None
+) -> Gateway:
+    """Write ``config`` to ``folder/config.yaml`` and start a gateway on fresh
+    loopback ports (the config's listen addresses are replaced)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    port, admin = free_port(), free_port()
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    process = subprocess.Popen(
+        [
+            str(BIN / "llmgw"),
+            "serve",
+            "--config",
+            str(path),
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--admin-listen",
+            f"127.0.0.1:{admin}",
+        ],
+        env={**os.environ, **(env or {})},
+        stdout=(folder / "stdout.log").open("wb"),
+        stderr=(folder / "stderr.log").open("wb"),
+        cwd=folder,
+    )
+    return Gateway(process, f"127.0.0.1:{port}", f"127.0.0.1:{admin}", folder)
+
+
+async def wait_ready(gateway: Gateway, seconds: float = 30) -> None:
+    """Poll grpc.health.v1 ``readiness`` until SERVING (or the process exits)."""
+    end = time.monotonic() + seconds
+    async with grpc.aio.insecure_channel(gateway.address) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < end:
+            if gateway.process.poll() is not None:
+                raise AssertionError(f"gateway exited early:\n{gateway.logs()}")
+            try:
+                reply = await health.Check(
+                    health_pb2.HealthCheckRequest(service="readiness"), timeout=1
+                )
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.aio.AioRpcError:
+                await asyncio.sleep(0.1)
+    raise AssertionError(f"gateway did not become ready:\n{gateway.logs()}")
