@@ -243,3 +243,25 @@ async def test_unknown_secret_and_bad_arguments(store: ApiKeyStore) -> None:
     with pytest.raises(InvalidRequestError):
         await admin.create(request, ROOT)
     assert new_secret() != new_secret()
+
+
+async def test_model_allow_list_is_enforced_with_model_access_denied() -> None:
+    from google.rpc import error_details_pb2
+    from helpers import detail
+
+    as_admin = (("authorization", f"Bearer {ADMIN_KEY}"),)
+    async with (
+        gateway_at({"auth": {"bootstrap_admin_key": ADMIN_KEY}}) as running,
+        grpc.aio.insecure_channel(running.admin_address) as admin_channel,
+        grpc.aio.insecure_channel(running.data_address) as data_channel,
+    ):
+        admin = admin_service_pb2_grpc.AdminServiceStub(admin_channel)
+        created = await admin.CreateApiKey(_create(allowed_models=["demo-chat"]), metadata=as_admin)
+        data = gateway_service_pb2_grpc.GatewayServiceStub(data_channel)
+        md = (("authorization", f"Bearer {created.secret}"),)
+        assert (await data.Chat(chat("demo-chat"), metadata=md)).candidates
+        with pytest.raises(grpc.aio.AioRpcError) as denied:
+            await data.Chat(chat("default"), metadata=md)
+        assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        info = detail(denied.value, error_details_pb2.ErrorInfo)
+        assert info.reason == "MODEL_ACCESS_DENIED"  # type: ignore[attr-defined]

@@ -101,7 +101,9 @@ async def _poll_rows(url: str, where: str, *args: object, seconds: float = 15) -
         await asyncio.sleep(0.1)
 
 
-async def test_three_replicas_share_one_budget(tmp_path: Path, postgres: str, redis_url: str) -> None:
+async def test_three_replicas_share_one_budget(
+    tmp_path: Path, postgres: str, redis_url: str
+) -> None:
     prefix = f"llmgw-test-{uuid.uuid4().hex[:8]}:"
     limit = 600_000  # ~11 requests of 54_000
     env = {"LLMGW_DATABASE_URL": postgres, "LLMGW_REDIS_URL": redis_url}

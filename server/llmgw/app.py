@@ -138,6 +138,7 @@ def build(settings: Settings, env: Mapping[str, str] | None = None) -> Built:
         routing,
         pools,
         {spec.name: spec.first_token_timeout for spec in specs if spec.first_token_timeout},
+        limits=caller_limits(settings, key_storage),
     )
     prober = Prober(providers, interval=settings.probe_interval_seconds)
     return Built(gateway, providers, specs, prober)
@@ -192,9 +193,10 @@ async def _accounting(
             url,
             settings.ledger.relay_batch_size,
             settings.ledger.relay_interval_seconds,
+            synchronous=settings.ledger.sqlite_synchronous,
         )
     else:
-        ledger = SqliteLedger(state_db)
+        ledger = SqliteLedger(state_db, synchronous=settings.ledger.sqlite_synchronous)
     await ledger.start()
     stack.push_async_callback(ledger.close)
     budgets = settings.budgets

@@ -66,6 +66,9 @@ def chat(
     system: Annotated[str, typer.Option(help="Optional system prompt.")] = "",
     max_tokens: Annotated[int | None, typer.Option(help="Max output tokens.")] = None,
     temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
+    key: Annotated[
+        str, typer.Option("--key", envvar="LLMGW_API_KEY", help="API key.", show_default=False)
+    ] = "",
 ) -> None:
     """Stream an answer to the terminal, then print usage and cost."""
     from llmgw.api.cli_client import CallError, ChatSummary, stream_chat
@@ -79,6 +82,7 @@ def chat(
             system=system,
             max_output_tokens=max_tokens,
             temperature=temperature,
+            key=key,
         ):
             if isinstance(piece, str):
                 sys.stdout.write(piece)
@@ -105,12 +109,17 @@ def chat(
 
 
 @app.command()
-def models(address: AddressOption = "127.0.0.1:50051") -> None:
+def models(
+    address: AddressOption = "127.0.0.1:50051",
+    key: Annotated[
+        str, typer.Option("--key", envvar="LLMGW_API_KEY", help="API key.", show_default=False)
+    ] = "",
+) -> None:
     """List the models and aliases the gateway serves, with prices per million tokens."""
     from llmgw.api.cli_client import CallError, list_models
 
     try:
-        rows = asyncio.run(list_models(address))
+        rows = asyncio.run(list_models(address, key=key))
     except CallError as exc:
         _err.print(f"error: {exc}", highlight=False)
         raise typer.Exit(1) from exc

@@ -162,6 +162,9 @@ class LedgerConfig(_Strict):
     outbox_path: str = "data/llmgw-outbox.sqlite3"
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     relay_interval_seconds: float = Field(default=0.2, gt=0)
+    # SQLite durability of the ledger/outbox: NORMAL (WAL) survives a process
+    # crash (kill -9); FULL also survives power loss, at one fsync per batch.
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
 
 
 class BudgetEntry(_Strict):

@@ -53,12 +53,22 @@ async def open_database(url: str) -> Database:
     return await SqliteDatabase.open(path)
 
 
+_MIGRATION_LOCK = 0x6C6C6D67  # "llmg": PostgreSQL advisory lock key for migrations
+
+
 async def migrate(db: Database, name: str, statements: Sequence[str]) -> None:
-    """Apply ``statements`` (one migration called ``name``) unless applied."""
-    await db.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
-    )
+    """Apply ``statements`` (one migration called ``name``) unless applied.
+
+    Replicas starting together migrate one at a time: on PostgreSQL a
+    transaction-scoped advisory lock serialises them (concurrent ``CREATE TABLE
+    IF NOT EXISTS`` is not safe there); SQLite's ``BEGIN IMMEDIATE`` already is.
+    """
     async with db.transaction() as tx:
+        if db.dialect == "postgres":
+            await tx.fetch("SELECT pg_advisory_xact_lock(?)", _MIGRATION_LOCK)
+        await tx.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+        )
         done = await tx.fetch("SELECT 1 FROM schema_migrations WHERE name = ?", name)
         if done:
             return

@@ -98,7 +98,9 @@ class RelayedLedger:
         self._max_backoff = max_backoff
         self._close_timeout = close_timeout
         self._synchronous = synchronous
-        self._commits: GroupCommit[LedgerRow] = GroupCommit(outbox, _append_to_outbox)
+        self._commits: GroupCommit[LedgerRow] = GroupCommit(
+            outbox, _append_to_outbox, transactional=False  # one statement per chunk
+        )
         self._store: Database | None = None
         self._migrated = False
         self._connect_lock = asyncio.Lock()

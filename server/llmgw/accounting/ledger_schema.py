@@ -134,3 +134,24 @@ OUTBOX_STATEMENTS = (
         payload TEXT NOT NULL
     )""",
 )
+
+# SQLite only: the rollup is maintained by a trigger, so one multi-row
+# ``INSERT ... ON CONFLICT DO NOTHING`` (atomic on its own in autocommit mode,
+# trigger included) writes a batch: one round trip to the database thread
+# instead of four. A duplicate attempt id inserts nothing, so fires nothing.
+SQLITE_TRIGGER_MIGRATION = "ledger_0002_sqlite_rollup_trigger"
+SQLITE_TRIGGER_STATEMENTS = (
+    f"""CREATE TRIGGER IF NOT EXISTS ledger_rollup_on_insert AFTER INSERT ON {ATTEMPTS_TABLE}
+    BEGIN
+        INSERT INTO {ROLLUP_TABLE} ({", ".join((*ROLLUP_KEY, *ROLLUP_SUMS))})
+        VALUES (
+            CAST(NEW.created_at / 3600 AS INTEGER) * 3600 - (NEW.created_at < 0) * 3600,
+            NEW.tenant, NEW.project, NEW.end_user, NEW.key_id, NEW.model, NEW.backend,
+            NEW.currency, NEW.cost_nanos, NEW.charged_nanos, NEW.input_tokens,
+            NEW.cached_input_tokens, NEW.output_tokens, 1, 1 - NEW.priced,
+            NEW.usage_source = 'estimated'
+        )
+        ON CONFLICT ({", ".join(ROLLUP_KEY)}) DO UPDATE SET
+            {", ".join(f"{c} = {c} + excluded.{c}" for c in ROLLUP_SUMS)};
+    END""",
+)

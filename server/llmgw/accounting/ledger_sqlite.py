@@ -24,8 +24,13 @@ from llmgw.accounting.database import Database, migrate
 from llmgw.accounting.group_commit import GroupCommit
 from llmgw.accounting.ledger import CostQuery, CostReport
 from llmgw.accounting.ledger_queries import attempts, report, spent
-from llmgw.accounting.ledger_schema import LEDGER_MIGRATION, LEDGER_STATEMENTS
-from llmgw.accounting.ledger_write import store_rows
+from llmgw.accounting.ledger_schema import (
+    LEDGER_MIGRATION,
+    LEDGER_STATEMENTS,
+    SQLITE_TRIGGER_MIGRATION,
+    SQLITE_TRIGGER_STATEMENTS,
+)
+from llmgw.accounting.ledger_write import insert_rows_with_trigger, store_rows
 from llmgw.domain.budgets import BudgetScope
 from llmgw.domain.ledger import LedgerRow
 
@@ -40,13 +45,21 @@ class SqliteLedger:
             raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}")
         self._db = db
         self._synchronous = synchronous
-        self._commits: GroupCommit[LedgerRow] = GroupCommit(db, store_rows, max_batch=max_batch)
+        sqlite = db.dialect == "sqlite"
+        self._commits: GroupCommit[LedgerRow] = GroupCommit(
+            db,
+            insert_rows_with_trigger if sqlite else store_rows,
+            max_batch=max_batch,
+            transactional=not sqlite,
+        )
 
     async def start(self) -> None:
         """Apply the ledger migration (idempotent) and set durability."""
         if self._synchronous is not None and self._db.dialect == "sqlite":
             await self._db.execute(f"PRAGMA synchronous={self._synchronous.upper()}")
         await migrate(self._db, LEDGER_MIGRATION, LEDGER_STATEMENTS)
+        if self._db.dialect == "sqlite":
+            await migrate(self._db, SQLITE_TRIGGER_MIGRATION, SQLITE_TRIGGER_STATEMENTS)
 
     async def record(self, row: LedgerRow) -> None:
         """Return once ``row`` and its rollup are committed (group commit)."""

@@ -158,6 +158,18 @@ async def store_rows(tx: Any, rows: Sequence[LedgerRow]) -> list[LedgerRow]:
     return inserted
 
 
+async def insert_rows_with_trigger(db: Any, rows: Sequence[LedgerRow]) -> None:
+    """SQLite: one ``INSERT ... ON CONFLICT DO NOTHING`` per chunk, each atomic
+    on its own with the rollup trigger (``SQLITE_TRIGGER_STATEMENTS``)."""
+    for chunk in _chunks(rows, ROWS_PER_STATEMENT):
+        sql = (
+            _INSERT_ATTEMPTS
+            + ", ".join(_ATTEMPT_PLACEHOLDERS for _ in chunk)
+            + " ON CONFLICT (attempt_id) DO NOTHING"
+        )
+        await db.execute(sql, *[value for row in chunk for value in row_values(row)])
+
+
 async def insert_attempts(tx: Any, rows: Sequence[LedgerRow]) -> list[LedgerRow]:
     """``INSERT ... ON CONFLICT DO NOTHING RETURNING``: the rows that were new."""
     new_ids: set[str] = set()

@@ -52,6 +52,11 @@ class CallError(Exception):
         self.details = details
 
 
+def bearer(key: str) -> tuple[tuple[str, str], ...]:
+    """``authorization: Bearer <key>`` metadata, or none without a key."""
+    return (("authorization", f"Bearer {key}"),) if key else ()
+
+
 def _money_nanos(units: int, nanos: int) -> int:
     return units * 1_000_000_000 + nanos
 
@@ -65,6 +70,7 @@ async def stream_chat(
     max_output_tokens: int | None = None,
     temperature: float | None = None,
     deadline_seconds: float = 600.0,
+    key: str = "",
 ) -> AsyncIterator[str | ChatSummary]:
     """Yield text deltas as they arrive, then one ``ChatSummary``.
 
@@ -87,7 +93,9 @@ async def stream_chat(
     try:
         async with grpc.aio.insecure_channel(address) as channel:
             stub = gateway_service_pb2_grpc.GatewayServiceStub(channel)
-            async for event in stub.StreamChat(request, timeout=deadline_seconds):
+            async for event in stub.StreamChat(
+                request, timeout=deadline_seconds, metadata=bearer(key)
+            ):
                 kind = event.WhichOneof("event")
                 if kind == "delta" and event.delta.WhichOneof("content") == "text":
                     yield event.delta.text
@@ -120,15 +128,17 @@ def _summary(final: gateway_service_pb2.StreamFinal) -> ChatSummary:
     )
 
 
-async def list_models(address: str, deadline_seconds: float = 30.0) -> list[ModelRow]:
+async def list_models(
+    address: str, deadline_seconds: float = 30.0, key: str = ""
+) -> list[ModelRow]:
     """All models the gateway serves (follows pagination)."""
     try:
-        return await _list_models(address, deadline_seconds)
+        return await _list_models(address, deadline_seconds, key)
     except grpc.aio.AioRpcError as exc:
         raise CallError(exc.code().name, exc.details() or "") from exc
 
 
-async def _list_models(address: str, deadline_seconds: float) -> list[ModelRow]:
+async def _list_models(address: str, deadline_seconds: float, key: str) -> list[ModelRow]:
     rows: list[ModelRow] = []
     token = ""
     async with grpc.aio.insecure_channel(address) as channel:
@@ -137,6 +147,7 @@ async def _list_models(address: str, deadline_seconds: float) -> list[ModelRow]:
             page = await stub.ListModels(
                 gateway_service_pb2.ListModelsRequest(page_size=1000, page_token=token),
                 timeout=deadline_seconds,
+                metadata=bearer(key),
             )
             rows.extend(_row(m) for m in page.models)
             token = page.next_page_token

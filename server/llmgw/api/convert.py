@@ -128,6 +128,7 @@ def chat_request(
     """Domain request; ``request_id`` replaces the caller's (which may be empty).
     Identity fields of the attribution come from ``principal``, never the body."""
     has = request.HasField
+    _check_models(principal, request.model, request.routing.fallback_models)
     return ChatRequest(
         model=request.model.strip(),
         messages=tuple(_message(m) for m in request.messages),
@@ -159,6 +160,7 @@ def chat_request(
 def embed_request(
     request: gateway_service_pb2.EmbedRequest, principal: Principal = ANONYMOUS
 ) -> EmbedRequest:
+    _check_models(principal, request.model, request.routing.fallback_models)
     return EmbedRequest(
         model=request.model.strip(),
         inputs=tuple(i.text for i in request.inputs),
@@ -281,6 +283,17 @@ def _routing(options: routing_pb2.RoutingOptions) -> RoutingHints:
         ),
         allow_downgrade=options.allow_downgrade if options.HasField("allow_downgrade") else None,
     )
+
+
+def _check_models(principal: Principal, model: str, fallbacks: Sequence[str]) -> None:
+    """A key's model allow-list applies to the names the caller asks for (model
+    ids, ``backend/model`` or aliases), fallbacks included."""
+    for name in (model.strip(), *fallbacks):
+        if name and not principal.may_call(name):
+            raise PermissionDeniedError(
+                f"this credential may not call model {name!r}",
+                {"model": name, "principal": principal.subject},
+            )
 
 
 def _attribution(attribution: routing_pb2.Attribution, principal: Principal) -> Attribution:

@@ -76,7 +76,9 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         try:
             check_chat(request, limits=self._options.size_limits)
             chat = convert.chat_request(request, request_id, current_principal())
-            completion = await self._gateway.chat(chat, self._deadline(context))
+            completion = await self._gateway.chat(
+                chat, self._deadline(context), current_principal()
+            )
             return convert.chat_response(completion)
         except Exception as exc:
             failure = exc
@@ -93,7 +95,9 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
                 raise InvalidRequestError((FieldViolation("chat", "is required", "REQUIRED"),))
             check_chat(request.chat, "chat.", self._options.size_limits)
             chat = convert.chat_request(request.chat, request_id, current_principal())
-            session = await self._gateway.stream_chat(chat, self._deadline(context))
+            session = await self._gateway.stream_chat(
+                chat, self._deadline(context), current_principal()
+            )
         except Exception as exc:
             failure = exc
         if failure is not None:
@@ -150,7 +154,9 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         try:
             check_embed(request, self._options.max_embedding_batch, self._options.size_limits)
             embed = convert.embed_request(request, current_principal())
-            result = await self._gateway.embed(embed, self._deadline(context))
+            result = await self._gateway.embed(
+                embed, self._deadline(context), current_principal()
+            )
             packed = request.encoding == gateway_service_pb2.EMBEDDING_ENCODING_FLOAT32_BYTES
             return convert.embed_response(result, packed)
         except Exception as exc:

@@ -16,7 +16,7 @@ import grpc
 from google.protobuf import duration_pb2, timestamp_pb2
 from llmgateway.v1 import admin_service_pb2, admin_service_pb2_grpc
 
-from llmgw.api.cli_client import CallError
+from llmgw.api.cli_client import CallError, bearer
 
 _pb = admin_service_pb2
 _DEADLINE = 30.0
@@ -61,7 +61,7 @@ async def _stub(address: str) -> AsyncIterator[admin_service_pb2_grpc.AdminServi
 
 
 def _metadata(key: str) -> tuple[tuple[str, str], ...]:
-    return (("authorization", f"Bearer {key}"),) if key else ()
+    return bearer(key)
 
 
 async def create_key(address: str, key: str, new: NewKey) -> KeyRow:

@@ -51,6 +51,7 @@ from llmgw.domain.ids import new_id
 from llmgw.domain.ledger import AttemptStatus
 from llmgw.domain.models import Capability, ModelInfo, ModelType, Target
 from llmgw.domain.money import Cost
+from llmgw.domain.principal import ANONYMOUS, Principal
 from llmgw.domain.requests import (
     Attribution,
     ChatRequest,
@@ -70,6 +71,7 @@ from llmgw.pipeline.catalog import Catalog
 from llmgw.pipeline.keys import KeyPool, KeysExhaustedError
 from llmgw.pipeline.latency import LatencyBoard
 from llmgw.pipeline.metrics import MetricsLog
+from llmgw.pipeline.ratelimit import CallerLimits
 from llmgw.pipeline.resilience import AttemptLoop
 from llmgw.pipeline.results import (
     Completion,
@@ -102,6 +104,7 @@ class Gateway:
         pools: Mapping[str, KeyPool] | None = None,
         first_token_timeouts: Mapping[str, float] | None = None,
         accountant: Accountant | None = None,
+        limits: CallerLimits | None = None,
     ) -> None:
         self._catalog = catalog
         self._providers = providers
@@ -118,6 +121,7 @@ class Gateway:
         self._sessions: dict[tuple[str, str], set[_Session]] = {}
         self._random = random.Random()
         self.accountant = accountant or Accountant(prices)
+        self._limits = limits
 
     @property
     def prices(self) -> PriceBook:
@@ -145,7 +149,9 @@ class Gateway:
     def routing(self) -> RoutingSettings:
         return self._routing
 
-    async def chat(self, request: ChatRequest, deadline: Deadline) -> Completion:
+    async def chat(
+        self, request: ChatRequest, deadline: Deadline, principal: Principal = ANONYMOUS
+    ) -> Completion:
         # Estimated only when routing or a limited key pool needs it (not on the
         # common single-target, single-key path).
         input_tokens = functools.cache(lambda: estimate_input_tokens(request))
@@ -159,6 +165,7 @@ class Gateway:
         )
         providers = self._providers
         request_id = request.request_id or new_id()
+        limits = await self._admit(principal, request.attribution, input_tokens)
         tab = await self._open_tab(
             request_id, request.attribution, targets, input_tokens, request.generation
         )
@@ -194,6 +201,9 @@ class Gateway:
             outcome = await self._attempts.run(request.model, targets, attempt, deadline)
         finally:
             await tab.close()
+            if limits is not None:
+                end_user = request.attribution.end_user_id
+                await limits.record_output(principal, end_user, tab.output_tokens)
         cost = costs[id(outcome.value)]
         self.metrics.settled(
             outcome.target.backend,
@@ -211,7 +221,9 @@ class Gateway:
             created_at=time.time(),
         )
 
-    async def stream_chat(self, request: ChatRequest, deadline: Deadline) -> StreamSession:
+    async def stream_chat(
+        self, request: ChatRequest, deadline: Deadline, principal: Principal = ANONYMOUS
+    ) -> StreamSession:
         # Estimated only when routing or a limited key pool needs it (not on the
         # common single-target, single-key path).
         input_tokens = functools.cache(lambda: estimate_input_tokens(request))
@@ -225,8 +237,8 @@ class Gateway:
         )
         providers = self._providers
         request_id = request.request_id or new_id()
-        tab = await self._open_tab(
-            request_id, request.attribution, targets, input_tokens, request.generation
+        tab, finish = await self._open_stream(
+            principal, request, request_id, targets, input_tokens
         )
 
         async def attempt(target: Target) -> _Primed:
@@ -267,6 +279,7 @@ class Gateway:
             outcome = await self._attempts.run(request.model, targets, attempt, deadline)
         except BaseException:
             await tab.close()
+            await finish()
             raise
         session = _Session(
             outcome.value,
@@ -277,6 +290,7 @@ class Gateway:
             self.metrics,
             tab,
             input_tokens,
+            finish,
         )
         key = (outcome.target.backend, outcome.target.alias)
         registry = self._sessions.setdefault(key, set())
@@ -284,7 +298,9 @@ class Gateway:
         session.on_close = registry.discard
         return session
 
-    async def embed(self, request: EmbedRequest, deadline: Deadline) -> EmbedResult:
+    async def embed(
+        self, request: EmbedRequest, deadline: Deadline, principal: Principal = ANONYMOUS
+    ) -> EmbedResult:
         input_tokens = functools.cache(
             lambda: sum(-(-len(i) // 4) for i in request.inputs if isinstance(i, str))
         )
@@ -294,6 +310,7 @@ class Gateway:
         )
         providers = self._providers
         request_id = request.request_id or new_id()
+        await self._admit(principal, request.attribution, input_tokens)
         tab = await self._open_tab(request_id, request.attribution, targets, input_tokens, None)
         costs: dict[int, Cost] = {}
 
@@ -331,6 +348,54 @@ class Gateway:
             route=_route(outcome.target, outcome.failed_backends),
             cost=costs[id(outcome.value)],
         )
+
+    async def _open_stream(
+        self,
+        principal: Principal,
+        request: ChatRequest,
+        request_id: str,
+        targets: Sequence[Target],
+        input_tokens: Callable[[], int],
+    ) -> tuple[Tab, Callable[[], Awaitable[None]]]:
+        """A stream's admission: a concurrent-stream slot (held until the
+        stream ends), rate limits, then the budget reservation. Returns the tab
+        and the finalizer that frees the slot and counts the output tokens."""
+        end_user = request.attribution.end_user_id
+        limits = self._limits
+        slot = None
+        if limits is not None and limits.applies(principal, end_user):
+            slot = await limits.acquire_stream_slot(principal)
+        else:
+            limits = None
+        tab: Tab | None = None
+
+        async def finish() -> None:
+            if slot is not None:
+                await slot.release()
+            if limits is not None and tab is not None:
+                await limits.record_output(principal, end_user, tab.output_tokens)
+
+        try:
+            if limits is not None:
+                await limits.admit(principal, end_user, input_tokens())
+            tab = await self._open_tab(
+                request_id, request.attribution, targets, input_tokens, request.generation
+            )
+        except BaseException:
+            await finish()
+            raise
+        return tab, finish
+
+    async def _admit(
+        self, principal: Principal, attribution: Attribution, input_tokens: Callable[[], int]
+    ) -> CallerLimits | None:
+        """Caller rate limits (key, tenant, user); returns the limiter when one
+        applies (its output counter must be fed at the end), else ``None``."""
+        limits = self._limits
+        if limits is None or not limits.applies(principal, attribution.end_user_id):
+            return None
+        await limits.admit(principal, attribution.end_user_id, input_tokens())
+        return limits
 
     async def _open_tab(
         self,
@@ -610,8 +675,10 @@ class _Session:
         metrics: MetricsLog,
         tab: Tab,
         input_tokens: Callable[[], int],
+        finish: Callable[[], Awaitable[None]],
     ) -> None:
         self.response_id = new_id()
+        self._finish = finish
         self._target = target
         self._tab = tab
         self._input_tokens = input_tokens
@@ -726,9 +793,12 @@ class _Session:
             try:
                 await self._primed.upstream.aclose()
             finally:
-                if not self._tab.closed:
-                    self._unfinished()
-                    await self._tab.close()
+                try:
+                    if not self._tab.closed:
+                        self._unfinished()
+                        await self._tab.close()
+                finally:
+                    await asyncio.shield(self._finish())
 
 
 def _bill_failure(

@@ -141,6 +141,14 @@ class CallerLimits:
             item = self._items[amount] = RateLimitItemPerMinute(amount)
         return item
 
+    def applies(self, principal: Principal, end_user: str) -> bool:
+        """Whether any rate limit or stream cap can apply (else skip, no I/O)."""
+        return bool(
+            principal.max_concurrent_streams
+            or self._defaults.max_concurrent_streams
+            or self._scopes(principal, end_user)
+        )
+
     async def admit(self, principal: Principal, end_user: str, input_tokens: int) -> None:
         """Count one request and its input tokens, or raise ``RateLimitedError``.
 

@@ -201,6 +201,11 @@ class Tab:
         return row
 
     @property
+    def output_tokens(self) -> int:
+        """Output tokens of every attempt so far (what output rate limits count)."""
+        return sum(row.output_tokens for row in self.rows)
+
+    @property
     def closed(self) -> bool:
         return self._closed
 
