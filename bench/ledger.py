@@ -21,20 +21,20 @@ import argparse
 import asyncio
 import json
 import os
+import sys
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 from llmgw.accounting.database import Database, open_database
 from llmgw.accounting.ledger_relay import RelayedLedger
 from llmgw.accounting.ledger_sqlite import SqliteLedger
 from llmgw.domain.ledger import AttemptStatus, LedgerRow
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from databases import fresh_postgres_database
 
 PHASE_WALL_LIMIT = 120.0  # seconds per phase, whatever the row count
 WARMUP_ROWS = 200
@@ -126,24 +126,6 @@ def _phase(
     )
 
 
-@asynccontextmanager
-async def _fresh_postgres(server_url: str) -> AsyncIterator[str]:
-    name = f"llmgw_bench_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield urlunsplit(urlsplit(server_url)._replace(path="/" + name))
-    finally:
-        admin = await asyncpg.connect(server_url)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-
 async def _sqlite_phase(workdir: Path, concurrency: int, count: int) -> Phase:
     db: Database = await open_database(f"sqlite:///{workdir}/sqlite-{concurrency}.db")
     ledger = SqliteLedger(db)
@@ -158,7 +140,7 @@ async def _sqlite_phase(workdir: Path, concurrency: int, count: int) -> Phase:
 
 
 async def _relayed_phase(workdir: Path, server_url: str, concurrency: int, count: int) -> Phase:
-    async with _fresh_postgres(server_url) as store_url:
+    async with fresh_postgres_database(server_url) as store_url:
         outbox = await open_database(f"sqlite:///{workdir}/outbox-{concurrency}.db")
         ledger = RelayedLedger(outbox, store_url)
         await ledger.start()

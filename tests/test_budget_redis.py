@@ -15,6 +15,7 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
+from databases import fresh_postgres_database
 from llmgw.accounting.budget_counters import CounterKey, RedisCounters, ReserveItem, _Script
 from llmgw.accounting.budget_store import BudgetStore
 from llmgw.accounting.database import Database, open_database
@@ -72,19 +73,7 @@ async def databases(tmp_path: Any) -> AsyncIterator[list[Database]]:
     """Three connections (one per replica) to one fresh shared database."""
     async with AsyncExitStack() as stack:
         if POSTGRES_URL:
-            import asyncpg
-
-            name = f"llmgw_test_{uuid.uuid4().hex[:12]}"
-            admin = await asyncpg.connect(POSTGRES_URL)
-            await admin.execute(f'CREATE DATABASE "{name}"')
-
-            async def drop() -> None:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                await admin.close()
-
-            stack.push_async_callback(drop)
-            base, _, _ = POSTGRES_URL.rpartition("/")
-            url = f"{base}/{name}"
+            url = await stack.enter_async_context(fresh_postgres_database(POSTGRES_URL))
         else:
             url = f"sqlite:///{tmp_path}/shared.sqlite3"
         found: list[Database] = []

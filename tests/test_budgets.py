@@ -550,3 +550,22 @@ async def test_guard_delivers_alerts_through_the_webhook(store: BudgetStore) -> 
             await wait_until(lambda: len(received) == 1)
         await webhook.aclose()
     assert received[0]["threshold"] == 75 and received[0]["spentNanos"] == 3 * UNIT
+
+
+async def test_unreachable_counters_fail_closed_and_retryable(store: BudgetStore) -> None:
+    """Redis down: a request a budget applies to is refused as UNAVAILABLE
+    (retry shortly), never admitted unchecked and never INTERNAL."""
+    from llmgw.accounting.budget_counters import RedisCounters
+    from llmgw.domain.errors import GatewayOverloadedError
+    from redis.asyncio import Redis
+
+    client = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)  # nothing listens
+    guard = make_guard(store, RedisCounters(client), FakeLedger(), WallClock(APRIL), [hard()])
+    try:
+        async with started(guard):
+            with pytest.raises(GatewayOverloadedError):
+                await guard.reserve([TENANT], UNIT)
+            unrelated = await guard.reserve([PROJECT], UNIT)  # no budget: no I/O at all
+            await guard.settle(unrelated, UNIT)
+    finally:
+        await client.aclose()

@@ -22,11 +22,11 @@ from pathlib import Path
 import asyncpg
 import grpc
 import pytest
+from databases import fresh_postgres_database
 from helpers import chat
 from llmgateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
 from processes import Gateway, start_gateway, wait_ready
 from tcp_proxy import TcpProxy
-from test_ledger import fresh_postgres_database
 from upstream_fakes import FakeOpenAI, Reply
 
 pytestmark = pytest.mark.slow

@@ -14,17 +14,14 @@ import itertools
 import os
 import random
 import shutil
-import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import pytest
+from databases import PG_ENV, fresh_postgres_database
 from llmgw.accounting.database import Database, open_database
 from llmgw.accounting.ledger import DIMENSIONS, GRANULARITIES, CostQuery, Ledger
 from llmgw.accounting.ledger_relay import RelayedLedger
@@ -32,7 +29,6 @@ from llmgw.accounting.ledger_sqlite import SqliteLedger
 from llmgw.domain.budgets import BudgetScope, ScopeKind
 from llmgw.domain.ledger import AttemptStatus, LedgerRow, UsageSource
 
-PG_ENV = "LLMGW_TEST_POSTGRES_URL"
 HOUR = 3600
 
 
@@ -60,26 +56,6 @@ def postgres_server_url() -> Iterator[str]:
         yield str(container.get_connection_url())
     finally:
         container.stop()
-
-
-@asynccontextmanager
-async def fresh_postgres_database(server_url: str) -> AsyncIterator[str]:
-    """A new, empty database on ``server_url``'s server; dropped on exit."""
-    name = f"llmgw_test_{uuid.uuid4().hex[:16]}"
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    parts = urlsplit(server_url)
-    try:
-        yield urlunsplit(parts._replace(path="/" + name))
-    finally:
-        admin = await asyncpg.connect(server_url)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 @pytest.fixture

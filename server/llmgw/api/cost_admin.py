@@ -14,8 +14,6 @@ keys ``tenant``, ``project``, ``end_user``, ``api_key``, ``model``,
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import time
 from collections.abc import Sequence
@@ -28,6 +26,7 @@ from llmgateway.v1 import admin_service_pb2
 from llmgw.accounting.ledger import CostGroup, CostQuery, Ledger
 from llmgw.accounting.uptime import UptimeLog
 from llmgw.api import convert
+from llmgw.api.page_tokens import decode_offset, encode_offset
 from llmgw.domain.budgets import Budget, BudgetScope, Enforcement, Period, ScopeKind
 from llmgw.domain.errors import FieldViolation, InvalidRequestError
 from llmgw.domain.ledger import AttemptStatus, LedgerRow, UsageSource
@@ -230,7 +229,7 @@ async def _report(
             filters=filters,
         )
     )
-    offset = _decode_token(request.page_token)
+    offset = decode_offset(request.page_token)
     size = min(request.page_size or _DEFAULT_PAGE, _MAX_PAGE)
     for group in report.groups[offset : offset + size]:
         row = response.rows.add(
@@ -243,7 +242,7 @@ async def _report(
         row.cost.CopyFrom(convert.money(group.cost_nanos, currency))
         _usage(row.usage, group)
     if offset + size < len(report.groups):
-        response.next_page_token = base64.urlsafe_b64encode(f"o:{offset + size}".encode()).decode()
+        response.next_page_token = encode_offset(offset + size)
     response.total_cost.CopyFrom(convert.money(report.total.cost_nanos, currency))
     _usage(response.total_usage, report.total)
     response.unpriced_request_count = report.total.unpriced
@@ -306,18 +305,6 @@ def _entry(entry: admin_service_pb2.LedgerEntry, row: LedgerRow) -> None:
     entry.latency.FromMilliseconds(row.latency_ms)
     entry.priced = row.priced
     entry.principal = row.principal
-
-
-def _decode_token(token: str) -> int:
-    if not token:
-        return 0
-    try:
-        text = base64.urlsafe_b64decode(token.encode()).decode()
-        if text.startswith("o:") and text[2:].isdigit():
-            return int(text[2:])
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise _bad("page_token", "is not a token from this API", "INVALID_PAGE_TOKEN")
 
 
 # ---------------------------------------------------------------- budgets

@@ -14,8 +14,6 @@ upstream response at once. Nothing is logged per chunk.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import re
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ import grpc
 from llmgateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
 
 from llmgw.api import convert
+from llmgw.api.page_tokens import decode_offset, encode_offset
 from llmgw.api.principal_context import current_principal
 from llmgw.api.status import rule_for, to_status
 from llmgw.api.validation import NO_SIZE_LIMITS, SizeLimits, check_chat, check_embed
@@ -304,14 +303,14 @@ def _list_models(
             (FieldViolation("page_size", "must be >= 0", "VALUE_OUT_OF_RANGE"),)
         )
     size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-    offset = _decode_token(request.page_token)
+    offset = decode_offset(request.page_token)
     page = rows[offset : offset + size]
     full = request.view == gateway_service_pb2.MODEL_VIEW_FULL
     response = gateway_service_pb2.ListModelsResponse(
         models=[convert.model(group, full) for group in page]
     )
     if offset + size < len(rows):
-        response.next_page_token = _encode_token(offset + size)
+        response.next_page_token = encode_offset(offset + size)
     return response
 
 
@@ -358,21 +357,3 @@ def _parse_filter(text: str) -> Callable[[ModelListing], bool]:
 
 
 _CAPABILITY_NAMES = frozenset(c.value for c in Capability)
-
-
-def _encode_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
-
-
-def _decode_token(token: str) -> int:
-    if not token:
-        return 0
-    try:
-        text = base64.urlsafe_b64decode(token.encode()).decode()
-        if text.startswith("o:") and text[2:].isdigit():
-            return int(text[2:])
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise InvalidRequestError(
-        (FieldViolation("page_token", "is not a token from this API", "INVALID_PAGE_TOKEN"),)
-    )

@@ -19,6 +19,7 @@ from google.protobuf import timestamp_pb2
 from llmgateway.v1 import admin_service_pb2
 
 from llmgw.accounting.api_keys import ApiKeyStore, hash_secret, new_secret, visible_prefix
+from llmgw.api.page_tokens import decode_offset, encode_offset
 from llmgw.domain.api_keys import KEY_ID_PATTERN, ApiKeyRecord, KeyState
 from llmgw.domain.errors import FieldViolation, InvalidRequestError, PermissionDeniedError
 from llmgw.domain.ids import new_id
@@ -67,7 +68,7 @@ class KeyAdmin:
         self, request: admin_service_pb2.ListApiKeysRequest
     ) -> admin_service_pb2.ListApiKeysResponse:
         size = request.page_size or _DEFAULT_PAGE
-        offset = _offset(request.page_token)
+        offset = decode_offset(request.page_token)
         if not 0 < size <= _MAX_PAGE:
             raise _invalid("page_size", f"must be between 1 and {_MAX_PAGE}")
         now = self._wall()
@@ -81,7 +82,7 @@ class KeyAdmin:
         more = len(records) > size
         return _pb.ListApiKeysResponse(
             api_keys=[to_proto(r, now) for r in records[:size]],
-            next_page_token=str(offset + size) if more else "",
+            next_page_token=encode_offset(offset + size) if more else "",
         )
 
     async def rotate(
@@ -194,14 +195,6 @@ def _key_id(name: str) -> str:
     if not _KEY_ID.match(key_id):
         raise _invalid("name", "must be apiKeys/{key_id}")
     return key_id
-
-
-def _offset(token: str) -> int:
-    if not token:
-        return 0
-    if not token.isdigit():
-        raise _invalid("page_token", "not a token this server issued")
-    return int(token)
 
 
 def _invalid(field: str, description: str) -> InvalidRequestError:

@@ -52,7 +52,7 @@ from llmgw.accounting.budget_counters import (
 )
 from llmgw.accounting.budget_store import ORIGIN_ADMIN, ORIGIN_CONFIG, BudgetStore, FiredAlert
 from llmgw.domain.budgets import Budget, BudgetScope, Enforcement
-from llmgw.domain.errors import BudgetExhaustedError
+from llmgw.domain.errors import BudgetExhaustedError, GatewayOverloadedError
 from llmgw.domain.money import NANOS_PER_UNIT
 from llmgw.observability.logging import get_logger
 from llmgw.pipeline.clock import Clock, SystemClock
@@ -274,10 +274,16 @@ class BudgetGuard:
         ]
         by_key = {e.key: e for e in entries}
         for _attempt in range(_SEED_ATTEMPTS):
-            outcome = await self._counters.reserve(items, amount_nanos)
-            if outcome.cold:
-                await asyncio.gather(*(self._seed(by_key[key], now) for key in outcome.cold))
-                continue
+            try:
+                outcome = await self._counters.reserve(items, amount_nanos)
+                if outcome.cold:
+                    await asyncio.gather(*(self._seed(by_key[key], now) for key in outcome.cold))
+                    continue
+            except Exception as exc:  # counters or ledger unreachable: fail closed, retryable
+                _log.warning("budget_counters_unavailable", error=type(exc).__name__)
+                raise GatewayOverloadedError(
+                    "Budget counters are unavailable; retry shortly.", retry_after=1.0
+                ) from exc
             self._remember(by_key, outcome.values)
             if outcome.refused is not None:
                 raise self._exhausted(by_key[outcome.refused], outcome.values[outcome.refused])

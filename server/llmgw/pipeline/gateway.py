@@ -88,6 +88,7 @@ from llmgw.pipeline.tokens import estimate_input_tokens
 from llmgw.providers.base import ChatStream, Provider
 
 T = TypeVar("T")
+U = TypeVar("U", ChatResponse, EmbedResponse)  # unary answers: both carry ``usage``
 _CONTENT_EVENTS = (TextDelta, ToolCallDelta, ReasoningDelta, StreamEnd)
 
 
@@ -175,23 +176,7 @@ class Gateway:
             async def call(key: Secret | None) -> ChatResponse:
                 return await providers[target.backend].chat(request, target.model, deadline, key)
 
-            begun = time.monotonic()
-            try:
-                async with self._tracked(target):
-                    response, key = await self._with_key(target, input_tokens, call)
-            except BaseException as error:
-                _bill_failure(tab, target, begun, error, input_tokens)
-                raise
-            cost = self._prices.cost(target.model, response.usage)
-            costs[id(response)] = cost
-            tab.add(
-                target,
-                AttemptStatus.OK,
-                begun,
-                response.usage,
-                cost,
-                upstream_key_id=key.id if key is not None else "",
-            )
+            response, key = await self._billed(tab, target, input_tokens, call, costs)
             if key is not None:
                 await self._pools[target.backend].record_output(key, response.usage.output_tokens)
             return response
@@ -318,23 +303,7 @@ class Gateway:
             async def call(key: Secret | None) -> EmbedResponse:
                 return await providers[target.backend].embed(request, target.model, deadline, key)
 
-            begun = time.monotonic()
-            try:
-                async with self._tracked(target):
-                    response, key = await self._with_key(target, input_tokens, call)
-            except BaseException as error:
-                _bill_failure(tab, target, begun, error, input_tokens)
-                raise
-            cost = self._prices.cost(target.model, response.usage)
-            costs[id(response)] = cost
-            tab.add(
-                target,
-                AttemptStatus.OK,
-                begun,
-                response.usage,
-                cost,
-                upstream_key_id=key.id if key is not None else "",
-            )
+            response, _ = await self._billed(tab, target, input_tokens, call, costs)
             return response
 
         try:
@@ -348,6 +317,35 @@ class Gateway:
             route=_route(outcome.target, outcome.failed_backends),
             cost=costs[id(outcome.value)],
         )
+
+    async def _billed(
+        self,
+        tab: Tab,
+        target: Target,
+        input_tokens: Callable[[], int],
+        call: Callable[[Secret | None], Awaitable[U]],
+        costs: dict[int, Cost],
+    ) -> tuple[U, ApiKey | None]:
+        """One unary attempt and its ledger row: priced centrally on success
+        (the cost is kept in ``costs`` by response), billed as failed otherwise."""
+        begun = time.monotonic()
+        try:
+            async with self._tracked(target):
+                response, key = await self._with_key(target, input_tokens, call)
+        except BaseException as error:
+            _bill_failure(tab, target, begun, error, input_tokens)
+            raise
+        cost = self._prices.cost(target.model, response.usage)
+        costs[id(response)] = cost
+        tab.add(
+            target,
+            AttemptStatus.OK,
+            begun,
+            response.usage,
+            cost,
+            upstream_key_id=key.id if key is not None else "",
+        )
+        return response, key
 
     async def _open_stream(
         self,
