@@ -99,3 +99,20 @@ async def wait_ready(gateway: Gateway, seconds: float = 30) -> None:
             except grpc.aio.AioRpcError:
                 await asyncio.sleep(0.1)
     raise AssertionError(f"gateway did not become ready:\n{gateway.logs()}")
+
+
+def wait_ready_sync(address: str, process: subprocess.Popen[Any], seconds: float = 30) -> None:
+    """``wait_ready`` for synchronous tests that hold the ``Popen`` themselves."""
+    end = time.monotonic() + seconds
+    with grpc.insecure_channel(address) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < end:
+            if process.poll() is not None:
+                raise AssertionError(f"gateway exited early: {process.communicate()}")
+            try:
+                reply = health.Check(health_pb2.HealthCheckRequest(service="readiness"), timeout=1)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                time.sleep(0.1)
+    raise AssertionError("gateway did not become ready")

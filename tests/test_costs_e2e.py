@@ -229,6 +229,9 @@ async def test_hard_budget_rejects_with_quota_failure_and_update_budget_reopens(
             (listed,) = listing.budgets
             assert _nanos(listed.spent) == 10 * 54_000
             assert [a.threshold_percent for a in listed.alerts] == [75, 90, 100]
+            (status,) = (await admin_stub.GetCosts(_since())).budgets
+            assert status.scope == "projects/ads" and status.percent_used >= 100
+            assert _nanos(status.spent) == _nanos(status.ledger_spent) == 10 * 54_000  # no drift
             update = admin_service_pb2.UpdateBudgetRequest(
                 budget=admin_service_pb2.Budget(name="budgets/tiny", etag=listed.etag)
             )

@@ -14,7 +14,7 @@ import grpc
 import pytest
 from helpers import chat
 from llmgateway.v1 import gateway_service_pb2_grpc
-from test_serve_process import _free_port, _wait_ready
+from processes import free_port, wait_ready_sync
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +24,7 @@ ADMIN_KEY = "llmgw-test-bootstrap-admin-key-0123456789abcdef"
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
-    port, admin = _free_port(), _free_port()
+    port, admin = free_port(), free_port()
     env = {**os.environ, "LLMGW_ADMIN_KEY": ADMIN_KEY}
     for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "LLMGW_DATABASE_URL", "LLMGW_API_KEY"):
         env.pop(name, None)
@@ -34,7 +34,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        _wait_ready(f"127.0.0.1:{port}", process)
+        wait_ready_sync(f"127.0.0.1:{port}", process)
         yield f"127.0.0.1:{port}", f"127.0.0.1:{admin}", process
     finally:
         if process.poll() is None:
@@ -119,7 +119,7 @@ def test_keys_cli_lifecycle(server: tuple[str, str, subprocess.Popen[str]]) -> N
 def test_no_auth_on_a_public_address_refuses_to_start(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LLMGW_")}
     result = subprocess.run(
-        [str(BIN / "llmgw"), "serve", "--listen", f"0.0.0.0:{_free_port()}"],
+        [str(BIN / "llmgw"), "serve", "--listen", f"0.0.0.0:{free_port()}"],
         capture_output=True, text=True, timeout=60, check=False, env=env, cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 2

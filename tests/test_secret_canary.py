@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from llmgateway.v1 import admin_service_pb2, admin_service_pb2_grpc
+from processes import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -23,14 +23,8 @@ DB_CANARY = "canarypw-db-7c1e9a4f2b"
 REDIS_CANARY = "canarypw-redis-5d8b3e6a1c"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _serve(tmp: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], int, int]:
-    port, admin = _free_port(), _free_port()
+    port, admin = free_port(), free_port()
     process = subprocess.Popen(
         [
             str(BIN / "llmgw"),
@@ -75,12 +69,12 @@ def _assert_clean(*outputs: str) -> None:
 
 
 def test_unreachable_database_url_password_is_not_in_startup_errors(tmp_path: Path) -> None:
-    closed = _free_port()
+    closed = free_port()
     process, port, _admin = _serve(
         tmp_path,
         {
             "LLMGW_DATABASE_URL": f"postgresql://llmgw:{DB_CANARY}@127.0.0.1:{closed}/llmgw",
-            "LLMGW_REDIS_URL": f"redis://:{REDIS_CANARY}@127.0.0.1:{_free_port()}/0",
+            "LLMGW_REDIS_URL": f"redis://:{REDIS_CANARY}@127.0.0.1:{free_port()}/0",
         },
     )
     try:
@@ -99,7 +93,7 @@ def test_redis_url_password_is_not_in_logs_errors_or_admin_answers(tmp_path: Pat
     from helpers import chat
     from llmgateway.v1 import gateway_service_pb2_grpc
 
-    redis = f"redis://:{REDIS_CANARY}@127.0.0.1:{_free_port()}/0"  # nothing listens there
+    redis = f"redis://:{REDIS_CANARY}@127.0.0.1:{free_port()}/0"  # nothing listens there
     process, port, admin = _serve(tmp_path, {"LLMGW_REDIS_URL": redis})
     answers: list[str] = []
     try:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,20 +14,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from processes import free_port, wait_ready_sync
 
 pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
 CANARY = "sk-canary-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -38,31 +30,15 @@ class Served:
     admin: str
 
 
-def _wait_ready(address: str, process: subprocess.Popen[str], seconds: float = 30) -> None:
-    end = time.monotonic() + seconds
-    with grpc.insecure_channel(address) as channel:
-        health = health_pb2_grpc.HealthStub(channel)
-        while time.monotonic() < end:
-            if process.poll() is not None:
-                raise AssertionError(f"gateway exited early: {process.communicate()}")
-            try:
-                reply = health.Check(health_pb2.HealthCheckRequest(service="readiness"), timeout=1)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                time.sleep(0.1)
-    raise AssertionError("gateway did not become ready")
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    port, admin = _free_port(), _free_port()
+    port, admin = free_port(), free_port()
     env = {
         **os.environ,
         # A real-looking key for a backend that refuses connections: every
         # error path runs while the canary is loaded.
         "OPENAI_API_KEY": CANARY,
-        "OPENAI_BASE_URL": f"http://127.0.0.1:{_free_port()}/v1",
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
     }
     process = subprocess.Popen(
         [
@@ -81,7 +57,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
         text=True,
     )
     try:
-        _wait_ready(f"127.0.0.1:{port}", process)
+        wait_ready_sync(f"127.0.0.1:{port}", process)
         yield Served(process, f"127.0.0.1:{port}", f"127.0.0.1:{admin}")
     finally:
         if process.poll() is None:

@@ -181,7 +181,13 @@ async def get_costs(
     total_nanos = _nanos(response.total_cost)
     if guard is not None:
         for status in await guard.statuses():
-            _budget_status(response.budgets.add(), status)
+            target = response.budgets.add()
+            _budget_status(target, status)
+            # The reconciler's view: the ledger's sum for the same scope and period.
+            ledger_spent = await ledger.spent(
+                status.budget.scope, status.period_start, status.reset_time
+            )
+            target.ledger_spent.CopyFrom(convert.money(ledger_spent, status.budget.currency))
     if uptime is not None:
         if fixed:
             await uptime.touch()  # count this process's sidecar up to now

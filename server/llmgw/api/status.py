@@ -24,6 +24,7 @@ from grpc_status import rpc_status
 
 from llmgw.domain.errors import (
     ApiKeyNotFoundError,
+    BackendExistsError,
     BackendNotFoundError,
     BudgetExhaustedError,
     ContextLengthExceededError,
@@ -61,6 +62,7 @@ RULES: dict[type[GatewayError], Rule] = {
     ContextLengthExceededError: Rule(grpc.StatusCode.INVALID_ARGUMENT, "CONTEXT_LENGTH_EXCEEDED"),
     ModelNotFoundError: Rule(grpc.StatusCode.NOT_FOUND, "MODEL_NOT_FOUND"),
     BackendNotFoundError: Rule(grpc.StatusCode.NOT_FOUND, "BACKEND_NOT_FOUND"),
+    BackendExistsError: Rule(grpc.StatusCode.ALREADY_EXISTS, "BACKEND_ALREADY_EXISTS"),
     RouteNotFoundError: Rule(grpc.StatusCode.NOT_FOUND, "ROUTE_NOT_FOUND"),
     EtagMismatchError: Rule(grpc.StatusCode.ABORTED, "ETAG_MISMATCH"),
     NoEligibleBackendError: Rule(grpc.StatusCode.FAILED_PRECONDITION, "NO_ELIGIBLE_BACKEND"),

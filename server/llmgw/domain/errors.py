@@ -7,6 +7,7 @@
     │   └── ContextLengthExceededError
     ├── ModelNotFoundError            unknown model or alias
     ├── BackendNotFoundError          an admin call names a backend that does not exist
+    ├── BackendExistsError            CreateBackend names a backend id already in use
     ├── RouteNotFoundError            an admin call names an alias that does not exist
     ├── EtagMismatchError             the resource changed since the caller read it
     ├── NoEligibleBackendError        no target satisfies capability/context/cost needs
@@ -109,6 +110,15 @@ class BackendNotFoundError(GatewayError):
     def __init__(self, name: str) -> None:
         super().__init__(
             f"Backend {name!r} is not configured; call AdminService.ListBackends.",
+            {"backend": name},
+        )
+        self.backend = name
+
+
+class BackendExistsError(GatewayError):
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"Backend {name!r} already exists; choose another backend_id or call UpdateBackend.",
             {"backend": name},
         )
         self.backend = name

@@ -1129,6 +1129,7 @@ class BudgetStatus(_message.Message):
     PERIOD_FIELD_NUMBER: _builtins.int
     PERIOD_START_TIME_FIELD_NUMBER: _builtins.int
     RESET_TIME_FIELD_NUMBER: _builtins.int
+    LEDGER_SPENT_FIELD_NUMBER: _builtins.int
     budget: _builtins.str
     """"budgets/{budget}"."""
     scope: _builtins.str
@@ -1146,6 +1147,13 @@ class BudgetStatus(_message.Message):
     def period_start_time(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def reset_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def ledger_spent(self) -> _money_pb2.Money:
+        """What the ledger (the source of truth) says was charged to this scope in
+        this period. `spent` comes from the live counters; a difference is drift
+        (e.g. rows still in another replica's outbox when the counter was seeded).
+        """
+
     def __init__(
         self,
         *,
@@ -1158,10 +1166,11 @@ class BudgetStatus(_message.Message):
         period: Global___BudgetPeriod.ValueType = ...,
         period_start_time: _timestamp_pb2.Timestamp | None = ...,
         reset_time: _timestamp_pb2.Timestamp | None = ...,
+        ledger_spent: _money_pb2.Money | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit", "period_start_time", b"period_start_time", "remaining", b"remaining", "reset_time", b"reset_time", "spent", b"spent"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ledger_spent", b"ledger_spent", "limit", b"limit", "period_start_time", b"period_start_time", "remaining", b"remaining", "reset_time", b"reset_time", "spent", b"spent"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "limit", b"limit", "percent_used", b"percent_used", "period", b"period", "period_start_time", b"period_start_time", "remaining", b"remaining", "reset_time", b"reset_time", "scope", b"scope", "spent", b"spent"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "ledger_spent", b"ledger_spent", "limit", b"limit", "percent_used", b"percent_used", "period", b"period", "period_start_time", b"period_start_time", "remaining", b"remaining", "reset_time", b"reset_time", "scope", b"scope", "spent", b"spent"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

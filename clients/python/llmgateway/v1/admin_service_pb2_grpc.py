@@ -244,7 +244,9 @@ class AdminServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RevokeApiKey(self, request, context):
-        """The key stops authenticating at once (on every replica sharing the store).
+        """The key stops authenticating at once on the replica that handles the call,
+        and within auth.key_cache_ttl_seconds (default 5 s) on every other replica
+        sharing the store.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

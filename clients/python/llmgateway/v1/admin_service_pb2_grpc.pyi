@@ -84,7 +84,10 @@ class AdminServiceStub:
     stops working at once, or after `grace_period`.
     """
     RevokeApiKey: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.RevokeApiKeyRequest, _admin_service_pb2.RevokeApiKeyResponse]
-    """The key stops authenticating at once (on every replica sharing the store)."""
+    """The key stops authenticating at once on the replica that handles the call,
+    and within auth.key_cache_ttl_seconds (default 5 s) on every other replica
+    sharing the store.
+    """
 
 @_typing.type_check_only
 class AdminServiceAsyncStub(AdminServiceStub):
@@ -142,7 +145,10 @@ class AdminServiceAsyncStub(AdminServiceStub):
     stops working at once, or after `grace_period`.
     """
     RevokeApiKey: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.RevokeApiKeyRequest, _admin_service_pb2.RevokeApiKeyResponse]  # type: ignore[assignment]
-    """The key stops authenticating at once (on every replica sharing the store)."""
+    """The key stops authenticating at once on the replica that handles the call,
+    and within auth.key_cache_ttl_seconds (default 5 s) on every other replica
+    sharing the store.
+    """
 
 class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
     """Control plane for operators (grpcurl, internal tooling). Served on a
@@ -293,6 +299,9 @@ class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _admin_service_pb2.RevokeApiKeyRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_admin_service_pb2.RevokeApiKeyResponse, _abc.Awaitable[_admin_service_pb2.RevokeApiKeyResponse]]:
-        """The key stops authenticating at once (on every replica sharing the store)."""
+        """The key stops authenticating at once on the replica that handles the call,
+        and within auth.key_cache_ttl_seconds (default 5 s) on every other replica
+        sharing the store.
+        """
 
 def add_AdminServiceServicer_to_server(servicer: AdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -100,6 +100,10 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """NOT_FOUND: an admin call names an API key that does not exist.
     metadata: apiKey.
     """
+    ERROR_REASON_BACKEND_ALREADY_EXISTS: _ErrorReason.ValueType  # 24
+    """ALREADY_EXISTS: CreateBackend names a backend id that is already
+    configured. metadata: backend.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Values of google.rpc.ErrorInfo.reason for ErrorInfo.domain
@@ -187,5 +191,9 @@ metadata: method, scope (or project, model).
 ERROR_REASON_API_KEY_NOT_FOUND: ErrorReason.ValueType  # 23
 """NOT_FOUND: an admin call names an API key that does not exist.
 metadata: apiKey.
+"""
+ERROR_REASON_BACKEND_ALREADY_EXISTS: ErrorReason.ValueType  # 24
+"""ALREADY_EXISTS: CreateBackend names a backend id that is already
+configured. metadata: backend.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
