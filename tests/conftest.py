@@ -59,3 +59,32 @@ async def admin_stub(
 ) -> AsyncIterator[admin_service_pb2_grpc.AdminServiceStub]:
     async with grpc.aio.insecure_channel(demo_gateway.admin_address) as channel:
         yield admin_service_pb2_grpc.AdminServiceStub(channel)
+
+
+# ---------------------------------------------------------------- secret canary
+# Every secret the tests hand to gateways (provider keys of the fakes, gateway
+# API keys, canaries). None may appear in anything any test of the run printed
+# or logged (stdout, stderr, log records of every phase, passing tests
+# included); the session fails otherwise, naming the test and the channel.
+_TEST_SECRETS = (
+    "sk-fake",
+    "sk-canary-",
+    "sk-wrong-canary-",
+    "sk-revoked-canary-",
+    "sk-audit-canary-",
+    "bootstrap-admin-secret-",
+    "canarypw-",
+)
+_leaks: dict[str, None] = {}  # ordered set (later phases repeat earlier sections)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for channel, text in report.sections:
+        found = [secret for secret in _TEST_SECRETS if secret in text]
+        _leaks.update(dict.fromkeys(f"{report.nodeid} [{channel}]: {s}..." for s in found))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _leaks:
+        print("\nSECRET CANARY: test secrets reached captured output:", *_leaks, sep="\n  ")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

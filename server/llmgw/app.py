@@ -3,6 +3,10 @@
 Start-up: load settings -> build one provider (one pooled HTTP session) per
 backend -> catalogue, price book, pipeline -> two gRPC servers (data, admin).
 
+SIGHUP re-reads the configuration file and applies what can change at run
+time (``llmgw.reload``: aliases, routing, price overrides, budgets, caller
+rate limits; audited as ``ReloadConfig``).
+
 Shutdown on SIGTERM/SIGINT, in this order (Kubernetes stops routing to a pod
 whose readiness fails, then the pod gets ``terminationGracePeriodSeconds``):
 
@@ -16,8 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import signal
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,7 +71,7 @@ from llmgw.pipeline.gateway import Gateway, RoutingSettings
 from llmgw.pipeline.jwt_verifier import JwtVerifier, KeySource, StaticKey
 from llmgw.pipeline.keys import KeyPool
 from llmgw.pipeline.probes import Prober
-from llmgw.pipeline.ratelimit import CallerDefaults, CallerLimits, LimitSet
+from llmgw.pipeline.ratelimit import CallerLimits
 from llmgw.pipeline.resilience import AttemptLoop, BackendPolicies
 from llmgw.pipeline.settlement import Accountant, AccountingSettings
 from llmgw.pipeline.stream_slots import LocalSlots, RedisSlots, StreamSlots
@@ -75,6 +80,7 @@ from llmgw.providers.dns import SystemResolver
 from llmgw.providers.jwks import JwksFetcher
 from llmgw.providers.registry import build_provider
 from llmgw.providers.webhook import AlertWebhook
+from llmgw.reload import ConfigReloader, ReloadTargets, caller_defaults
 
 # genai-prices provider ids per backend preset; self-hosted engines are free per
 # token (their cost is GPU uptime, accounted separately).
@@ -152,6 +158,8 @@ class Running:
     admin_address: str
     servers: GatewayServers
     built: Built
+    audit: AuditStore | None = None
+    costs: CostPlane | None = None
 
 
 def state_database_url(settings: Settings) -> str:
@@ -252,6 +260,7 @@ async def _serving(
     built = build(settings, env)
     costs = await _accounting(settings, state_db, built, stack)
     authenticator, key_admin = await _authentication(settings, env, state_db, stack)
+    audit = await AuditStore.open(state_db)
     servers = GatewayServers(
         built.gateway,
         ServerOptions(
@@ -268,10 +277,11 @@ async def _serving(
         built.prober,
         build_provider,
         costs,
-        audit=await AuditStore.open(state_db),
+        audit=audit,
         endpoints=endpoint_guard(settings),
         authenticator=authenticator,
         key_admin=key_admin,
+        credentials=env_credentials(settings, env),
     )
     try:
         data_port, admin_port = await servers.start()
@@ -281,6 +291,8 @@ async def _serving(
             _with_port(settings.admin_listen, admin_port),
             servers,
             built,
+            audit,
+            costs,
         )
     finally:
         await built.prober.stop()
@@ -296,13 +308,25 @@ def caller_limits(settings: Settings, storage: Storage | None) -> CallerLimits:
     if settings.redis_url:
         client = Redis.from_url(settings.redis_url)
         slots = RedisSlots(client, settings.redis_prefix, config.stream_slot_ttl_seconds)
-    defaults = CallerDefaults(
-        tenant=LimitSet(**config.tenant.model_dump()),
-        user=LimitSet(**config.user.model_dump()),
-        tenants={name: LimitSet(**v.model_dump()) for name, v in config.tenants.items()},
-        max_concurrent_streams=config.max_concurrent_streams,
-    )
-    return CallerLimits(storage, SystemClock(), defaults, slots)
+    return CallerLimits(storage, SystemClock(), caller_defaults(settings), slots)
+
+
+def env_credentials(
+    settings: Settings, env: Mapping[str, str] | None
+) -> Callable[[str], str | None]:
+    """``CreateBackend``'s ``env://VAR`` credentials. The gateway's own
+    variables (``LLMGW_*``: admin key, database and Redis URLs; the JWT
+    secret's) are refused, so an admin call cannot send them to an endpoint
+    of its choosing."""
+    source = os.environ if env is None else env
+    refused = {settings.auth.jwt.secret_env} - {""}
+
+    def read(name: str) -> str | None:
+        if name.startswith("LLMGW_") or name in refused:
+            return None
+        return source.get(name) or None
+
+    return read
 
 
 def size_limits(settings: Settings) -> SizeLimits:
@@ -397,14 +421,26 @@ def _with_port(address: str, port: int) -> str:
     return f"{host}:{port}"
 
 
-async def serve(settings: Settings) -> int:
-    """Serve until SIGTERM/SIGINT; returns the process exit code."""
+def config_reloader(
+    running: Running, started: Settings, load: Callable[[], Settings]
+) -> ConfigReloader:
+    """The SIGHUP reloader over a running gateway (``llmgw.reload``)."""
+    guard = running.costs.guard if running.costs is not None else None
+    targets = ReloadTargets(running.built.gateway, running.built.specs, guard, running.audit)
+    return ConfigReloader(load, started, targets)
+
+
+async def serve(settings: Settings, load: Callable[[], Settings] | None = None) -> int:
+    """Serve until SIGTERM/SIGINT; SIGHUP reloads through ``load`` (the
+    settings as ``run`` reads them); returns the process exit code."""
     log = get_logger("llmgw")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with running_gateway(settings) as running:
+        reloader = config_reloader(running, settings, load or (lambda: settings))
+        loop.add_signal_handler(signal.SIGHUP, reloader.trigger)
         log.info(
             "gateway started",
             data_plane=running.data_address,
@@ -412,6 +448,8 @@ async def serve(settings: Settings) -> int:
             backends=[s.name for s in running.built.specs],
         )
         await stop.wait()
+        loop.remove_signal_handler(signal.SIGHUP)
+        await reloader.aclose()
         log.info("shutdown requested", grace_seconds=settings.shutdown_grace_seconds)
     log.info("gateway stopped")
     return 0
@@ -431,13 +469,17 @@ def run(
     ``insecure_no_auth`` (see ``exposure_problem``)."""
     import uvloop
 
-    settings = load_settings(config)
     overrides = {
         k: v
         for k, v in (("listen", listen), ("admin_listen", admin_listen), ("log_level", log_level))
         if v is not None
     }
-    settings = Settings.model_validate({**settings.model_dump(), **overrides})
+
+    def load() -> Settings:
+        """The file and env, then the command line's overrides (also on SIGHUP)."""
+        return Settings.model_validate({**load_settings(config).model_dump(), **overrides})
+
+    settings = load()
     problem = exposure_problem(settings)
     if problem and not insecure_no_auth:
         raise ConfigError(problem)
@@ -448,4 +490,4 @@ def run(
     if problem:
         get_logger("llmgw").warning("authentication is off on a non-loopback listener", why=problem)
     del secrets
-    return uvloop.run(serve(settings))
+    return uvloop.run(serve(settings, load))

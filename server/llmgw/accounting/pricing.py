@@ -33,12 +33,16 @@ _ZERO = Decimal(0)
 
 
 class PriceBook:
-    """Immutable map (backend, model id) -> how to price that model.
+    """Map (backend, model id) -> how to price that model.
 
     ``provider_ids`` maps backend name -> genai-prices provider id; a backend
     absent from it and from ``free_backends`` is looked up without a provider.
     ``overrides`` keys are ``"backend/model"`` or ``"model"`` (backend-specific
     wins) and replace the catalogue price entirely.
+
+    It changes only through ``add_models`` (a backend created at run time) and
+    ``reprice`` (new overrides on a configuration reload); each swaps in a new
+    entry map, so a request prices against one consistent version.
     """
 
     def __init__(
@@ -50,18 +54,51 @@ class PriceBook:
         overrides: Mapping[str, ModelPrice] | None = None,
     ) -> None:
         free = set(free_backends)
-        overrides = overrides or {}
-        self._entries: dict[tuple[str, str], _Entry] = {}
+        self._overrides: Mapping[str, ModelPrice] = dict(overrides or {})
+        # Price without overrides, per model: what ``reprice`` falls back to.
+        self._base: dict[tuple[str, str], _Entry] = {}
         for model in models:
-            key = (model.backend, model.id)
-            override = overrides.get(f"{model.backend}/{model.id}") or overrides.get(model.id)
-            if override is not None:
-                self._entries[key] = _Entry(override, None)
-            elif model.backend in free or model.simulated:
+            if model.backend in free or model.simulated:
                 zero = ModelPrice(_ZERO, _ZERO, _ZERO, version="self-hosted")
-                self._entries[key] = _Entry(zero, None)
+                self._base[(model.backend, model.id)] = _Entry(zero, None)
             else:
-                self._entries[key] = _catalogue_entry(model, provider_ids.get(model.backend))
+                entry = _catalogue_entry(model, provider_ids.get(model.backend))
+                self._base[(model.backend, model.id)] = entry
+        self._entries = self._priced(self._overrides)
+
+    def _priced(self, overrides: Mapping[str, ModelPrice]) -> dict[tuple[str, str], _Entry]:
+        entries: dict[tuple[str, str], _Entry] = {}
+        for (backend, model_id), base in self._base.items():
+            override = overrides.get(f"{backend}/{model_id}") or overrides.get(model_id)
+            entries[(backend, model_id)] = _Entry(override, None) if override is not None else base
+        return entries
+
+    def add_models(self, models: Iterable[ModelInfo]) -> None:
+        """Price models added at run time (``AdminService.CreateBackend``): a
+        configured override that names them applies, otherwise they are
+        unpriced. The catalogue is not consulted: the endpoint is whatever the
+        operator said, so a list price would be a guess."""
+        for model in models:
+            self._base.setdefault((model.backend, model.id), _Entry(None, None))
+        self._entries = self._priced(self._overrides)
+
+    def reprice(self, overrides: Mapping[str, ModelPrice]) -> tuple[list[str], list[str]]:
+        """Replace the overrides (configuration reload), for known models only.
+
+        Returns ``(changed, ignored)``: ``backend/model`` refs whose price
+        changed, and override keys that name no known model (not applied).
+        """
+        known = {f"{b}/{m}" for b, m in self._base} | {m for _, m in self._base}
+        ignored = sorted(k for k in overrides if k not in known)
+        entries = self._priced(overrides)
+        changed = sorted(
+            f"{b}/{m}"
+            for (b, m), entry in entries.items()
+            if entry.price != self._entries[(b, m)].price
+        )
+        self._overrides = dict(overrides)
+        self._entries = entries
+        return changed, ignored
 
     def price(self, model: ModelInfo) -> ModelPrice | None:
         """The model's list price, or ``None`` when it is unpriced."""

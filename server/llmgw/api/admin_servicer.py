@@ -2,7 +2,8 @@
 
 Served now: ``GetHealth`` (gateway state, draining flag, every backend with
 its probe results and circuit breakers), ``ListBackends`` and ``GetBackend``
-(endpoint, type, models; never a credential), ``ListRoutes`` and
+(endpoint, type, models; never a credential), ``CreateBackend`` (see
+``_create``), ``UpdateBackend``, ``ListRoutes`` and
 ``SwitchBackend`` (health-checked, ``validate_only``, TTL, etag, audited as a
 structured log event until the audit store exists). Every other admin RPC answers
 ``UNIMPLEMENTED`` with ``ErrorInfo(NOT_IMPLEMENTED, method=...)`` through the
@@ -25,8 +26,9 @@ import orjson
 from llmgateway.v1 import admin_service_pb2, admin_service_pb2_grpc, routing_pb2
 
 from llmgw.accounting.audit_store import AuditStore
-from llmgw.api import convert, cost_admin
+from llmgw.api import backend_create, convert, cost_admin
 from llmgw.api.audit import AuditTrail
+from llmgw.api.backend_create import Credentials
 from llmgw.api.cost_admin import CostPlane
 from llmgw.api.key_admin import KeyAdmin
 from llmgw.api.principal_context import current_principal
@@ -34,6 +36,7 @@ from llmgw.api.status import UPSTREAM_RULES, rule_for, to_status
 from llmgw.domain.backends import BackendKind, BackendSpec
 from llmgw.domain.budgets import Budget
 from llmgw.domain.errors import (
+    BackendExistsError,
     BackendNotFoundError,
     EtagMismatchError,
     FailureClass,
@@ -48,8 +51,10 @@ from llmgw.domain.models import Target
 from llmgw.observability.logging import get_logger
 from llmgw.pipeline.breaker import BreakerSnapshot, BreakerState
 from llmgw.pipeline.catalog import RouteOverride
+from llmgw.pipeline.clock import SystemClock
 from llmgw.pipeline.endpoint_guard import EndpointGuard, EndpointPolicy
 from llmgw.pipeline.gateway import Gateway
+from llmgw.pipeline.keys import KeyPool
 from llmgw.pipeline.metrics import percentile
 from llmgw.pipeline.probes import Prober, ProbeResult
 from llmgw.providers.base import Provider
@@ -105,8 +110,10 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         audit: AuditStore | None = None,
         endpoints: EndpointGuard | None = None,
         keys: KeyAdmin | None = None,
+        credentials: Credentials | None = None,
     ) -> None:
         self._keys = keys
+        self._credentials: Credentials = credentials or (lambda _name: None)
         self._costs = costs
         self._trail = AuditTrail(audit)
         self._endpoints = endpoints or EndpointGuard(EndpointPolicy(), SystemResolver())
@@ -287,6 +294,63 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         )
         snapshots = self._breakers().get(name, {})
         return _pb.UpdateBackendResponse(backend=_backend(updated, snapshots, None))
+
+    async def CreateBackend(
+        self, request: admin_service_pb2.CreateBackendRequest, context: grpc.aio.ServicerContext
+    ) -> admin_service_pb2.CreateBackendResponse:
+        try:
+            return await self._create(request)
+        except GatewayError as exc:
+            failure = exc
+        target = f"backends/{request.backend_id[:64]}"
+        await self._audit("CreateBackend", target, "failure", error=failure.public_message)
+        await context.abort_with_status(to_status(failure, ""))
+        raise AssertionError("unreachable")
+
+    async def _create(
+        self, request: admin_service_pb2.CreateBackendRequest
+    ) -> admin_service_pb2.CreateBackendResponse:
+        """Validate like ``UpdateBackend`` (fields, then the SSRF guard: DNS
+        resolved once and pinned, no redirects), then either probe and change
+        nothing (``validate_only``, audited ``dry_run``) or register the
+        backend: adapter, key pool, catalogue and price book (``Gateway.
+        add_backend``) and this servicer's specs (List/Get/GetHealth).
+
+        The backend lives in this process until it stops: it is not written
+        to the configuration file or shared with other replicas.
+        """
+        name = backend_create.backend_id(request.backend_id)
+        if name in self._specs or self._gateway.has_backend(name):
+            raise BackendExistsError(name)
+        spec = backend_create.spec_from_request(name, request.backend, self._credentials)
+        pinned = await self._endpoints.check(spec.base_url, "backend.endpoint_uri")
+        if self._rebuild is None or self._prober is None:
+            raise UnimplementedError("CreateBackend on this server")
+        spec = replace(spec, base_url=pinned.url, pinned_addresses=pinned.addresses)
+        target = f"backends/{name}"
+        provider = self._rebuild(spec)
+        if request.validate_only:
+            try:
+                result = await self._prober.probe(name, provider)
+            finally:
+                await provider.aclose()
+            if not result.ok:
+                why = result.error.public_message if result.error else "probe failed"
+                raise NoEligibleBackendError(
+                    name, (FieldViolation("backend.endpoint_uri", why, "HEALTH_CHECK"),)
+                )
+            await self._audit(
+                "CreateBackend", target, "dry_run", after=backend_create.audit_view(spec)
+            )
+            return _pb.CreateBackendResponse(backend=_backend(spec, {}, result))
+        if name in self._specs or self._gateway.has_backend(name):  # created meanwhile
+            await provider.aclose()
+            raise BackendExistsError(name)
+        # One unlimited key at most: the pool is trivial (no counters to share).
+        self._gateway.add_backend(spec, provider, KeyPool(name, spec.key_pool(), SystemClock()))
+        self._specs[name] = spec
+        await self._audit("CreateBackend", target, "success", after=backend_create.audit_view(spec))
+        return _pb.CreateBackendResponse(backend=_backend(spec, {}, None))
 
     async def CreateApiKey(
         self, request: admin_service_pb2.CreateApiKeyRequest, context: grpc.aio.ServicerContext

@@ -35,6 +35,7 @@ from llmgw.accounting.audit_store import AuditStore
 from llmgw.api.admin_servicer import AdminServicer
 from llmgw.api.auth_interceptor import AuthInterceptor
 from llmgw.api.authz import ADMIN_PLANE, DATA_PLANE
+from llmgw.api.backend_create import Credentials
 from llmgw.api.cost_admin import CostPlane
 from llmgw.api.gateway_servicer import GatewayServicer, HandlerOptions
 from llmgw.api.key_admin import KeyAdmin
@@ -78,6 +79,7 @@ class GatewayServers:
         endpoints: EndpointGuard | None = None,
         authenticator: Authenticator | None = None,
         key_admin: KeyAdmin | None = None,
+        credentials: Credentials | None = None,
     ) -> None:
         self._options = options
         self._draining = False
@@ -108,7 +110,7 @@ class GatewayServers:
         )
         # Handlers are attached from the service descriptor (see admin_servicer).
         admin_service_pb2_grpc.add_AdminServiceServicer_to_server(
-            AdminServicer(  # type: ignore[abstract]
+            AdminServicer(
                 gateway,
                 specs,
                 lambda: self._draining,
@@ -118,6 +120,7 @@ class GatewayServers:
                 audit=audit,
                 endpoints=endpoints,
                 keys=key_admin,
+                credentials=credentials,
             ),
             self._admin,
         )

@@ -25,8 +25,9 @@ Config vs admin rule: config budgets are written to the store at ``start()``
 (origin ``config``) unless the stored row with that name has origin
 ``admin``, i.e. was changed through ``upsert`` (UpdateBudget); admin changes
 then win until that row is deleted. Deleting a config budget through the
-admin plane lasts until the next start (config is declarative: remove it
-there). Budgets are re-read from the store every ``refresh_seconds`` so an
+admin plane lasts until the next start or configuration reload (config is
+declarative: remove it there; ``reload_config_budgets`` also deletes config
+rows whose name left the file). Budgets are re-read from the store every ``refresh_seconds`` so an
 UpdateBudget on another replica takes effect here.
 
 Time: ``clock`` (monotonic, ``pipeline.clock``) paces the refresh loop;
@@ -147,6 +148,15 @@ class BudgetStatus:
     alerts: tuple[FiredAlert, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class ConfigBudgetChanges:
+    """What writing the config budgets did, by budget name."""
+
+    written: tuple[str, ...] = ()  # created or changed (origin config)
+    removed: tuple[str, ...] = ()  # config rows whose name left the configuration
+    admin_kept: tuple[str, ...] = ()  # an admin change owns the name: left alone
+
+
 def percent(spent: int, limit: int) -> float:
     if limit <= 0:
         return 100.0 if spent > 0 else 0.0
@@ -190,16 +200,44 @@ class BudgetGuard:
     async def start(self) -> None:
         """Migrate, write config budgets (see the module rule), load, refresh."""
         await self._store.migrate()
-        for budget in self._config:
-            stored = await self._store.get(budget.name)
-            if stored is not None and stored.origin == ORIGIN_ADMIN:
-                _log.info("budget_config_overridden", budget=budget.name)
-                continue
-            if stored is None or stored.budget != budget:
-                await self._store.upsert(budget, origin=ORIGIN_CONFIG)
+        await self._write_config(self._config)
         await self.refresh()
         if self._refresh_seconds > 0:
             self._refresher = asyncio.create_task(self._refresh_loop())
+
+    async def _write_config(self, budgets: Sequence[Budget]) -> ConfigBudgetChanges:
+        written: list[str] = []
+        kept: list[str] = []
+        for budget in budgets:
+            stored = await self._store.get(budget.name)
+            if stored is not None and stored.origin == ORIGIN_ADMIN:
+                _log.info("budget_config_overridden", budget=budget.name)
+                kept.append(budget.name)
+                continue
+            if stored is None or stored.budget != budget:
+                await self._store.upsert(budget, origin=ORIGIN_CONFIG)
+                written.append(budget.name)
+        return ConfigBudgetChanges(written=tuple(written), admin_kept=tuple(kept))
+
+    async def reload_config_budgets(self, budgets: Sequence[Budget]) -> ConfigBudgetChanges:
+        """Apply a reloaded configuration's budgets, by the start-up rule.
+
+        New or changed config budgets are written (origin ``config``) unless an
+        admin change owns the name; config-origin rows whose name left the
+        configuration are deleted (config is declarative); admin rows are never
+        touched. Then the definitions are re-read. Counters (spend so far in
+        the period) are kept: changing a limit does not forget the spend.
+        """
+        names = {b.name for b in budgets}
+        changes = await self._write_config(budgets)
+        removed: list[str] = []
+        for row in await self._store.list():
+            if row.origin == ORIGIN_CONFIG and row.budget.name not in names:
+                await self._store.delete(row.budget.name)
+                removed.append(row.budget.name)
+        self._config = tuple(budgets)
+        await self.refresh()
+        return ConfigBudgetChanges(changes.written, tuple(sorted(removed)), changes.admin_kept)
 
     async def close(self) -> None:
         """Stop refreshing; wait for settlements and notifications in flight."""

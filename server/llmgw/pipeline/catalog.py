@@ -3,9 +3,10 @@
 Callers name a model three ways: an alias (``sonnet``, ``default``), a model id
 (``gpt-4o-mini``; every backend serving it is a target, in registration order)
 or ``backend/model`` to pin one backend. Resolution is a lookup in maps built
-once at start-up, plus the operator's route overrides (``SwitchBackend``): an
-override puts its target first on the alias's chain until it expires or is
-replaced; the rest of the chain stays behind it as fallback.
+at start-up (extended by ``add_models`` when a backend is created, aliases
+replaced by ``set_aliases`` on a configuration reload), plus the operator's
+route overrides (``SwitchBackend``): an override puts its target first on the
+alias's chain until it expires or is replaced; the rest of the chain stays behind it as fallback.
 """
 
 from __future__ import annotations
@@ -48,20 +49,51 @@ class Catalog:
     """
 
     def __init__(self, models: Iterable[ModelInfo], aliases: Mapping[str, Sequence[str]]) -> None:
-        self._models = tuple(models)
+        self._models: tuple[ModelInfo, ...] = ()
         self._by_ref: dict[str, list[ModelInfo]] = {}
-        for model in self._models:
+        self.add_models(models)
+        self._aliases: dict[str, tuple[Target, ...]] = self._resolve_aliases(aliases)
+        self._overrides: dict[str, RouteOverride] = {}
+        self._versions: dict[str, int] = dict.fromkeys(self._aliases, 1)
+
+    def add_models(self, models: Iterable[ModelInfo]) -> None:
+        """Register models (a backend created at run time): ``model`` and
+        ``backend/model`` resolve to them at once, a bare id after the models
+        already serving it. Aliases are not touched."""
+        added = tuple(models)
+        for model in added:
             self._by_ref.setdefault(model.id, []).append(model)
             self._by_ref.setdefault(f"{model.backend}/{model.id}", []).append(model)
-        self._aliases: dict[str, tuple[Target, ...]] = {}
+        self._models += added
+
+    def set_aliases(self, aliases: Mapping[str, Sequence[str]]) -> None:
+        """Replace every alias (configuration reload), same rules as at start.
+
+        An alias whose chain changed gets a new etag; an operator override
+        stays on an alias that still exists and is dropped with one removed.
+        """
+        resolved = self._resolve_aliases(aliases)
+        for alias in set(self._aliases) - set(resolved):
+            self._overrides.pop(alias, None)
+            self._versions.pop(alias, None)
+        for alias, targets in resolved.items():
+            if alias not in self._versions:
+                self._versions[alias] = 1
+            elif self._aliases.get(alias) != targets:
+                self._versions[alias] += 1
+        self._aliases = resolved
+
+    def _resolve_aliases(
+        self, aliases: Mapping[str, Sequence[str]]
+    ) -> dict[str, tuple[Target, ...]]:
+        found: dict[str, tuple[Target, ...]] = {}
         for alias, refs in aliases.items():
             targets = tuple(
                 Target(model, alias) for ref in refs for model in self._by_ref.get(ref, ())
             )
             if targets:
-                self._aliases[alias] = targets
-        self._overrides: dict[str, RouteOverride] = {}
-        self._versions: dict[str, int] = dict.fromkeys(self._aliases, 1)
+                found[alias] = targets
+        return found
 
     @property
     def models(self) -> tuple[ModelInfo, ...]:

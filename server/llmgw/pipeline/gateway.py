@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from llmgw.accounting.pricing import PriceBook
-from llmgw.domain.backends import ApiKey
+from llmgw.domain.backends import ApiKey, BackendSpec
 from llmgw.domain.deadline import Deadline
 from llmgw.domain.errors import (
     FailureClass,
@@ -112,7 +112,7 @@ class Gateway:
         self._prices = prices
         self._attempts = attempts
         self._routing = routing or RoutingSettings()
-        self._pools: Mapping[str, KeyPool] = pools or {}
+        self._pools: dict[str, KeyPool] = dict(pools or {})
         self._first_token_timeouts: Mapping[str, float] = first_token_timeouts or {}
         self._latency = LatencyBoard()
         self._in_flight: dict[str, int] = dict.fromkeys(providers, 0)
@@ -141,6 +141,35 @@ class Gateway:
         old = self._providers[backend]
         self._providers[backend] = provider
         return old
+
+    def add_backend(self, spec: BackendSpec, provider: Provider, pool: KeyPool) -> None:
+        """Serve a backend created at run time (``AdminService.CreateBackend``).
+
+        Registers its adapter (shared with the prober), key pool and in-flight
+        counter, then its models in the catalogue (``backend/model`` and the
+        bare model id resolve to them) and the price book (unpriced unless a
+        configured override names them). Aliases are not changed. Raises
+        ``ValueError`` when ``spec.name`` is already served.
+        """
+        if spec.name in self._providers:
+            raise ValueError(f"backend {spec.name!r} already exists")
+        self._providers[spec.name] = provider
+        self._pools[spec.name] = pool
+        self._in_flight[spec.name] = 0
+        self._prices.add_models(spec.models)
+        self._catalog.add_models(spec.models)  # last: resolvable only once servable
+
+    def has_backend(self, backend: str) -> bool:
+        return backend in self._providers
+
+    def set_routing(self, routing: RoutingSettings) -> None:
+        """Replace the routing defaults (configuration reload); requests
+        already planned keep the plan they made."""
+        self._routing = routing
+
+    @property
+    def limits(self) -> CallerLimits | None:
+        return self._limits
 
     @property
     def catalog(self) -> Catalog:

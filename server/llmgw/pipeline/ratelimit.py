@@ -112,6 +112,17 @@ class CallerLimits:
         self._slots: StreamSlots = slots or LocalSlots()
         self._prefix = prefix
         self._items: dict[int, RateLimitItem] = {}
+        self._idle = True
+        self.set_defaults(defaults)
+
+    @property
+    def defaults(self) -> CallerDefaults:
+        return self._defaults
+
+    def set_defaults(self, defaults: CallerDefaults) -> None:
+        """Replace the configured limits (configuration reload). Counters are
+        kept: a caller's requests in the current window still count."""
+        self._defaults = defaults
         # No configured rate limit: only a principal's own can apply.
         self._idle = not (
             defaults.tenant.any
