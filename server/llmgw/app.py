@@ -438,9 +438,13 @@ async def serve(settings: Settings, load: Callable[[], Settings] | None = None) 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    early_hup = asyncio.Event()  # SIGHUP during start-up: reload once started
+    loop.add_signal_handler(signal.SIGHUP, early_hup.set)
     async with running_gateway(settings) as running:
         reloader = config_reloader(running, settings, load or (lambda: settings))
         loop.add_signal_handler(signal.SIGHUP, reloader.trigger)
+        if early_hup.is_set():
+            reloader.trigger()
         log.info(
             "gateway started",
             data_plane=running.data_address,
@@ -448,7 +452,7 @@ async def serve(settings: Settings, load: Callable[[], Settings] | None = None) 
             backends=[s.name for s in running.built.specs],
         )
         await stop.wait()
-        loop.remove_signal_handler(signal.SIGHUP)
+        loop.add_signal_handler(signal.SIGHUP, lambda: None)  # ignored while stopping
         await reloader.aclose()
         log.info("shutdown requested", grace_seconds=settings.shutdown_grace_seconds)
     log.info("gateway stopped")

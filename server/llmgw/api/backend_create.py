@@ -111,7 +111,7 @@ def spec_from_request(
 
 
 def audit_view(spec: BackendSpec) -> dict[str, Any]:
-    """The created backend for the audit row: no credential, only whether one is set."""
+    """The created backend for the audit row: no credential, only whether a key is set."""
     return {
         "type": spec.kind.value,
         "preset": spec.preset or None,
@@ -121,7 +121,7 @@ def audit_view(spec: BackendSpec) -> dict[str, Any]:
             {"model_id": m.id, "upstream_model": m.upstream_id, "type": m.type.value}
             for m in spec.models
         ],
-        "has_credential": bool(spec.api_keys),
+        "upstream_key_set": bool(spec.api_keys),
     }
 
 
