@@ -1,13 +1,13 @@
 """``llmgateway.v1.AdminService`` on the admin plane.
 
-Served now: ``GetHealth`` (gateway state, draining flag, every backend with
-its probe results and circuit breakers), ``ListBackends`` and ``GetBackend``
-(endpoint, type, models; never a credential), ``CreateBackend`` (see
-``_create``), ``UpdateBackend``, ``ListRoutes`` and
-``SwitchBackend`` (health-checked, ``validate_only``, TTL, etag, audited as a
-structured log event until the audit store exists). Every other admin RPC answers
+Serves every RPC of the v1 admin contract: health, backends (list, get,
+create, update), routes and ``SwitchBackend``, metrics, costs and budgets
+(``api.cost_admin``), API keys (``api.key_admin``) and the audit trail
+(``api.audit``). Every change is written to the audit store before its
+response. An RPC added to the proto without a handler here answers
 ``UNIMPLEMENTED`` with ``ErrorInfo(NOT_IMPLEMENTED, method=...)`` through the
-status table, instead of grpc's bare default; later versions replace them.
+status table (handlers attached from the service descriptor), never grpc's
+bare default.
 
 Backend health is passive for now: it comes from the breakers fed by live
 traffic. A backend with no traffic yet is ``HEALTH_STATE_UNKNOWN``.
