@@ -126,9 +126,9 @@ def _phase(
     )
 
 
-async def _sqlite_phase(workdir: Path, concurrency: int, count: int) -> Phase:
+async def _sqlite_phase(workdir: Path, concurrency: int, count: int, sync: str) -> Phase:
     db: Database = await open_database(f"sqlite:///{workdir}/sqlite-{concurrency}.db")
-    ledger = SqliteLedger(db)
+    ledger = SqliteLedger(db, synchronous=sync)
     await ledger.start()
     try:
         await _load(ledger.record, _rows("warm", WARMUP_ROWS), concurrency)
@@ -139,10 +139,12 @@ async def _sqlite_phase(workdir: Path, concurrency: int, count: int) -> Phase:
         await db.close()
 
 
-async def _relayed_phase(workdir: Path, server_url: str, concurrency: int, count: int) -> Phase:
+async def _relayed_phase(
+    workdir: Path, server_url: str, concurrency: int, count: int, sync: str
+) -> Phase:
     async with fresh_postgres_database(server_url) as store_url:
         outbox = await open_database(f"sqlite:///{workdir}/outbox-{concurrency}.db")
-        ledger = RelayedLedger(outbox, store_url)
+        ledger = RelayedLedger(outbox, store_url, synchronous=sync)
         await ledger.start()
         try:
             await _load(ledger.record, _rows("warm", WARMUP_ROWS), concurrency)
@@ -159,15 +161,17 @@ async def _relayed_phase(workdir: Path, server_url: str, concurrency: int, count
             await outbox.close()
 
 
-async def run(count: int, postgres_url: str | None) -> list[Phase]:
+async def run(count: int, postgres_url: str | None, sync: str = "NORMAL") -> list[Phase]:
     phases: list[Phase] = []
     with tempfile.TemporaryDirectory(prefix="llmgw-ledger-bench-") as tmp:
         workdir = Path(tmp)
         for concurrency in (1, 32):
-            phases.append(await _sqlite_phase(workdir, concurrency, count))
+            phases.append(await _sqlite_phase(workdir, concurrency, count, sync))
         if postgres_url:
             for concurrency in (1, 32):
-                phases.append(await _relayed_phase(workdir, postgres_url, concurrency, count))
+                phases.append(
+                    await _relayed_phase(workdir, postgres_url, concurrency, count, sync)
+                )
     return phases
 
 
@@ -193,13 +197,19 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=5000)
     parser.add_argument("--postgres-url", default=os.environ.get("LLMGW_TEST_POSTGRES_URL"))
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--synchronous",
+        choices=("NORMAL", "FULL"),
+        default="NORMAL",
+        help="SQLite durability (the gateway default is NORMAL)",
+    )
     args = parser.parse_args()
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency
-        phases = asyncio.run(run(args.rows, args.postgres_url))
+        phases = asyncio.run(run(args.rows, args.postgres_url, args.synchronous))
     else:
-        phases = uvloop.run(run(args.rows, args.postgres_url))
+        phases = uvloop.run(run(args.rows, args.postgres_url, args.synchronous))
     _print(phases, bool(args.postgres_url))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
