@@ -14,7 +14,7 @@ from google.protobuf import descriptor, message_factory
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from helpers import chat, detail
+from helpers import chat, detail, error_info
 from llmgateway.v1 import admin_service_pb2, admin_service_pb2_grpc, gateway_service_pb2
 from llmgw.api.authz import ADMIN_METHODS, ADMIN_PLANE, DATA_PLANE, GATEWAY_METHODS
 from llmgw.app import Running
@@ -209,3 +209,21 @@ async def test_auth_off_on_loopback_keeps_everything_open() -> None:
         admin = admin_service_pb2_grpc.AdminServiceStub(channel)
         reply = await admin.ListApiKeys(admin_service_pb2.ListApiKeysRequest())
         assert list(reply.api_keys) == []
+
+
+async def test_full_model_view_needs_an_admin_scope(world: World) -> None:
+    from llmgateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
+
+    full = gateway_service_pb2.ListModelsRequest(view=gateway_service_pb2.MODEL_VIEW_FULL)
+    async with grpc.aio.insecure_channel(world.running.data_address) as channel:
+        stub = gateway_service_pb2_grpc.GatewayServiceStub(channel)
+        chat_only = (("authorization", f"Bearer {world.keys[('chat',)]}"),)
+        basic = await stub.ListModels(gateway_service_pb2.ListModelsRequest(), metadata=chat_only)
+        assert basic.models and not any(m.backends for m in basic.models)
+        with pytest.raises(grpc.aio.AioRpcError) as denied:
+            await stub.ListModels(full, metadata=chat_only)
+        assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert error_info(denied.value).reason == "PERMISSION_DENIED"
+        admin = (("authorization", f"Bearer {ADMIN_KEY}"),)
+        placed = await stub.ListModels(full, metadata=admin)
+        assert any(m.backends for m in placed.models)

@@ -27,9 +27,15 @@ from llmgw.api.principal_context import current_principal
 from llmgw.api.status import rule_for, to_status
 from llmgw.api.validation import NO_SIZE_LIMITS, SizeLimits, check_chat, check_embed
 from llmgw.domain.deadline import Deadline
-from llmgw.domain.errors import FieldViolation, GatewayError, InvalidRequestError
+from llmgw.domain.errors import (
+    FieldViolation,
+    GatewayError,
+    InvalidRequestError,
+    ScopeDeniedError,
+)
 from llmgw.domain.ids import new_id
 from llmgw.domain.models import Capability, ModelType
+from llmgw.domain.principal import Scope
 from llmgw.domain.requests import (
     ReasoningDelta,
     StreamEnd,
@@ -185,6 +191,11 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         self, request: gateway_service_pb2.ListModelsRequest, context: grpc.aio.ServicerContext
     ) -> gateway_service_pb2.ListModelsResponse:
         try:
+            if request.view == gateway_service_pb2.MODEL_VIEW_FULL:
+                scopes = current_principal().scopes
+                if not scopes & {Scope.ADMIN_READ, Scope.ADMIN_WRITE}:
+                    # Backend placement is operator information (the proto says so).
+                    raise ScopeDeniedError("GatewayService.ListModels view=FULL", "admin:read")
             return _list_models(self._gateway.list_models(), request)
         except Exception as exc:
             failure = exc
