@@ -24,7 +24,12 @@ import grpc
 import pytest
 from databases import fresh_postgres_database
 from helpers import chat
-from llmgateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
+from llmgateway.v1 import (
+    admin_service_pb2,
+    admin_service_pb2_grpc,
+    gateway_service_pb2,
+    gateway_service_pb2_grpc,
+)
 from processes import Gateway, start_gateway, wait_ready
 from tcp_proxy import TcpProxy
 from upstream_fakes import FakeOpenAI, Reply
@@ -194,7 +199,14 @@ async def test_kill_9_after_the_answer_recovers_the_row_from_the_outbox(
             async with grpc.aio.insecure_channel(first.address) as channel:
                 stub = gateway_service_pb2_grpc.GatewayServiceStub(channel)
                 response = await stub.Chat(chat("priced-model", request_id="kill-9"))
-            assert response.cost.total.nanos == COST
+                assert response.cost.total.nanos == COST
+            async with grpc.aio.insecure_channel(first.admin) as channel:
+                admin = admin_service_pb2_grpc.AdminServiceStub(channel)
+                request = admin_service_pb2.GetCostsRequest()
+                request.start_time.FromSeconds(int(time.time()) - 60)
+                with pytest.raises(grpc.aio.AioRpcError) as down:
+                    await admin.GetCosts(request, timeout=30)
+                assert down.value.code() == grpc.StatusCode.UNAVAILABLE  # not INTERNAL
             first.process.send_signal(signal.SIGKILL)
             first.process.wait(10)
         finally:

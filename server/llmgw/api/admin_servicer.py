@@ -42,6 +42,7 @@ from llmgw.domain.errors import (
     FailureClass,
     FieldViolation,
     GatewayError,
+    GatewayOverloadedError,
     InvalidRequestError,
     NoEligibleBackendError,
     RouteNotFoundError,
@@ -132,10 +133,16 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         try:
             if costs is None or costs.ledger is None:
                 raise UnimplementedError("AdminService.GetCosts without a ledger")
-            await costs.ledger.flush()  # this replica's own rows are visible at once
-            return await cost_admin.get_costs(
-                request, costs.ledger, costs.guard, costs.uptime, costs.fixed
-            )
+            try:
+                await costs.ledger.flush()  # this replica's own rows are visible at once
+                return await cost_admin.get_costs(
+                    request, costs.ledger, costs.guard, costs.uptime, costs.fixed
+                )
+            except (ConnectionError, OSError) as exc:  # the shared store is down
+                raise GatewayOverloadedError(
+                    "The ledger store is unreachable (rows wait in the outbox); retry.",
+                    retry_after=5.0,
+                ) from exc
         except Exception as exc:
             failure = exc
         await context.abort_with_status(to_status(failure, ""))
