@@ -363,3 +363,26 @@ async def test_soft_budget_pressure_downgrades_to_the_cheaper_model(fake) -> Non
     # 54_000 nanos each: past 75 % of 200_000 after the third request.
     assert served[:3] == ["priced-model"] * 3
     assert served[3:] == ["mystery-model"] * 3
+
+
+async def test_update_budget_of_a_missing_budget_is_not_found_unless_allow_missing(fake) -> None:
+    async with gateway_at(_settings(fake.base_url)) as running:
+        data, admin, _, admin_stub = await _stubs(running)
+        async with data, admin:
+            budget = admin_service_pb2.Budget(name="budgets/new", tenant="tenants/acme")
+            budget.limit.currency_code = "USD"
+            budget.limit.units = 3
+            with pytest.raises(grpc.aio.AioRpcError) as missing:
+                await admin_stub.UpdateBudget(admin_service_pb2.UpdateBudgetRequest(budget=budget))
+            assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+            assert error_info(missing.value).reason == "BUDGET_NOT_FOUND"
+            created = await admin_stub.UpdateBudget(
+                admin_service_pb2.UpdateBudgetRequest(budget=budget, allow_missing=True)
+            )
+            assert created.budget.tenant == "tenants/acme"
+            assert created.budget.period == admin_service_pb2.BUDGET_PERIOD_MONTHLY
+            with pytest.raises(grpc.aio.AioRpcError) as filtered:
+                await admin_stub.ListBudgets(admin_service_pb2.ListBudgetsRequest(filter="x = 1"))
+            assert filtered.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            listing = await admin_stub.ListBudgets(admin_service_pb2.ListBudgetsRequest())
+    assert [b.name for b in listing.budgets] == ["budgets/new"]

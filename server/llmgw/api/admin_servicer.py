@@ -38,6 +38,7 @@ from llmgw.domain.budgets import Budget
 from llmgw.domain.errors import (
     BackendExistsError,
     BackendNotFoundError,
+    BudgetNotFoundError,
     EtagMismatchError,
     FailureClass,
     FieldViolation,
@@ -151,9 +152,26 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
     async def ListBudgets(
         self, request: admin_service_pb2.ListBudgetsRequest, context: grpc.aio.ServicerContext
     ) -> admin_service_pb2.ListBudgetsResponse:
-        guard = self._costs.guard if self._costs is not None else None
-        statuses = await guard.statuses() if guard is not None else []
-        return _pb.ListBudgetsResponse(budgets=[cost_admin.budget_message(s) for s in statuses])
+        try:
+            if request.filter.strip() or request.page_token:
+                raise InvalidRequestError(
+                    (
+                        FieldViolation(
+                            "filter" if request.filter.strip() else "page_token",
+                            "ListBudgets returns every budget in one page; no filter or token",
+                            "UNSUPPORTED",
+                        ),
+                    )
+                )
+            guard = self._costs.guard if self._costs is not None else None
+            statuses = await guard.statuses() if guard is not None else []
+            return _pb.ListBudgetsResponse(
+                budgets=[cost_admin.budget_message(s) for s in statuses]
+            )
+        except Exception as exc:
+            failure = exc
+        await context.abort_with_status(to_status(failure, ""))
+        raise AssertionError("unreachable")
 
     async def UpdateBudget(
         self, request: admin_service_pb2.UpdateBudgetRequest, context: grpc.aio.ServicerContext
@@ -174,14 +192,7 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         name = request.budget.name.removeprefix("budgets/")
         current = next((b for b in guard.budgets() if b.name == name), None)
         if current is None and not request.allow_missing:
-            raise InvalidRequestError(
-                (
-                    FieldViolation(
-                        "budget.name", f"budget {name!r} does not exist (set allow_missing)",
-                        "NOT_FOUND",
-                    ),
-                )
-            )
+            raise BudgetNotFoundError(f"budgets/{name}")
         budget = cost_admin.budget_from_proto(request.budget, current, request.update_mask.paths)
         target = f"budgets/{name}"
         try:

@@ -9,6 +9,7 @@
     ├── BackendNotFoundError          an admin call names a backend that does not exist
     ├── BackendExistsError            CreateBackend names a backend id already in use
     ├── RouteNotFoundError            an admin call names an alias that does not exist
+    ├── BudgetNotFoundError           UpdateBudget names a missing budget (no allow_missing)
     ├── EtagMismatchError             the resource changed since the caller read it
     ├── NoEligibleBackendError        no target satisfies capability/context/cost needs
     ├── UnauthenticatedError          caller's own credential missing or invalid
@@ -162,6 +163,13 @@ class ScopeDeniedError(PermissionDeniedError):
         super().__init__(
             f"this credential may not call {method} (needs scope {needed})",
             {"method": method, "scope": needed},
+        )
+
+
+class BudgetNotFoundError(GatewayError):
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"Budget {name!r} does not exist; set allow_missing to create it.", {"budget": name}
         )
 
 

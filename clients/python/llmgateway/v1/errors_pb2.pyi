@@ -104,6 +104,10 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """ALREADY_EXISTS: CreateBackend names a backend id that is already
     configured. metadata: backend.
     """
+    ERROR_REASON_BUDGET_NOT_FOUND: _ErrorReason.ValueType  # 25
+    """NOT_FOUND: UpdateBudget names a budget that does not exist and
+    allow_missing is false. metadata: budget.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Values of google.rpc.ErrorInfo.reason for ErrorInfo.domain
@@ -195,5 +199,9 @@ metadata: apiKey.
 ERROR_REASON_BACKEND_ALREADY_EXISTS: ErrorReason.ValueType  # 24
 """ALREADY_EXISTS: CreateBackend names a backend id that is already
 configured. metadata: backend.
+"""
+ERROR_REASON_BUDGET_NOT_FOUND: ErrorReason.ValueType  # 25
+"""NOT_FOUND: UpdateBudget names a budget that does not exist and
+allow_missing is false. metadata: budget.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
