@@ -207,6 +207,22 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         status = next(s for s in await guard.statuses() if s.budget.name == name)
         return _pb.UpdateBudgetResponse(budget=cost_admin.budget_message(status))
 
+    async def _probe_candidate(self, name: str, provider: Provider) -> ProbeResult:
+        """A dry run's probe of a candidate adapter (closed afterwards);
+        ``FAILED_PRECONDITION`` when the endpoint does not answer healthy."""
+        if self._prober is None:
+            raise UnimplementedError("endpoint probes on this server")
+        try:
+            result = await self._prober.probe(name, provider)
+        finally:
+            await provider.aclose()
+        if not result.ok:
+            why = result.error.public_message if result.error else "probe failed"
+            raise NoEligibleBackendError(
+                name, (FieldViolation("backend.endpoint_uri", why, "HEALTH_CHECK"),)
+            )
+        return result
+
     async def GetHealth(
         self, request: admin_service_pb2.GetHealthRequest, context: grpc.aio.ServicerContext
     ) -> admin_service_pb2.GetHealthResponse:
@@ -283,15 +299,7 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         updated = replace(spec, base_url=pinned.url, pinned_addresses=pinned.addresses)
         provider = self._rebuild(updated)
         if request.validate_only:
-            try:
-                result = await self._prober.probe(name, provider)
-            finally:
-                await provider.aclose()
-            if not result.ok:
-                why = result.error.public_message if result.error else "probe failed"
-                raise NoEligibleBackendError(
-                    name, (FieldViolation("backend.endpoint_uri", why, "HEALTH_CHECK"),)
-                )
+            result = await self._probe_candidate(name, provider)
             await self._audit(
                 "UpdateBackend",
                 f"backends/{name}",
@@ -348,15 +356,7 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         target = f"backends/{name}"
         provider = self._rebuild(spec)
         if request.validate_only:
-            try:
-                result = await self._prober.probe(name, provider)
-            finally:
-                await provider.aclose()
-            if not result.ok:
-                why = result.error.public_message if result.error else "probe failed"
-                raise NoEligibleBackendError(
-                    name, (FieldViolation("backend.endpoint_uri", why, "HEALTH_CHECK"),)
-                )
+            result = await self._probe_candidate(name, provider)
             await self._audit(
                 "CreateBackend", target, "dry_run", after=backend_create.audit_view(spec)
             )
