@@ -386,3 +386,27 @@ async def test_update_budget_of_a_missing_budget_is_not_found_unless_allow_missi
             assert filtered.value.code() == grpc.StatusCode.INVALID_ARGUMENT
             listing = await admin_stub.ListBudgets(admin_service_pb2.ListBudgetsRequest())
     assert [b.name for b in listing.budgets] == ["budgets/new"]
+
+
+async def test_missing_usage_is_estimated_never_a_silent_zero(fake) -> None:
+    """Some OpenAI-compatible servers report no usage: the answer is billed on
+    an estimate, marked estimated, in the response and in the ledger."""
+    chunks = ["word "] * 40  # 200 characters -> 50 estimated output tokens
+    fake.enqueue(
+        Reply(chunks=chunks, input_tokens=0, output_tokens=0),
+        Reply(chunks=chunks, input_tokens=0, output_tokens=0),
+    )
+    async with gateway_at(_settings(fake.base_url)) as running:
+        data, admin, stub, admin_stub = await _stubs(running)
+        async with data, admin:
+            unary = await stub.Chat(chat("priced-model", request_id="no-usage-1"))
+            final = await _stream_final(stub, chat("priced-model", request_id="no-usage-2"))
+            lookup = _since()
+            lookup.filter = 'request_id = "no-usage-2"'
+            (entry,) = (await admin_stub.GetCosts(lookup)).entries
+    for usage, cost in ((unary.usage, unary.cost), (final.usage, final.cost)):
+        assert usage.output_token_count == 50 and usage.input_token_count > 0
+        assert cost.estimated
+        assert _nanos(cost.total) == usage.input_token_count * 2000 + 50 * 8000
+    assert entry.usage_source == admin_service_pb2.USAGE_SOURCE_ESTIMATED
+    assert _nanos(entry.cost) == _nanos(final.cost.total)

@@ -21,6 +21,7 @@ the upstream exactly once.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import random
 import time
@@ -364,14 +365,23 @@ class Gateway:
         except BaseException as error:
             _bill_failure(tab, target, begun, error, input_tokens)
             raise
-        cost = self._prices.cost(target.model, response.usage)
+        produced = (
+            sum(len(c.message.text) for c in response.candidates)
+            if isinstance(response, ChatResponse)
+            else 0
+        )
+        usage, estimated = _usage_or_estimate(response.usage, produced, input_tokens)
+        if estimated:
+            response = dataclasses.replace(response, usage=usage)
+        cost = self._prices.cost(target.model, usage, estimated=estimated)
         costs[id(response)] = cost
         tab.add(
             target,
             AttemptStatus.OK,
             begun,
-            response.usage,
+            usage,
             cost,
+            estimated=estimated,
             upstream_key_id=key.id if key is not None else "",
         )
         return response, key
@@ -740,8 +750,7 @@ class _Session:
         try:
             for event in self._primed.buffered:
                 if isinstance(event, StreamEnd):
-                    await self._ended(event)
-                    yield event
+                    yield await self._ended(event)
                     return
                 self._observe(event)
                 yield event
@@ -751,7 +760,7 @@ class _Session:
                 if kind is TextDelta:
                     self._produced_chars += len(event.text)  # type: ignore[union-attr]
                 elif kind is StreamEnd:
-                    await self._ended(event)  # type: ignore[arg-type]
+                    event = await self._ended(event)  # type: ignore[arg-type]
                 else:
                     self._observe(event)
                 yield event
@@ -790,14 +799,20 @@ class _Session:
             upstream_key_id=self._primed.key_id,
         )
 
-    async def _ended(self, end: StreamEnd) -> None:
-        self._cost = self._prices.cost(self._model, end.usage)
+    async def _ended(self, end: StreamEnd) -> StreamEnd:
+        """Bill the finished stream; returns its end event, with estimated usage
+        when the upstream reported none for a non-empty answer."""
+        usage, estimated = _usage_or_estimate(end.usage, self._produced_chars, self._input_tokens)
+        if estimated:
+            end = dataclasses.replace(end, usage=usage)
+        self._cost = self._prices.cost(self._model, usage, estimated=estimated)
         self._tab.add(
             self._target,
             AttemptStatus.OK,
             self._primed.started,
-            end.usage,
+            usage,
             self._cost,
+            estimated=estimated,
             upstream_key_id=self._primed.key_id,
         )
         await self._tab.close()
@@ -811,6 +826,7 @@ class _Session:
         )
         if self._primed.on_end is not None:
             await self._primed.on_end(end.usage)
+        return end
 
     async def aclose(self) -> None:
         if not self._closed:
@@ -826,6 +842,18 @@ class _Session:
                         await self._tab.close()
                 finally:
                     await asyncio.shield(self._finish())
+
+
+def _usage_or_estimate(
+    usage: Usage, produced_chars: int, input_tokens: Callable[[], int]
+) -> tuple[Usage, bool]:
+    """The provider's usage, or, when it reported no tokens at all for an
+    answer that has text (some OpenAI-compatible servers omit usage on
+    streams), an estimate: never a silent zero cost. Returns (usage, estimated)."""
+    if usage.input_tokens or usage.output_tokens or not produced_chars:
+        return usage, False
+    estimate = Usage(input_tokens=input_tokens(), output_tokens=-(-produced_chars // 4))
+    return estimate, True
 
 
 def _bill_failure(
