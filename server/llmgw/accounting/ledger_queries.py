@@ -1,6 +1,7 @@
 """Ledger reads, one SQL text for both engines: reports, per-request lookup, spend.
 
-* ``report`` reads only ``ledger_rollup_hourly``: SQL groups by UTC hour and
+* ``report`` reads only the rollups (whole UTC days from ``ledger_rollup_daily``
+  when the query allows, see ``report``): SQL groups by UTC hour and
   the requested dimensions; hours are folded into local days or months here,
   in ``query.time_zone`` (IANA, DST-correct: a local day is 23 or 25 hours
   when the clocks change). An hour bucket belongs to ``[start, end)`` when
@@ -25,10 +26,11 @@ from llmgw.accounting.ledger import DIMENSIONS, GRANULARITIES, CostGroup, CostQu
 from llmgw.accounting.ledger_schema import (
     ATTEMPT_COLUMNS,
     ATTEMPTS_TABLE,
+    DAILY_TABLE,
     ROLLUP_SUMS,
     ROLLUP_TABLE,
 )
-from llmgw.accounting.ledger_write import HOUR, row_from_values
+from llmgw.accounting.ledger_write import DAY, HOUR, row_from_values
 from llmgw.domain.budgets import BudgetScope, ScopeKind
 from llmgw.domain.ledger import LedgerRow
 
@@ -50,39 +52,84 @@ def first_hour_at_or_after(t: float) -> int:
 
 
 async def report(db: Database, query: CostQuery) -> CostReport:
-    """Costs in ``[query.start, query.end)`` grouped as asked, from the rollups."""
+    """Costs in ``[query.start, query.end)`` grouped as asked, from the rollups.
+
+    Whole UTC days come from the daily rollup when the query allows it (UTC,
+    no hour buckets, no end-user or key dimension); the partial days at the
+    edges, and every other query, from the hourly one. Both hold the same
+    sums, so the result is the same either way, only cheaper.
+    """
     _validate(query)
     zone = ZoneInfo(query.time_zone)
-    dims = query.group_by
-    where, args = _where(query)
-    select_dims = "".join(f", {d}" for d in dims)
-    by_hour = query.granularity != "total"
-    hour_col = "hour_start" if by_hour else "0"
-    group_cols = ", ".join((["hour_start"] if by_hour else []) + list(dims))
-    sql = f"SELECT {hour_col}{select_dims}, {_SUMS_SQL} FROM {ROLLUP_TABLE} WHERE {where}"
-    if group_cols:
-        sql += f" GROUP BY {group_cols}"
+    lo, hi = first_hour_at_or_after(query.start), first_hour_at_or_after(query.end)
+    spans = [(ROLLUP_TABLE, "hour_start", lo, hi)]
+    if _daily_applies(query):
+        first_day, last_day = -(-lo // DAY) * DAY, hi // DAY * DAY
+        if first_day < last_day:
+            spans = [
+                (ROLLUP_TABLE, "hour_start", lo, first_day),
+                (DAILY_TABLE, "day_start", first_day, last_day),
+                (ROLLUP_TABLE, "hour_start", last_day, hi),
+            ]
     cells: dict[GroupKey, list[int]] = {}
     total = [0] * len(ROLLUP_SUMS)
-    buckets: dict[int, float] = {}  # hour -> its bucket; many rows share an hour
-    for record in await db.fetch(sql, *args):
-        sums = [int(v or 0) for v in record[1 + len(dims) :]]
-        if not sums[5]:  # the SUM over zero rows of an ungrouped SELECT
-            continue
-        bucket: float | None = None
-        if by_hour:
-            hour = int(record[0])
-            bucket = buckets.get(hour)
-            if bucket is None:
-                bucket = buckets[hour] = _bucket(hour, query.granularity, zone)
-        key: GroupKey = (bucket, tuple(str(v) for v in record[1 : 1 + len(dims)]))
-        _add(cells.setdefault(key, [0] * len(ROLLUP_SUMS)), sums)
-        _add(total, sums)
+    buckets: dict[int, float] = {}  # bucket start -> its report bucket (many rows share one)
+    for table, column, begin, end in spans:
+        if begin < end:
+            for bucket, values, sums in await _cells(db, query, table, column, begin, end):
+                if bucket is not None:
+                    start = buckets.get(bucket)
+                    if start is None:
+                        start = buckets[bucket] = _bucket(bucket, query.granularity, zone)
+                key: GroupKey = (start if bucket is not None else None, values)
+                _add(cells.setdefault(key, [0] * len(ROLLUP_SUMS)), sums)
+                _add(total, sums)
+    dims = query.group_by
     groups = tuple(
         _group(dict(zip(dims, values, strict=True)), bucket, sums)
         for (bucket, values), sums in sorted(cells.items(), key=_sort_key)
     )
     return CostReport(groups=groups, total=_group({}, None, total))
+
+
+_FINE_DIMENSIONS = frozenset({"end_user", "key_id"})  # only in the hourly rollup
+
+
+def _daily_applies(query: CostQuery) -> bool:
+    return (
+        query.granularity in ("total", "day", "month")
+        and query.time_zone in ("UTC", "Etc/UTC")
+        and not (set(query.group_by) | set(query.filters)) & _FINE_DIMENSIONS
+    )
+
+
+async def _cells(
+    db: Database, query: CostQuery, table: str, column: str, begin: int, end: int
+) -> list[tuple[int | None, tuple[str, ...], list[int]]]:
+    """(bucket start or None, dimension values, sums) of one rollup in [begin, end)."""
+    dims = query.group_by
+    by_time = query.granularity != "total"
+    clauses = [f"{column} >= ?", f"{column} < ?"]
+    args: list[object] = [begin, end]
+    for dimension, value in sorted(query.filters.items()):
+        clauses.append(f"{dimension} = ?")
+        args.append(value)
+    select_dims = "".join(f", {d}" for d in dims)
+    group_cols = ", ".join(([column] if by_time else []) + list(dims))
+    sql = (
+        f"SELECT {column if by_time else '0'}{select_dims}, {_SUMS_SQL} FROM {table}"
+        f" WHERE {' AND '.join(clauses)}"
+    )
+    if group_cols:
+        sql += f" GROUP BY {group_cols}"
+    found: list[tuple[int | None, tuple[str, ...], list[int]]] = []
+    for record in await db.fetch(sql, *args):
+        sums = [int(v or 0) for v in record[1 + len(dims) :]]
+        if not sums[5]:  # the SUM over zero rows of an ungrouped SELECT
+            continue
+        values = tuple(str(v) for v in record[1 : 1 + len(dims)])
+        found.append((int(record[0]) if by_time else None, values, sums))
+    return found
 
 
 async def attempts(db: Database, request_id: str) -> list[LedgerRow]:
@@ -118,15 +165,6 @@ def _validate(query: CostQuery) -> None:
         raise ValueError(f"group_by repeats a dimension: {query.group_by}")
     if query.granularity not in GRANULARITIES:
         raise ValueError(f"unknown granularity {query.granularity!r}; expected {GRANULARITIES}")
-
-
-def _where(query: CostQuery) -> tuple[str, list[object]]:
-    clauses = ["hour_start >= ?", "hour_start < ?"]
-    args: list[object] = [first_hour_at_or_after(query.start), first_hour_at_or_after(query.end)]
-    for dimension, value in sorted(query.filters.items()):
-        clauses.append(f"{dimension} = ?")
-        args.append(value)
-    return " AND ".join(clauses), args
 
 
 def _bucket(hour: int, granularity: str, zone: ZoneInfo) -> float:

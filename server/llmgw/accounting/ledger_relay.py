@@ -39,8 +39,7 @@ from llmgw.accounting.group_commit import GroupCommit
 from llmgw.accounting.ledger import CostQuery, CostReport
 from llmgw.accounting.ledger_queries import attempts, report, spent
 from llmgw.accounting.ledger_schema import (
-    LEDGER_MIGRATION,
-    LEDGER_STATEMENTS,
+    LEDGER_MIGRATIONS,
     OUTBOX_MIGRATION,
     OUTBOX_STATEMENTS,
     OUTBOX_TABLE,
@@ -254,7 +253,8 @@ class RelayedLedger:
                     self._store = await open_database(self._url)
             if not self._migrated:
                 async with asyncio.timeout(self._io_timeout):
-                    await migrate(self._store, LEDGER_MIGRATION, LEDGER_STATEMENTS)
+                    for name, statements in LEDGER_MIGRATIONS:
+                        await migrate(self._store, name, statements)
                 self._migrated = True
             return self._store
 

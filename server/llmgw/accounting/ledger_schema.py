@@ -6,6 +6,12 @@
 * ``ledger_rollup_hourly``: sums per (UTC hour start, tenant, project,
   end user, key id, model, backend, currency). Reports and budget seeding
   read only this table, so their cost does not grow with traffic.
+* ``ledger_rollup_daily``: the same sums per (UTC day start, tenant, project,
+  model, backend, currency), without the two high-cardinality dimensions
+  (end user, key): what keeps a month's report over millions of rows to a
+  few thousand cells. Reports that neither group nor filter by end user or
+  key read whole UTC days from here and the partial days at the edges of
+  their range from the hourly table.
 * ``ledger_outbox``: the local SQLite outbox of ``RelayedLedger`` (attempt id
   plus the row as orjson); rows leave it only after PostgreSQL committed them.
 
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 ATTEMPTS_TABLE = "ledger_attempts"
 ROLLUP_TABLE = "ledger_rollup_hourly"
+DAILY_TABLE = "ledger_rollup_daily"
 OUTBOX_TABLE = "ledger_outbox"
 
 # Column order of ``ledger_attempts`` as written and read by ``ledger_write``.
@@ -155,4 +162,58 @@ SQLITE_TRIGGER_STATEMENTS = (
         ON CONFLICT ({", ".join(ROLLUP_KEY)}) DO UPDATE SET
             {", ".join(f"{c} = {c} + excluded.{c}" for c in ROLLUP_SUMS)};
     END""",
+)
+
+# The coarse rollup (see the module docstring). Its migration backfills from
+# the hourly rollup, so a ledger created before it keeps every sum.
+DAILY_KEY = ("day_start", "tenant", "project", "model", "backend", "currency")
+DAILY_MIGRATION = "ledger_0003_daily_rollup"
+DAILY_STATEMENTS = (
+    f"""CREATE TABLE IF NOT EXISTS {DAILY_TABLE} (
+        day_start BIGINT NOT NULL,
+        tenant TEXT NOT NULL,
+        project TEXT NOT NULL,
+        model TEXT NOT NULL,
+        backend TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        {", ".join(f"{c} BIGINT NOT NULL DEFAULT 0" for c in ROLLUP_SUMS)},
+        PRIMARY KEY ({", ".join(DAILY_KEY)})
+    )""",
+    f"CREATE INDEX IF NOT EXISTS ledger_daily_by_tenant ON {DAILY_TABLE} (tenant, day_start)",
+    f"CREATE INDEX IF NOT EXISTS ledger_daily_by_project ON {DAILY_TABLE} (project, day_start)",
+    f"""INSERT INTO {DAILY_TABLE} ({", ".join((*DAILY_KEY, *ROLLUP_SUMS))})
+    SELECT (hour_start / 86400) * 86400, tenant, project, model, backend, currency,
+        {", ".join(f"SUM({c})" for c in ROLLUP_SUMS)}
+    FROM {ROLLUP_TABLE}
+    GROUP BY (hour_start / 86400) * 86400, tenant, project, model, backend, currency""",
+)
+
+SQLITE_DAILY_TRIGGER_MIGRATION = "ledger_0004_sqlite_daily_rollup_trigger"
+SQLITE_DAILY_TRIGGER_STATEMENTS = (
+    f"""CREATE TRIGGER IF NOT EXISTS ledger_daily_rollup_on_insert
+    AFTER INSERT ON {ATTEMPTS_TABLE}
+    BEGIN
+        INSERT INTO {DAILY_TABLE} ({", ".join((*DAILY_KEY, *ROLLUP_SUMS))})
+        VALUES (
+            CAST(NEW.created_at / 86400 AS INTEGER) * 86400 - (NEW.created_at < 0) * 86400,
+            NEW.tenant, NEW.project, NEW.model, NEW.backend, NEW.currency,
+            NEW.cost_nanos, NEW.charged_nanos, NEW.input_tokens,
+            NEW.cached_input_tokens, NEW.output_tokens, 1, 1 - NEW.priced,
+            NEW.usage_source = 'estimated'
+        )
+        ON CONFLICT ({", ".join(DAILY_KEY)}) DO UPDATE SET
+            {", ".join(f"{c} = {c} + excluded.{c}" for c in ROLLUP_SUMS)};
+    END""",
+)
+
+# In order. Both engines get ``LEDGER_MIGRATIONS``; SQLite (where triggers keep
+# the rollups) also gets ``SQLITE_MIGRATIONS`` after them.
+Migration = tuple[str, tuple[str, ...]]
+LEDGER_MIGRATIONS: tuple[Migration, ...] = (
+    (LEDGER_MIGRATION, LEDGER_STATEMENTS),
+    (DAILY_MIGRATION, DAILY_STATEMENTS),
+)
+SQLITE_MIGRATIONS: tuple[Migration, ...] = (
+    (SQLITE_TRIGGER_MIGRATION, SQLITE_TRIGGER_STATEMENTS),
+    (SQLITE_DAILY_TRIGGER_MIGRATION, SQLITE_DAILY_TRIGGER_STATEMENTS),
 )

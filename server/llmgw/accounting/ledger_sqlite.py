@@ -24,12 +24,7 @@ from llmgw.accounting.database import Database, migrate
 from llmgw.accounting.group_commit import GroupCommit
 from llmgw.accounting.ledger import CostQuery, CostReport
 from llmgw.accounting.ledger_queries import attempts, report, spent
-from llmgw.accounting.ledger_schema import (
-    LEDGER_MIGRATION,
-    LEDGER_STATEMENTS,
-    SQLITE_TRIGGER_MIGRATION,
-    SQLITE_TRIGGER_STATEMENTS,
-)
+from llmgw.accounting.ledger_schema import LEDGER_MIGRATIONS, SQLITE_MIGRATIONS
 from llmgw.accounting.ledger_write import insert_rows_with_trigger, store_rows
 from llmgw.domain.budgets import BudgetScope
 from llmgw.domain.ledger import LedgerRow
@@ -57,9 +52,11 @@ class SqliteLedger:
         """Apply the ledger migration (idempotent) and set durability."""
         if self._synchronous is not None and self._db.dialect == "sqlite":
             await self._db.execute(f"PRAGMA synchronous={self._synchronous.upper()}")
-        await migrate(self._db, LEDGER_MIGRATION, LEDGER_STATEMENTS)
+        for name, statements in LEDGER_MIGRATIONS:
+            await migrate(self._db, name, statements)
         if self._db.dialect == "sqlite":
-            await migrate(self._db, SQLITE_TRIGGER_MIGRATION, SQLITE_TRIGGER_STATEMENTS)
+            for name, statements in SQLITE_MIGRATIONS:
+                await migrate(self._db, name, statements)
 
     async def record(self, row: LedgerRow) -> None:
         """Return once ``row`` and its rollup are committed (group commit)."""

@@ -24,6 +24,8 @@ from llmgw.accounting.database import Row
 from llmgw.accounting.ledger_schema import (
     ATTEMPT_COLUMNS,
     ATTEMPTS_TABLE,
+    DAILY_KEY,
+    DAILY_TABLE,
     ROLLUP_KEY,
     ROLLUP_SUMS,
     ROLLUP_TABLE,
@@ -42,6 +44,13 @@ _ROLLUP_PLACEHOLDERS = "(" + ", ".join("?" for _ in _ROLLUP_COLUMNS) + ")"
 _UPSERT_ROLLUPS_SUFFIX = f" ON CONFLICT ({', '.join(ROLLUP_KEY)}) DO UPDATE SET " + ", ".join(
     f"{c} = {ROLLUP_TABLE}.{c} + excluded.{c}" for c in ROLLUP_SUMS
 )
+
+_DAILY_COLUMNS = (*DAILY_KEY, *ROLLUP_SUMS)
+_DAILY_PLACEHOLDERS = "(" + ", ".join("?" for _ in _DAILY_COLUMNS) + ")"
+_UPSERT_DAILY_SUFFIX = f" ON CONFLICT ({', '.join(DAILY_KEY)}) DO UPDATE SET " + ", ".join(
+    f"{c} = {DAILY_TABLE}.{c} + excluded.{c}" for c in ROLLUP_SUMS
+)
+DAY = 86_400
 
 RollupKey = tuple[int, str, str, str, str, str, str, str]
 T = TypeVar("T")
@@ -152,6 +161,8 @@ async def store_rows(tx: Any, rows: Sequence[LedgerRow]) -> list[LedgerRow]:
 
     Returns the rows really inserted (a duplicate ``attempt_id``, in the
     table or earlier in ``rows``, is skipped: the first one written wins).
+    Not for a database with the SQLite rollup triggers (``SQLITE_MIGRATIONS``):
+    there ``insert_rows_with_trigger`` is the writer, or rows would count twice.
     """
     inserted = await insert_attempts(tx, rows)
     await add_to_rollups(tx, inserted)
@@ -218,15 +229,27 @@ def rollup_deltas(rows: Sequence[LedgerRow]) -> dict[RollupKey, list[int]]:
 
 
 async def add_to_rollups(tx: Any, rows: Sequence[LedgerRow]) -> None:
-    """Upsert the aggregated deltas of ``rows`` into ``ledger_rollup_hourly``."""
-    items = [(*key, *sums) for key, sums in rollup_deltas(rows).items()]
-    for chunk in _chunks(items, ROWS_PER_STATEMENT):
-        sql = (
-            f"INSERT INTO {ROLLUP_TABLE} ({', '.join(_ROLLUP_COLUMNS)}) VALUES "
-            + ", ".join(_ROLLUP_PLACEHOLDERS for _ in chunk)
-            + _UPSERT_ROLLUPS_SUFFIX
+    """Upsert the aggregated deltas of ``rows`` into both rollups (hourly, daily)."""
+    hourly = rollup_deltas(rows)
+    daily: dict[tuple[int, str, str, str, str, str], list[int]] = {}
+    for (hour, tenant, project, _user, _key, model, backend, currency), sums in hourly.items():
+        into = daily.setdefault(
+            (hour // DAY * DAY, tenant, project, model, backend, currency), [0] * len(sums)
         )
-        await tx.execute(sql, *[value for item in chunk for value in item])
+        for i, value in enumerate(sums):
+            into[i] += value
+    for table, columns, placeholders, suffix, deltas in (
+        (ROLLUP_TABLE, _ROLLUP_COLUMNS, _ROLLUP_PLACEHOLDERS, _UPSERT_ROLLUPS_SUFFIX, hourly),
+        (DAILY_TABLE, _DAILY_COLUMNS, _DAILY_PLACEHOLDERS, _UPSERT_DAILY_SUFFIX, daily),
+    ):
+        items = [(*key, *sums) for key, sums in deltas.items()]
+        for chunk in _chunks(items, ROWS_PER_STATEMENT):
+            sql = (
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                + ", ".join(placeholders for _ in chunk)
+                + suffix
+            )
+            await tx.execute(sql, *[value for item in chunk for value in item])
 
 
 def _labels_json(labels: tuple[tuple[str, str], ...]) -> str:
