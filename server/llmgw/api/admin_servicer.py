@@ -74,6 +74,7 @@ _MAX_DRAIN_SECONDS = 60.0
 _DEFAULT_METRICS_WINDOW = 300.0
 _ANONYMOUS = "anonymous"  # until authentication names the principal
 _Reply = TypeVar("_Reply")
+_T = TypeVar("_T")
 _STRATEGIES = {
     "balanced": routing_pb2.ROUTING_STRATEGY_BALANCED,
     "cost": routing_pb2.ROUTING_STRATEGY_PRIORITIZE_COST,
@@ -88,6 +89,24 @@ _CIRCUITS = {
     BreakerState.OPEN: _pb.CIRCUIT_STATE_OPEN,
     BreakerState.HALF_OPEN: _pb.CIRCUIT_STATE_HALF_OPEN,
 }
+
+
+async def _served(
+    context: grpc.aio.ServicerContext,
+    work: Awaitable[_T],
+    on_failure: Callable[[GatewayError], Awaitable[None]] | None = None,
+) -> _T:
+    """Await ``work``; any failure ends the RPC through the one status table
+    (a non-gateway exception is INTERNAL, never grpc's bare UNKNOWN), after
+    ``on_failure`` (the failure's audit row) for gateway errors."""
+    try:
+        return await work
+    except Exception as exc:
+        failure = exc
+    if on_failure is not None and isinstance(failure, GatewayError):
+        await on_failure(failure)
+    await context.abort_with_status(to_status(failure, ""))
+    raise AssertionError("unreachable")  # abort raises
 
 
 def _unimplemented(method: str) -> Callable[[Any, Any, grpc.aio.ServicerContext], Awaitable[Any]]:
@@ -130,58 +149,51 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
     async def GetCosts(
         self, request: admin_service_pb2.GetCostsRequest, context: grpc.aio.ServicerContext
     ) -> admin_service_pb2.GetCostsResponse:
+        return await _served(context, self._get_costs(request))
+
+    async def _get_costs(
+        self, request: admin_service_pb2.GetCostsRequest
+    ) -> admin_service_pb2.GetCostsResponse:
         costs = self._costs
+        if costs is None or costs.ledger is None:
+            raise UnimplementedError("AdminService.GetCosts without a ledger")
         try:
-            if costs is None or costs.ledger is None:
-                raise UnimplementedError("AdminService.GetCosts without a ledger")
-            try:
-                await costs.ledger.flush()  # this replica's own rows are visible at once
-                return await cost_admin.get_costs(
-                    request, costs.ledger, costs.guard, costs.uptime, costs.fixed
-                )
-            except (ConnectionError, OSError) as exc:  # the shared store is down
-                raise GatewayOverloadedError(
-                    "The ledger store is unreachable (rows wait in the outbox); retry.",
-                    retry_after=5.0,
-                ) from exc
-        except Exception as exc:
-            failure = exc
-        await context.abort_with_status(to_status(failure, ""))
-        raise AssertionError("unreachable")
+            await costs.ledger.flush()  # this replica's own rows are visible at once
+            return await cost_admin.get_costs(
+                request, costs.ledger, costs.guard, costs.uptime, costs.fixed
+            )
+        except (ConnectionError, OSError) as exc:  # the shared store is down
+            raise GatewayOverloadedError(
+                "The ledger store is unreachable (rows wait in the outbox); retry.",
+                retry_after=5.0,
+            ) from exc
 
     async def ListBudgets(
         self, request: admin_service_pb2.ListBudgetsRequest, context: grpc.aio.ServicerContext
     ) -> admin_service_pb2.ListBudgetsResponse:
-        try:
-            if request.filter.strip() or request.page_token:
-                raise InvalidRequestError(
-                    (
-                        FieldViolation(
-                            "filter" if request.filter.strip() else "page_token",
-                            "ListBudgets returns every budget in one page; no filter or token",
-                            "UNSUPPORTED",
-                        ),
-                    )
+        return await _served(context, self._list_budgets(request))
+
+    async def _list_budgets(
+        self, request: admin_service_pb2.ListBudgetsRequest
+    ) -> admin_service_pb2.ListBudgetsResponse:
+        if request.filter.strip() or request.page_token:
+            raise InvalidRequestError(
+                (
+                    FieldViolation(
+                        "filter" if request.filter.strip() else "page_token",
+                        "ListBudgets returns every budget in one page; no filter or token",
+                        "UNSUPPORTED",
+                    ),
                 )
-            guard = self._costs.guard if self._costs is not None else None
-            statuses = await guard.statuses() if guard is not None else []
-            return _pb.ListBudgetsResponse(
-                budgets=[cost_admin.budget_message(s) for s in statuses]
             )
-        except Exception as exc:
-            failure = exc
-        await context.abort_with_status(to_status(failure, ""))
-        raise AssertionError("unreachable")
+        guard = self._costs.guard if self._costs is not None else None
+        statuses = await guard.statuses() if guard is not None else []
+        return _pb.ListBudgetsResponse(budgets=[cost_admin.budget_message(s) for s in statuses])
 
     async def UpdateBudget(
         self, request: admin_service_pb2.UpdateBudgetRequest, context: grpc.aio.ServicerContext
     ) -> admin_service_pb2.UpdateBudgetResponse:
-        try:
-            return await self._update_budget(request)
-        except Exception as exc:
-            failure = exc
-        await context.abort_with_status(to_status(failure, ""))
-        raise AssertionError("unreachable")
+        return await _served(context, self._update_budget(request))
 
     async def _update_budget(
         self, request: admin_service_pb2.UpdateBudgetRequest
@@ -265,15 +277,12 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
     async def UpdateBackend(
         self, request: admin_service_pb2.UpdateBackendRequest, context: grpc.aio.ServicerContext
     ) -> admin_service_pb2.UpdateBackendResponse:
-        try:
-            return await self._update(request)
-        except GatewayError as exc:
-            failure = exc
-        await self._audit(
-            "UpdateBackend", request.backend.name, "failure", error=failure.public_message
-        )
-        await context.abort_with_status(to_status(failure, ""))
-        raise AssertionError("unreachable")
+        async def audit_failure(failure: GatewayError) -> None:
+            await self._audit(
+                "UpdateBackend", request.backend.name, "failure", error=failure.public_message
+            )
+
+        return await _served(context, self._update(request), audit_failure)
 
     async def _update(
         self, request: admin_service_pb2.UpdateBackendRequest
@@ -324,14 +333,11 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
     async def CreateBackend(
         self, request: admin_service_pb2.CreateBackendRequest, context: grpc.aio.ServicerContext
     ) -> admin_service_pb2.CreateBackendResponse:
-        try:
-            return await self._create(request)
-        except GatewayError as exc:
-            failure = exc
-        target = f"backends/{request.backend_id[:64]}"
-        await self._audit("CreateBackend", target, "failure", error=failure.public_message)
-        await context.abort_with_status(to_status(failure, ""))
-        raise AssertionError("unreachable")
+        async def audit_failure(failure: GatewayError) -> None:
+            target = f"backends/{request.backend_id[:64]}"
+            await self._audit("CreateBackend", target, "failure", error=failure.public_message)
+
+        return await _served(context, self._create(request), audit_failure)
 
     async def _create(
         self, request: admin_service_pb2.CreateBackendRequest
@@ -429,12 +435,7 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
     async def ListAuditEvents(
         self, request: admin_service_pb2.ListAuditEventsRequest, context: grpc.aio.ServicerContext
     ) -> admin_service_pb2.ListAuditEventsResponse:
-        try:
-            return await self._trail.list_events(request)
-        except GatewayError as exc:
-            failure = exc
-        await context.abort_with_status(to_status(failure, ""))
-        raise AssertionError("unreachable")
+        return await _served(context, self._trail.list_events(request))
 
     def _retire(self, provider: Provider, drain_seconds: float) -> None:
         """Close a replaced adapter once the attempts still using it can have ended."""
@@ -504,13 +505,12 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
     async def SwitchBackend(
         self, request: admin_service_pb2.SwitchBackendRequest, context: grpc.aio.ServicerContext
     ) -> admin_service_pb2.SwitchBackendResponse:
-        try:
-            return await self._switch(request)
-        except GatewayError as exc:
-            failure = exc
-        await self._audit("SwitchBackend", request.route, "failure", error=failure.public_message)
-        await context.abort_with_status(to_status(failure, ""))
-        raise AssertionError("unreachable")
+        async def audit_failure(failure: GatewayError) -> None:
+            await self._audit(
+                "SwitchBackend", request.route, "failure", error=failure.public_message
+            )
+
+        return await _served(context, self._switch(request), audit_failure)
 
     async def _switch(
         self, request: admin_service_pb2.SwitchBackendRequest
