@@ -8,12 +8,16 @@ state.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import pytest
+from llmgw.accounting.database import Database, open_database
 
 PG_ENV = "LLMGW_TEST_POSTGRES_URL"
 
@@ -37,3 +41,21 @@ async def fresh_postgres_database(
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+
+
+@asynccontextmanager
+async def state_database(kind: str, folder: Path) -> AsyncIterator[Database]:
+    """An open state database of ``kind``: ``"sqlite"`` (a file in ``folder``)
+    or ``"postgres"`` (a fresh database; skipped with the reason when
+    ``LLMGW_TEST_POSTGRES_URL`` is unset). For fixtures parametrized over both."""
+    async with AsyncExitStack() as stack:
+        if kind == "postgres":
+            server = os.environ.get(PG_ENV)
+            if not server:
+                pytest.skip(f"{PG_ENV} is not set (no PostgreSQL to test against)")
+            url = await stack.enter_async_context(fresh_postgres_database(server))
+        else:
+            url = f"sqlite:///{folder / 'state.sqlite3'}"
+        db = await open_database(url)
+        stack.push_async_callback(db.close)
+        yield db

@@ -4,15 +4,13 @@ cache propagation across replicas, bootstrap admin key, no escalation."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from pathlib import Path
 
 import grpc
 import pytest
 from conftest import gateway_at
-from databases import PG_ENV, fresh_postgres_database
+from databases import state_database
 from google.protobuf import duration_pb2, timestamp_pb2
 from helpers import chat
 from llmgateway.v1 import admin_service_pb2, admin_service_pb2_grpc, gateway_service_pb2_grpc
@@ -23,7 +21,6 @@ from llmgw.accounting.api_keys import (
     hash_secret,
     new_secret,
 )
-from llmgw.accounting.database import open_database
 from llmgw.api.key_admin import KeyAdmin
 from llmgw.domain.errors import UnauthenticatedError
 from llmgw.domain.principal import ALL_SCOPES, Principal, Scope
@@ -44,16 +41,7 @@ class Clock:
 @pytest.fixture(params=["sqlite", "postgres"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ApiKeyStore]:
     """The key store on the embedded SQLite file and on a fresh PostgreSQL database."""
-    async with AsyncExitStack() as stack:
-        if request.param == "postgres":
-            server = os.environ.get(PG_ENV)
-            if not server:
-                pytest.skip(f"{PG_ENV} is not set (no PostgreSQL for the key store)")
-            url = await stack.enter_async_context(fresh_postgres_database(server))
-        else:
-            url = f"sqlite:///{tmp_path / 'state.sqlite3'}"
-        db = await open_database(url)
-        stack.push_async_callback(db.close)
+    async with state_database(request.param, tmp_path) as db:
         keys = ApiKeyStore(db)
         await keys.migrate()
         yield keys

@@ -3,29 +3,18 @@ to the report window; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
-from databases import PG_ENV, fresh_postgres_database
-from llmgw.accounting.database import Database, open_database
+from databases import state_database
+from llmgw.accounting.database import Database
 from llmgw.accounting.uptime import UptimeLog
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    async with AsyncExitStack() as stack:
-        if request.param == "postgres":
-            server = os.environ.get(PG_ENV)
-            if not server:
-                pytest.skip(f"{PG_ENV} is not set (no PostgreSQL for the uptime log)")
-            url = await stack.enter_async_context(fresh_postgres_database(server))
-        else:
-            url = f"sqlite:///{tmp_path / 'state.sqlite3'}"
-        database = await open_database(url)
-        stack.push_async_callback(database.close)
+    async with state_database(request.param, tmp_path) as database:
         yield database
 
 

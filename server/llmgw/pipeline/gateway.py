@@ -183,17 +183,7 @@ class Gateway:
     async def chat(
         self, request: ChatRequest, deadline: Deadline, principal: Principal = ANONYMOUS
     ) -> Completion:
-        # Estimated only when routing or a limited key pool needs it (not on the
-        # common single-target, single-key path).
-        input_tokens = functools.cache(lambda: estimate_input_tokens(request))
-        targets = self._targets(
-            request.model,
-            request.routing,
-            ModelType.CHAT,
-            request,
-            input_tokens,
-            request.attribution,
-        )
+        input_tokens, targets = self._chat_targets(request)
         providers = self._providers
         request_id = request.request_id or new_id()
         limits = await self._admit(principal, request.attribution, input_tokens)
@@ -239,17 +229,7 @@ class Gateway:
     async def stream_chat(
         self, request: ChatRequest, deadline: Deadline, principal: Principal = ANONYMOUS
     ) -> StreamSession:
-        # Estimated only when routing or a limited key pool needs it (not on the
-        # common single-target, single-key path).
-        input_tokens = functools.cache(lambda: estimate_input_tokens(request))
-        targets = self._targets(
-            request.model,
-            request.routing,
-            ModelType.CHAT,
-            request,
-            input_tokens,
-            request.attribution,
-        )
+        input_tokens, targets = self._chat_targets(request)
         providers = self._providers
         request_id = request.request_id or new_id()
         tab, finish = await self._open_stream(
@@ -347,6 +327,17 @@ class Gateway:
             route=_route(outcome.target, outcome.failed_backends),
             cost=costs[id(outcome.value)],
         )
+
+    def _chat_targets(self, request: ChatRequest) -> tuple[Callable[[], int], list[Target]]:
+        """The request's (lazy) input-token estimate and its chat targets. The
+        estimate runs only when routing or a limited key pool needs it (not on
+        the common single-target, single-key path)."""
+        input_tokens = functools.cache(lambda: estimate_input_tokens(request))
+        attribution = request.attribution
+        targets = self._targets(
+            request.model, request.routing, ModelType.CHAT, request, input_tokens, attribution
+        )
+        return input_tokens, targets
 
     async def _billed(
         self,
