@@ -18,12 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from llmgw.accounting.database import Database, migrate, open_database
-from llmgw.accounting.ledger import CostQuery
-from llmgw.accounting.ledger_schema import LEDGER_MIGRATIONS
-from llmgw.accounting.ledger_sqlite import SqliteLedger
-from llmgw.accounting.ledger_write import store_rows
+from llmgw.accounting.ledger.port import CostQuery
+from llmgw.accounting.ledger.schema import LEDGER_MIGRATIONS
+from llmgw.accounting.ledger.sqlite import SqliteLedger
+from llmgw.accounting.ledger.write import store_rows
 from llmgw.domain.ledger import AttemptStatus, LedgerRow
+from llmgw.storage.database import Database, migrate, open_database
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from databases import fresh_postgres_database

@@ -28,10 +28,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from llmgw.accounting.database import Database, open_database
-from llmgw.accounting.ledger_relay import RelayedLedger
-from llmgw.accounting.ledger_sqlite import SqliteLedger
+from llmgw.accounting.ledger.relay import RelayedLedger
+from llmgw.accounting.ledger.sqlite import SqliteLedger
 from llmgw.domain.ledger import AttemptStatus, LedgerRow
+from llmgw.storage.database import Database, open_database
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from databases import fresh_postgres_database

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
-from llmgw.accounting.database import Database, open_database
+from llmgw.storage.database import Database, open_database
 
 PG_ENV = "LLMGW_TEST_POSTGRES_URL"
 

@@ -4,7 +4,7 @@ Start-up: load settings -> build one provider (one pooled HTTP session) per
 backend -> catalogue, price book, pipeline -> two gRPC servers (data, admin).
 
 SIGHUP re-reads the configuration file and applies what can change at run
-time (``llmgw.reload``: aliases, routing, price overrides, budgets, caller
+time (``llmgw.control.reload``: aliases, routing, price overrides, budgets, caller
 rate limits; audited as ``ReloadConfig``).
 
 Shutdown on SIGTERM/SIGINT, in this order (Kubernetes stops routing to a pod
@@ -31,20 +31,18 @@ from urllib.parse import unquote, urlsplit
 from limits.aio.storage import RedisStorage, Storage
 from redis.asyncio import BlockingConnectionPool, Redis
 
-from llmgw.accounting.api_keys import BOOTSTRAP_KEY_ID, ApiKeyStore, ensure_bootstrap_key
-from llmgw.accounting.audit_store import AuditStore
 from llmgw.accounting.budget_counters import BudgetCounters, MemoryCounters, RedisCounters
-from llmgw.accounting.budget_store import BudgetStore
-from llmgw.accounting.database import Database, open_database
-from llmgw.accounting.ledger import Ledger
-from llmgw.accounting.ledger_relay import RelayedLedger
-from llmgw.accounting.ledger_sqlite import SqliteLedger
+from llmgw.accounting.ledger.port import Ledger
+from llmgw.accounting.ledger.relay import RelayedLedger
+from llmgw.accounting.ledger.sqlite import SqliteLedger
 from llmgw.accounting.pricing import PriceBook
 from llmgw.accounting.uptime import UptimeLog
-from llmgw.api.cost_admin import CostPlane, FixedCost
-from llmgw.api.key_admin import KeyAdmin
+from llmgw.api.admin.costs import CostPlane, FixedCost
+from llmgw.api.admin.keys import KeyAdmin
 from llmgw.api.server import GatewayServers, ServerOptions
 from llmgw.api.validation import SizeLimits
+from llmgw.auth.authenticator import Authenticator
+from llmgw.auth.jwt_verifier import JwtVerifier, KeySource, StaticKey
 from llmgw.config import (
     DEMO_BACKEND,
     ConfigError,
@@ -58,29 +56,31 @@ from llmgw.config import (
     load_settings,
     price_overrides,
 )
+from llmgw.control.probes import Prober
+from llmgw.control.reload import ConfigReloader, ReloadTargets, caller_defaults
 from llmgw.domain.addresses import is_loopback
 from llmgw.domain.backends import BackendSpec
+from llmgw.domain.clock import SystemClock
 from llmgw.domain.money import decimal_to_nanos
 from llmgw.observability.logging import configure, get_logger
-from llmgw.pipeline.authn import Authenticator
+from llmgw.outbound.dns import SystemResolver
+from llmgw.outbound.endpoint_guard import EndpointGuard, EndpointPolicy
+from llmgw.outbound.jwks import JwksFetcher
+from llmgw.outbound.webhook import AlertWebhook
 from llmgw.pipeline.budget import BudgetGuard
 from llmgw.pipeline.catalog import Catalog
-from llmgw.pipeline.clock import SystemClock
-from llmgw.pipeline.endpoint_guard import EndpointGuard, EndpointPolicy
 from llmgw.pipeline.gateway import Gateway, RoutingSettings
-from llmgw.pipeline.jwt_verifier import JwtVerifier, KeySource, StaticKey
 from llmgw.pipeline.keys import KeyPool
-from llmgw.pipeline.probes import Prober
 from llmgw.pipeline.ratelimit import CallerLimits
 from llmgw.pipeline.resilience import AttemptLoop, BackendPolicies
 from llmgw.pipeline.settlement import Accountant, AccountingSettings
 from llmgw.pipeline.stream_slots import LocalSlots, RedisSlots, StreamSlots
 from llmgw.providers.base import Provider
-from llmgw.providers.dns import SystemResolver
-from llmgw.providers.jwks import JwksFetcher
 from llmgw.providers.registry import build_provider
-from llmgw.providers.webhook import AlertWebhook
-from llmgw.reload import ConfigReloader, ReloadTargets, caller_defaults
+from llmgw.storage.api_keys import BOOTSTRAP_KEY_ID, ApiKeyStore, ensure_bootstrap_key
+from llmgw.storage.audit import AuditStore
+from llmgw.storage.budgets import BudgetStore
+from llmgw.storage.database import Database, open_database
 
 # genai-prices provider ids per backend preset; self-hosted engines are free per
 # token (their cost is GPU uptime, accounted separately).
@@ -424,7 +424,7 @@ def _with_port(address: str, port: int) -> str:
 def config_reloader(
     running: Running, started: Settings, load: Callable[[], Settings]
 ) -> ConfigReloader:
-    """The SIGHUP reloader over a running gateway (``llmgw.reload``)."""
+    """The SIGHUP reloader over a running gateway (``llmgw.control.reload``)."""
     guard = running.costs.guard if running.costs is not None else None
     targets = ReloadTargets(running.built.gateway, running.built.specs, guard, running.audit)
     return ConfigReloader(load, started, targets)

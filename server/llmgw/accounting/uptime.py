@@ -16,8 +16,8 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 
-from llmgw.accounting.database import Database, migrate
 from llmgw.domain.ids import new_id
+from llmgw.storage.database import Database, migrate
 
 MIGRATION = (
     "CREATE TABLE IF NOT EXISTS backend_uptime ("

@@ -28,12 +28,12 @@ import grpc
 from llmgw.api.authz import AccessRules, Needed
 from llmgw.api.principal_context import reset_principal, set_principal
 from llmgw.api.status import to_status
+from llmgw.auth.authenticator import Authenticator
+from llmgw.auth.jwt_verifier import JwtRejected
 from llmgw.domain.errors import GatewayError, ScopeDeniedError, UnauthenticatedError
 from llmgw.domain.ids import new_id
 from llmgw.domain.principal import Principal
 from llmgw.observability.logging import get_logger
-from llmgw.pipeline.authn import Authenticator
-from llmgw.pipeline.jwt_verifier import JwtRejected
 
 log = get_logger("llmgw.auth")
 Metadata = Sequence[tuple[str, str | bytes]] | None

@@ -31,21 +31,21 @@ from llmgateway.v1 import (
     gateway_service_pb2_grpc,
 )
 
-from llmgw.accounting.audit_store import AuditStore
-from llmgw.api.admin_servicer import AdminServicer
+from llmgw.api.admin.backend_create import Credentials
+from llmgw.api.admin.costs import CostPlane
+from llmgw.api.admin.keys import KeyAdmin
+from llmgw.api.admin.servicer import AdminServicer
 from llmgw.api.auth_interceptor import AuthInterceptor
 from llmgw.api.authz import ADMIN_PLANE, DATA_PLANE
-from llmgw.api.backend_create import Credentials
-from llmgw.api.cost_admin import CostPlane
 from llmgw.api.gateway_servicer import GatewayServicer, HandlerOptions
-from llmgw.api.key_admin import KeyAdmin
 from llmgw.api.validation import NO_SIZE_LIMITS, SizeLimits
+from llmgw.auth.authenticator import Authenticator
+from llmgw.control.probes import Prober
 from llmgw.domain.backends import BackendSpec
-from llmgw.pipeline.authn import Authenticator
-from llmgw.pipeline.endpoint_guard import EndpointGuard
+from llmgw.outbound.endpoint_guard import EndpointGuard
 from llmgw.pipeline.gateway import Gateway
-from llmgw.pipeline.probes import Prober
 from llmgw.providers.base import Provider
+from llmgw.storage.audit import AuditStore
 
 GATEWAY_SERVICE = gateway_service_pb2.DESCRIPTOR.services_by_name["GatewayService"].full_name
 ADMIN_SERVICE = admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name

@@ -1,7 +1,7 @@
 """What a JWT bearer token must satisfy, and how its claims become a principal.
 
 Built from ``settings.auth.jwt`` by the composition root; the verifier
-(``pipeline/jwt_verifier.py``) applies it. Algorithms are pinned here, never
+(``auth/jwt_verifier.py``) applies it. Algorithms are pinned here, never
 taken from the token header: ``alg: none`` and HS/RS confusion (an HMAC token
 "signed" with the RSA public key) fail because their algorithm is not listed,
 and configuration refuses to mix HMAC and public-key algorithms.

@@ -17,9 +17,9 @@ from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
 
+from llmgw.domain.clock import Clock
 from llmgw.domain.errors import FailureClass
 from llmgw.domain.policies import BreakerPolicy
-from llmgw.pipeline.clock import Clock
 
 COUNTED_FAILURES = frozenset(
     {

@@ -30,7 +30,7 @@ declarative: remove it there; ``reload_config_budgets`` also deletes config
 rows whose name left the file). Budgets are re-read from the store every ``refresh_seconds`` so an
 UpdateBudget on another replica takes effect here.
 
-Time: ``clock`` (monotonic, ``pipeline.clock``) paces the refresh loop;
+Time: ``clock`` (monotonic, ``domain.clock``) paces the refresh loop;
 ``wall_clock`` (epoch seconds) places requests in calendar periods.
 """
 
@@ -51,12 +51,12 @@ from llmgw.accounting.budget_counters import (
     CounterValue,
     ReserveItem,
 )
-from llmgw.accounting.budget_store import ORIGIN_ADMIN, ORIGIN_CONFIG, BudgetStore, FiredAlert
 from llmgw.domain.budgets import Budget, BudgetScope, Enforcement
+from llmgw.domain.clock import Clock, SystemClock
 from llmgw.domain.errors import BudgetExhaustedError, GatewayOverloadedError
 from llmgw.domain.money import NANOS_PER_UNIT
 from llmgw.observability.logging import get_logger
-from llmgw.pipeline.clock import Clock, SystemClock
+from llmgw.storage.budgets import ORIGIN_ADMIN, ORIGIN_CONFIG, BudgetStore, FiredAlert
 
 _log = get_logger("llmgw.budget")
 

@@ -68,10 +68,10 @@ from llmgw.domain.requests import (
     UsageUpdate,
 )
 from llmgw.domain.secret import Secret
+from llmgw.observability.traffic import MetricsLog
 from llmgw.pipeline.catalog import Catalog
 from llmgw.pipeline.keys import KeyPool, KeysExhaustedError
 from llmgw.pipeline.latency import LatencyBoard
-from llmgw.pipeline.metrics import MetricsLog
 from llmgw.pipeline.ratelimit import CallerLimits
 from llmgw.pipeline.resilience import AttemptLoop
 from llmgw.pipeline.results import (

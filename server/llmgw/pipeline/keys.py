@@ -25,8 +25,8 @@ from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
 from llmgw.domain.backends import ApiKey
+from llmgw.domain.clock import Clock
 from llmgw.domain.errors import FailureClass, UpstreamError
-from llmgw.pipeline.clock import Clock
 
 BAD_KEY_SECONDS = 600.0  # a rejected key is left alone this long before a retry
 

@@ -44,9 +44,9 @@ from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
+from llmgw.domain.clock import Clock
 from llmgw.domain.errors import RateLimitedError
 from llmgw.domain.principal import Principal
-from llmgw.pipeline.clock import Clock
 from llmgw.pipeline.stream_slots import LocalSlots, StreamSlots
 
 _STREAM_RETRY_SECONDS = 1.0  # a slot frees when some stream ends: unknown, so a short hint

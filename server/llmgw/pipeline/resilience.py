@@ -25,12 +25,12 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from llmgw.domain.clock import Clock
 from llmgw.domain.deadline import Deadline
 from llmgw.domain.errors import AllTargetsFailedError, FailureClass, UpstreamError
 from llmgw.domain.models import Target
 from llmgw.domain.policies import BreakerPolicy, RetryPolicy
 from llmgw.pipeline.breaker import BreakerBoard
-from llmgw.pipeline.clock import Clock
 
 T = TypeVar("T")
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
-from llmgw.accounting.ledger import Ledger
+from llmgw.accounting.ledger.port import Ledger
 from llmgw.accounting.pricing import PriceBook
 from llmgw.domain.budgets import BudgetScope, scopes_of
 from llmgw.domain.generation import Usage

@@ -22,7 +22,7 @@ import orjson
 from llmgw.domain.backends import BackendSpec
 from llmgw.domain.deadline import Deadline
 from llmgw.domain.errors import FailureClass, UpstreamError
-from llmgw.providers.dns import PinnedResolver
+from llmgw.outbound.dns import PinnedResolver
 from llmgw.providers.failures import classify_exception, classify_status, vendor_error_fields
 
 _ERROR_BODY_LIMIT = 16 * 1024

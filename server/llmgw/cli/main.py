@@ -1,0 +1,305 @@
+"""The ``llmgw`` command line: serve, chat, models."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="llmgw: an LLM gateway served over gRPC.", no_args_is_help=True)
+_err = Console(stderr=True)
+
+AddressOption = Annotated[
+    str, typer.Option("--address", "-a", help="Gateway data-plane address (host:port).")
+]
+
+
+@app.command()
+def serve(
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="YAML config file.", exists=True)
+    ] = None,
+    listen: Annotated[
+        str | None, typer.Option(help="Data-plane listen address [default: 127.0.0.1:50051].")
+    ] = None,
+    admin_listen: Annotated[
+        str | None, typer.Option(help="Admin-plane listen address [default: 127.0.0.1:50052].")
+    ] = None,
+    log_level: Annotated[str | None, typer.Option(help="debug|info|warning|error")] = None,
+    insecure_no_auth: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-no-auth",
+            help="Allow a non-loopback listener with authentication off (anyone can call it).",
+        ),
+    ] = False,
+) -> None:
+    """Run the gateway until SIGTERM/SIGINT (then drain and exit 0)."""
+    from llmgw.app import run
+    from llmgw.config import ConfigError
+
+    try:
+        code = run(
+            config,
+            listen=listen,
+            admin_listen=admin_listen,
+            log_level=log_level,
+            insecure_no_auth=insecure_no_auth,
+        )
+    except ConfigError as exc:
+        _err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(2) from exc
+    raise typer.Exit(code)
+
+
+@app.command()
+def chat(
+    model: Annotated[str, typer.Argument(help="Model id or alias, e.g. demo-chat, sonnet.")],
+    prompt: Annotated[str, typer.Argument(help="The user message.")],
+    address: AddressOption = "127.0.0.1:50051",
+    system: Annotated[str, typer.Option(help="Optional system prompt.")] = "",
+    max_tokens: Annotated[int | None, typer.Option(help="Max output tokens.")] = None,
+    temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
+    key: Annotated[
+        str, typer.Option("--key", envvar="LLMGW_API_KEY", help="API key.", show_default=False)
+    ] = "",
+) -> None:
+    """Stream an answer to the terminal, then print usage and cost."""
+    from llmgw.cli.client import CallError, ChatSummary, stream_chat
+
+    async def _run() -> ChatSummary | None:
+        summary = None
+        async for piece in stream_chat(
+            address,
+            model,
+            prompt,
+            system=system,
+            max_output_tokens=max_tokens,
+            temperature=temperature,
+            key=key,
+        ):
+            if isinstance(piece, str):
+                sys.stdout.write(piece)
+                sys.stdout.flush()
+            else:
+                summary = piece
+        sys.stdout.write("\n")
+        return summary
+
+    try:
+        summary = asyncio.run(_run())
+    except CallError as exc:
+        _err.print(f"error: {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    if summary is not None:
+        cost = format((Decimal(summary.cost_nanos) / Decimal(10**9)).normalize(), "f")
+        flag = " (estimated)" if summary.cost_estimated else ""
+        _err.print(
+            f"[{summary.backend} {summary.model}] finish={summary.finish_reason} "
+            f"tokens in={summary.input_tokens} out={summary.output_tokens} "
+            f"cost={cost} {summary.currency}{flag}",
+            highlight=False,
+        )
+
+
+@app.command()
+def models(
+    address: AddressOption = "127.0.0.1:50051",
+    key: Annotated[
+        str, typer.Option("--key", envvar="LLMGW_API_KEY", help="API key.", show_default=False)
+    ] = "",
+) -> None:
+    """List the models and aliases the gateway serves, with prices per million tokens."""
+    from llmgw.cli.client import CallError, list_models
+
+    try:
+        rows = asyncio.run(list_models(address, key=key))
+    except CallError as exc:
+        _err.print(f"error: {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    table = Table("model", "type", "aliases", "in $/M", "out $/M", "name")
+    for row in rows:
+        table.add_row(
+            row.id,
+            row.type,
+            ", ".join(row.aliases),
+            row.input_per_million,
+            row.output_per_million,
+            row.display_name,
+        )
+    Console().print(table)
+
+
+# --- llmgw keys: gateway API keys through the admin plane -------------------
+
+keys_app = typer.Typer(help="Gateway API keys (admin plane): create, list, rotate, revoke.")
+app.add_typer(keys_app, name="keys")
+
+AdminOption = Annotated[
+    str, typer.Option("--admin", help="Admin-plane address (host:port).")
+]
+KeyOption = Annotated[
+    str,
+    typer.Option(
+        "--key",
+        envvar=["LLMGW_API_KEY", "LLMGW_ADMIN_KEY"],
+        show_envvar=True,
+        help="Admin credential (admin:read to list, admin:write to change).",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _seconds(text: str) -> float:
+    """``90s``, ``15m``, ``12h``, ``30d`` or plain seconds."""
+    text = text.strip().lower()
+    unit = _DURATION_UNITS.get(text[-1:], 0)
+    try:
+        return float(text[:-1]) * unit if unit else float(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a duration like 30d, 12h, 15m, 90s") from None
+
+
+def _key_call(coro: Any) -> Any:
+    from llmgw.cli.client import CallError
+
+    try:
+        return asyncio.run(coro)
+    except CallError as exc:
+        _err.print(f"error: {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+
+
+def _print_keys(rows: list[Any], as_json: bool) -> None:
+    import dataclasses
+    import json
+
+    if as_json:
+        items = []
+        for row in rows:
+            item = dataclasses.asdict(row)
+            if not item["secret"]:
+                del item["secret"]
+            items.append(item)
+        sys.stdout.write(json.dumps(items if len(items) != 1 else items[0], indent=2) + "\n")
+        return
+    table = Table("key id", "tenant", "state", "scopes", "prefix", "project", "expires", "created")
+    for row in rows:
+        table.add_row(
+            row.key_id,
+            row.tenant,
+            row.state,
+            " ".join(row.scopes),
+            row.secret_prefix,
+            row.project,
+            row.expire_time,
+            row.create_time,
+        )
+    Console().print(table)
+    for row in rows:
+        if row.secret:
+            sys.stdout.write(f"secret: {row.secret}\n")
+            _err.print("Store this secret now: it is shown only once.", highlight=False)
+
+
+@keys_app.command("create")
+def keys_create(
+    tenant: Annotated[str, typer.Option(help="Tenant the key belongs to.")],
+    scope: Annotated[
+        list[str], typer.Option(help="chat, embed, admin:read, admin:write (repeat).")
+    ] = ["chat", "embed"],  # noqa: B006 - typer reads the default, never mutates it
+    key_id: Annotated[str, typer.Option(help="Key id (generated when empty).")] = "",
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    project: Annotated[str, typer.Option(help="Default project billed.")] = "",
+    allow_project: Annotated[
+        list[str] | None, typer.Option(help="Further project it may bill (repeat).")
+    ] = None,
+    user: Annotated[str, typer.Option(help="Fixed end user of this key.")] = "",
+    model: Annotated[
+        list[str] | None, typer.Option(help="Allowed model or alias (repeat; none = all).")
+    ] = None,
+    rpm: Annotated[int, typer.Option(help="Requests per minute (0 = unlimited).")] = 0,
+    input_tpm: Annotated[int, typer.Option(help="Input tokens per minute.")] = 0,
+    output_tpm: Annotated[int, typer.Option(help="Output tokens per minute.")] = 0,
+    expires_in: Annotated[str, typer.Option(help="Lifetime, e.g. 30d (empty = never).")] = "",
+    admin: AdminOption = "127.0.0.1:50052",
+    key: KeyOption = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Create a key; its secret is printed once (only its hash is stored)."""
+    from llmgw.cli.key_client import NewKey, create_key
+
+    new = NewKey(
+        tenant=tenant,
+        scopes=scope,
+        key_id=key_id,
+        display_name=name,
+        project=project,
+        allowed_projects=allow_project or (),
+        end_user=user,
+        models=model or (),
+        rpm=rpm,
+        input_tpm=input_tpm,
+        output_tpm=output_tpm,
+        expire_seconds=_seconds(expires_in) if expires_in else 0.0,
+    )
+    _print_keys([_key_call(create_key(admin, key, new))], as_json)
+
+
+@keys_app.command("list")
+def keys_list(
+    tenant: Annotated[str, typer.Option(help="Only keys of this tenant.")] = "",
+    show_all: Annotated[bool, typer.Option("--all", help="Include revoked and expired.")] = False,
+    admin: AdminOption = "127.0.0.1:50052",
+    key: KeyOption = "",
+    as_json: JsonOption = False,
+) -> None:
+    """List keys (never their secrets; the prefix helps recognise one)."""
+    from llmgw.cli.key_client import list_keys
+
+    rows = _key_call(list_keys(admin, key, tenant=tenant, show_inactive=show_all))
+    if as_json:
+        import dataclasses
+        import json
+
+        sys.stdout.write(json.dumps([dataclasses.asdict(r) for r in rows], indent=2) + "\n")
+    else:
+        _print_keys(rows, False)
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    key_id: Annotated[str, typer.Argument(help="Key id (or apiKeys/<id>).")],
+    grace: Annotated[
+        str, typer.Option(help="How long the old secret keeps working, e.g. 1h (default: 0).")
+    ] = "",
+    admin: AdminOption = "127.0.0.1:50052",
+    key: KeyOption = "",
+    as_json: JsonOption = False,
+) -> None:
+    """New secret for the same key (limits and scopes kept), printed once."""
+    from llmgw.cli.key_client import rotate_key
+
+    seconds = _seconds(grace) if grace else 0.0
+    _print_keys([_key_call(rotate_key(admin, key, key_id, seconds))], as_json)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="Key id (or apiKeys/<id>).")],
+    admin: AdminOption = "127.0.0.1:50052",
+    key: KeyOption = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Revoke a key: it stops authenticating (other replicas: within the cache TTL)."""
+    from llmgw.cli.key_client import revoke_key
+
+    _print_keys([_key_call(revoke_key(admin, key, key_id))], as_json)
