@@ -1,1 +1,2 @@
-"""cli."""
+"""The ``llmgw`` command line (typer): ``main`` holds the commands, ``client``
+and ``key_client`` the gRPC calls they make to a running gateway."""

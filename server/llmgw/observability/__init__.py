@@ -1,1 +1,2 @@
-"""Logging now; metrics and tracing arrive with the observability issue."""
+"""Structured logging (``logging``) and the recent-traffic window behind
+``GetMetrics`` (``traffic``)."""
