@@ -23,7 +23,6 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
-from grpc_reflection.v1alpha import reflection
 from llmgateway.v1 import (
     admin_service_pb2,
     admin_service_pb2_grpc,
@@ -39,6 +38,7 @@ from llmgw.api.backend_create import Credentials
 from llmgw.api.cost_admin import CostPlane
 from llmgw.api.gateway_servicer import GatewayServicer, HandlerOptions
 from llmgw.api.key_admin import KeyAdmin
+from llmgw.api.reflection import enable_reflection
 from llmgw.api.validation import NO_SIZE_LIMITS, SizeLimits
 from llmgw.domain.backends import BackendSpec
 from llmgw.pipeline.authn import Authenticator
@@ -126,12 +126,8 @@ class GatewayServers:
         )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._data)
         health_pb2_grpc.add_HealthServicer_to_server(self._admin_health, self._admin)
-        reflection.enable_server_reflection(
-            (GATEWAY_SERVICE, _HEALTH_SERVICE, reflection.SERVICE_NAME), self._data
-        )
-        reflection.enable_server_reflection(
-            (ADMIN_SERVICE, _HEALTH_SERVICE, reflection.SERVICE_NAME), self._admin
-        )
+        enable_reflection((GATEWAY_SERVICE, _HEALTH_SERVICE), self._data)
+        enable_reflection((ADMIN_SERVICE, _HEALTH_SERVICE), self._admin)
 
     async def start(self) -> tuple[int, int]:
         """Bind and start both servers; returns the bound (data, admin) ports."""
