@@ -30,7 +30,8 @@ def _v1_type(name: str) -> str:
 def _rename_messages(messages: Iterable[descriptor_pb2.DescriptorProto]) -> None:
     for message in messages:
         for field in message.field:
-            field.type_name = _v1_type(field.type_name)
+            if field.HasField("type_name"):
+                field.type_name = _v1_type(field.type_name)
         _rename_messages(message.nested_type)
 
 
