@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 import shutil
-import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -70,10 +69,11 @@ class World:
 
     async def slow_upstream_disconnected(self, seconds: float = 15) -> bool:
         """Did a cancelled stream reach the upstream (it saw the client hang up)?"""
-        end = time.monotonic() + seconds
-        while self.slow.disconnects == 0 and time.monotonic() < end:
-            await asyncio.sleep(0.05)
-        return self.slow.disconnects > 0
+        try:
+            await asyncio.wait_for(self.slow.disconnected.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
 
 
 def _backend(name: str, fake: FakeOpenAI, model: str) -> dict[str, object]:
