@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -24,6 +26,8 @@ from llmgateway.client import (
 )
 
 pytestmark = pytest.mark.slow
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "clients" / "python" / "examples" / "chat.py"
 
 
 @pytest.fixture
@@ -104,3 +108,26 @@ async def test_python_client_explicit_cancel(world: World) -> None:
                 stream.cancel()
         assert received and stream.final is None
         assert await world.slow_upstream_disconnected()
+
+
+async def test_python_example_runs(world: World) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(EXAMPLE),
+        # The checkout's llmgateway package, as pytest's pythonpath has it.
+        env={**os.environ, **world.env(), "PYTHONPATH": str(EXAMPLE.parents[1])},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        output_bytes, _ = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    output = output_bytes.decode(errors="replace")
+    assert process.returncode == 0, output
+    assert f"chat: {EXPECT_TEXT}" in output
+    assert f"stream: {EXPECT_TEXT}\nfinal: 4 output tokens" in output
+    assert "deadline: DEADLINE_EXCEEDED" in output
+    assert "error: NOT_FOUND reason MODEL_NOT_FOUND" in output
