@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -273,7 +273,7 @@ class ChatStream:
         if self._call is not None:
             self._call.cancel()
 
-    async def _open(self) -> AsyncIterator[gateway_service_pb2.StreamChatResponse]:
+    async def _open(self) -> AsyncGenerator[gateway_service_pb2.StreamChatResponse, None]:
         """Yield the events; retry only while nothing has been received."""
         deadline = _Deadline(self._timeout)
         attempt = 1
