@@ -23,7 +23,6 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
-from grpc_reflection.v1alpha import reflection
 from llmgateway.v1 import (
     admin_service_pb2,
     admin_service_pb2_grpc,
@@ -38,6 +37,7 @@ from llmgw.api.admin.servicer import AdminServicer
 from llmgw.api.auth_interceptor import AuthInterceptor
 from llmgw.api.authz import ADMIN_PLANE, DATA_PLANE
 from llmgw.api.gateway_servicer import GatewayServicer, HandlerOptions
+from llmgw.api.reflection import enable_reflection
 from llmgw.api.validation import NO_SIZE_LIMITS, SizeLimits
 from llmgw.auth.authenticator import Authenticator
 from llmgw.control.probes import Prober
@@ -126,12 +126,8 @@ class GatewayServers:
         )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._data)
         health_pb2_grpc.add_HealthServicer_to_server(self._admin_health, self._admin)
-        reflection.enable_server_reflection(
-            (GATEWAY_SERVICE, _HEALTH_SERVICE, reflection.SERVICE_NAME), self._data
-        )
-        reflection.enable_server_reflection(
-            (ADMIN_SERVICE, _HEALTH_SERVICE, reflection.SERVICE_NAME), self._admin
-        )
+        enable_reflection((GATEWAY_SERVICE, _HEALTH_SERVICE), self._data)
+        enable_reflection((ADMIN_SERVICE, _HEALTH_SERVICE), self._admin)
 
     async def start(self) -> tuple[int, int]:
         """Bind and start both servers; returns the bound (data, admin) ports."""
