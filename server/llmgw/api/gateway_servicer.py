@@ -25,7 +25,13 @@ from llmgw.api import convert
 from llmgw.api.page_tokens import decode_offset, encode_offset
 from llmgw.api.principal_context import current_principal
 from llmgw.api.status import rule_for, to_status
-from llmgw.api.validation import NO_SIZE_LIMITS, SizeLimits, check_chat, check_embed
+from llmgw.api.validation import (
+    NO_SIZE_LIMITS,
+    SizeLimits,
+    check_chat,
+    check_embed,
+    request_id_for,
+)
 from llmgw.domain.deadline import Deadline
 from llmgw.domain.errors import (
     FieldViolation,
@@ -33,7 +39,6 @@ from llmgw.domain.errors import (
     InvalidRequestError,
     ScopeDeniedError,
 )
-from llmgw.domain.ids import new_id
 from llmgw.domain.models import Capability, ModelType
 from llmgw.domain.principal import Scope
 from llmgw.domain.requests import (
@@ -77,7 +82,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
     async def Chat(
         self, request: gateway_service_pb2.ChatRequest, context: grpc.aio.ServicerContext
     ) -> gateway_service_pb2.ChatResponse:
-        request_id = request.request_id or new_id()
+        request_id = request_id_for(request.request_id)
         try:
             check_chat(request, limits=self._options.size_limits)
             chat = convert.chat_request(request, request_id, current_principal())
@@ -93,7 +98,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
     async def StreamChat(
         self, request: gateway_service_pb2.StreamChatRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[gateway_service_pb2.StreamChatResponse]:
-        request_id = request.chat.request_id or new_id()
+        request_id = request_id_for(request.chat.request_id)
         failure: BaseException | None = None
         try:
             if not request.HasField("chat"):
@@ -155,7 +160,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
     async def Embed(
         self, request: gateway_service_pb2.EmbedRequest, context: grpc.aio.ServicerContext
     ) -> gateway_service_pb2.EmbedResponse:
-        request_id = request.request_id or new_id()
+        request_id = request_id_for(request.request_id)
         try:
             check_embed(request, self._options.max_embedding_batch, self._options.size_limits)
             embed = convert.embed_request(request, current_principal())
@@ -170,7 +175,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
     async def CountTokens(
         self, request: gateway_service_pb2.CountTokensRequest, context: grpc.aio.ServicerContext
     ) -> gateway_service_pb2.CountTokensResponse:
-        request_id = request.chat.request_id or new_id()
+        request_id = request_id_for(request.chat.request_id)
         try:
             check_chat(request.chat, "chat.", self._options.size_limits)
             chat = convert.chat_request(request.chat, request_id, current_principal())

@@ -19,6 +19,7 @@ from llmgateway.v1 import content_pb2, gateway_service_pb2, generation_pb2, rout
 from llmgw.api.struct_values import struct_values
 from llmgw.domain import backend_parameters
 from llmgw.domain.errors import FieldViolation, InvalidRequestError
+from llmgw.domain.ids import new_id
 
 _KNOWN_ROLES = frozenset(
     {
@@ -69,6 +70,13 @@ _RANGES: tuple[tuple[str, float, float], ...] = (
     ("candidate_count", 1, MAX_CANDIDATES),
     ("top_logprobs", 0, 20),
 )
+
+
+def request_id_for(requested: str) -> str:
+    """The id to answer and log with: the caller's when it is a valid id (see
+    ``_REQUEST_ID``), else a fresh one, so a refused 1 MB id is never echoed
+    into error metadata (where it would exceed the header limit) or logs."""
+    return requested if _REQUEST_ID.fullmatch(requested) else new_id()
 
 
 def check_chat(
