@@ -29,6 +29,7 @@ for another dialect is dropped, not refused, so fallback across dialects works.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -38,6 +39,7 @@ from llmgw.domain.errors import FieldViolation
 MAX_KEYS = 32
 MAX_STRING = 1024
 MAX_BIAS_ENTRIES = 300
+_TOKEN_ID = re.compile(r"[0-9]{1,10}")
 _EXACT_INTEGER = 2**53  # doubles represent every integer below this exactly
 
 _OPENAI = frozenset({BackendKind.OPENAI})
@@ -167,7 +169,7 @@ def _value_problem(rule: Rule, value: object) -> str | None:
     if not isinstance(value, Mapping) or len(value) > MAX_BIAS_ENTRIES:
         return f"must be an object of at most {MAX_BIAS_ENTRIES} token id -> number entries"
     for token, bias in value.items():
-        if not (isinstance(token, str) and token.isdigit() and len(token) <= 10):
+        if not (isinstance(token, str) and _TOKEN_ID.fullmatch(token)):
             return "keys must be token ids (decimal digits)"
         problem = _number_problem(bias, rule)
         if problem is not None:
