@@ -61,6 +61,7 @@ from llmgw.control.reload import ConfigReloader, ReloadTargets, caller_defaults
 from llmgw.domain.addresses import is_loopback
 from llmgw.domain.backends import BackendSpec
 from llmgw.domain.clock import SystemClock
+from llmgw.domain.credentials import EnvCredentialPolicy, EnvCredentials
 from llmgw.domain.money import decimal_to_nanos
 from llmgw.observability.logging import configure, get_logger
 from llmgw.outbound.dns import SystemResolver
@@ -311,22 +312,17 @@ def caller_limits(settings: Settings, storage: Storage | None) -> CallerLimits:
     return CallerLimits(storage, SystemClock(), caller_defaults(settings), slots)
 
 
-def env_credentials(
-    settings: Settings, env: Mapping[str, str] | None
-) -> Callable[[str], str | None]:
-    """``CreateBackend``'s ``env://VAR`` credentials. The gateway's own
-    variables (``LLMGW_*``: admin key, database and Redis URLs; the JWT
-    secret's) are refused, so an admin call cannot send them to an endpoint
-    of its choosing."""
+def env_credentials(settings: Settings, env: Mapping[str, str] | None) -> EnvCredentials:
+    """``CreateBackend``'s ``env://VAR`` credentials: only the variables
+    declared in ``endpoints.credential_env``, never the gateway's own
+    (``LLMGW_*``, the JWT secret's), so an admin call cannot send them to an
+    endpoint of its choosing (``llmgw.domain.credentials``)."""
     source = os.environ if env is None else env
-    refused = {settings.auth.jwt.secret_env} - {""}
-
-    def read(name: str) -> str | None:
-        if name.startswith("LLMGW_") or name in refused:
-            return None
-        return source.get(name) or None
-
-    return read
+    policy = EnvCredentialPolicy(
+        allowed=tuple(settings.endpoints.credential_env),
+        refused=frozenset({settings.auth.jwt.secret_env} - {""}),
+    )
+    return EnvCredentials(policy, lambda name: source.get(name) or None)
 
 
 def size_limits(settings: Settings) -> SizeLimits:

@@ -39,7 +39,7 @@ def test_size_limits_each_name_their_field() -> None:
     assert _fields(_chat(["a" * 51])) == ["messages"]
     assert _fields(_chat(["a"], 101)) == ["generation_config.max_output_tokens"]
     tool = content_pb2.Part(
-        tool_call=content_pb2.ToolCall(id="1", name="f", arguments_json="x" * 60)
+        tool_call=content_pb2.ToolCall(id="1", name="f", arguments_json=f'{{"a": "{"x" * 60}"}}')
     )
     request = gateway_service_pb2.ChatRequest(
         model="m", messages=[content_pb2.Message(role=content_pb2.ROLE_ASSISTANT, parts=[tool])]

@@ -26,14 +26,14 @@ from upstream_fakes import FakeOpenAI
 
 _pb = admin_service_pb2
 SECRET = "sk-canary-create-backend-0123456789"
-ENV = {"FRESH_UPSTREAM_KEY": SECRET, "LLMGW_DATABASE_URL": "postgresql://u:canarypw-x@db/x"}
+ENV = {"UPSTREAM_KEY_FRESH": SECRET, "LLMGW_DATABASE_URL": "postgresql://u:canarypw-x@db/x"}
 
 
 def _backend(url: str, **fields: object) -> admin_service_pb2.Backend:
     values: dict[str, object] = {
         "type": _pb.BACKEND_TYPE_OPENAI_COMPATIBLE,
         "endpoint_uri": url,
-        "credential_ref": "env://FRESH_UPSTREAM_KEY",
+        "credential_ref": "env://UPSTREAM_KEY_FRESH",
         "served_models": [
             _pb.ServedModel(
                 model_id="fresh-chat",

@@ -362,3 +362,45 @@ def test_anthropic_error_event_is_classified(error_type: str, failure: FailureCl
         decoder.decode("error", orjson.dumps(payload))
     assert caught.value.failure is failure
     assert not decoder.finished
+
+
+def test_output_cap_is_exactly_the_typed_value_and_pass_through_cannot_touch_it() -> None:
+    """The cap sent is the domain request's ``max_output_tokens`` (the budget's
+    reservation), under each dialect's key; a pass-through dict that bypassed
+    the edge still cannot override it, add candidates or flip the protocol."""
+    from llmgw.domain.backends import BackendKind
+    from llmgw.domain.errors import InvalidRequestError
+
+    sneaky = {
+        "max_tokens": 100_000,
+        "max_completion_tokens": 100_000,
+        "n": 50,
+        "stream": True,
+        "stream_options": {"include_usage": False},
+        "thinking": {"type": "enabled", "budget_tokens": 60_000},
+        "min_p": 0.1,
+    }
+    gen = GenerationConfig(max_output_tokens=321, backend_parameters=sneaky)
+    request = ChatRequest(model="x", messages=_conversation()[:2], generation=gen)
+    renamed = ModelInfo(id="gpt-x", backend="openai-eu", upstream_id="o3-mini")
+    official = openai.encode_chat(request, renamed, stream=False, dialect=BackendKind.OPENAI)
+    assert official["max_completion_tokens"] == 321 and "max_tokens" not in official
+    assert not {"n", "stream", "stream_options", "thinking", "min_p"} & set(official)
+    engine = openai.encode_chat(request, QWEN, stream=False)
+    assert engine["max_tokens"] == 321 and "max_completion_tokens" not in engine
+    assert engine["min_p"] == 0.1 and not {"n", "stream", "thinking"} & set(engine)
+    streamed = openai.encode_chat(request, QWEN, stream=True)
+    assert streamed["stream"] is True and streamed["stream_options"] == {"include_usage": True}
+    claude = anthropic.encode_chat(request, CLAUDE, stream=False, default_max_tokens=4096)
+    assert claude["max_tokens"] == 321 and "thinking" not in claude and "stream" not in claude
+    assert "min_p" not in claude
+
+    broken = ChatRequest(
+        model="x",
+        messages=(Message(Role.ASSISTANT, (ToolCallPart("c", "f", "{not json"),)),),
+    )
+    with pytest.raises(InvalidRequestError):  # never a JSONDecodeError (INTERNAL)
+        anthropic.encode_chat(broken, CLAUDE, stream=False, default_max_tokens=4096)
+    assert openai.encode_chat(broken, QWEN, stream=False)["messages"][0]["tool_calls"][0][
+        "function"
+    ]["arguments"] == "{not json"  # the OpenAI wire carries the string as is

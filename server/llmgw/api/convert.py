@@ -12,10 +12,10 @@ import sys
 from collections.abc import Sequence
 from decimal import Decimal
 
-from google.protobuf import json_format
 from google.type import money_pb2
 from llmgateway.v1 import content_pb2, gateway_service_pb2, generation_pb2, routing_pb2
 
+from llmgw.api.struct_values import struct_values
 from llmgw.domain.errors import PermissionDeniedError
 from llmgw.domain.generation import (
     FinishReason,
@@ -233,7 +233,7 @@ def _generation(config: generation_pb2.GenerationConfig) -> GenerationConfig:
             reasoning.budget_token_count if reasoning.HasField("budget_token_count") else None
         ),
         backend_parameters=(
-            json_format.MessageToDict(config.backend_parameters) if h("backend_parameters") else {}
+            struct_values(config.backend_parameters) if h("backend_parameters") else {}
         ),
     )
 

@@ -25,7 +25,13 @@ from llmgw.api import convert
 from llmgw.api.page_tokens import decode_offset, encode_offset
 from llmgw.api.principal_context import current_principal
 from llmgw.api.status import rule_for, to_status
-from llmgw.api.validation import NO_SIZE_LIMITS, SizeLimits, check_chat, check_embed
+from llmgw.api.validation import (
+    NO_SIZE_LIMITS,
+    SizeLimits,
+    check_chat,
+    check_embed,
+    request_id_for,
+)
 from llmgw.domain.deadline import Deadline
 from llmgw.domain.errors import (
     FieldViolation,
@@ -33,7 +39,6 @@ from llmgw.domain.errors import (
     InvalidRequestError,
     ScopeDeniedError,
 )
-from llmgw.domain.ids import new_id
 from llmgw.domain.models import Capability, ModelType
 from llmgw.domain.principal import Scope
 from llmgw.domain.requests import (
@@ -77,7 +82,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
     async def Chat(
         self, request: gateway_service_pb2.ChatRequest, context: grpc.aio.ServicerContext
     ) -> gateway_service_pb2.ChatResponse:
-        request_id = request.request_id or new_id()
+        request_id = request_id_for(request.request_id)
         try:
             check_chat(request, limits=self._options.size_limits)
             chat = convert.chat_request(request, request_id, current_principal())
@@ -93,7 +98,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
     async def StreamChat(
         self, request: gateway_service_pb2.StreamChatRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[gateway_service_pb2.StreamChatResponse]:
-        request_id = request.chat.request_id or new_id()
+        request_id = request_id_for(request.chat.request_id)
         failure: BaseException | None = None
         try:
             if not request.HasField("chat"):
@@ -155,13 +160,11 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
     async def Embed(
         self, request: gateway_service_pb2.EmbedRequest, context: grpc.aio.ServicerContext
     ) -> gateway_service_pb2.EmbedResponse:
-        request_id = request.request_id or new_id()
+        request_id = request_id_for(request.request_id)
         try:
             check_embed(request, self._options.max_embedding_batch, self._options.size_limits)
             embed = convert.embed_request(request, current_principal())
-            result = await self._gateway.embed(
-                embed, self._deadline(context), current_principal()
-            )
+            result = await self._gateway.embed(embed, self._deadline(context), current_principal())
             packed = request.encoding == gateway_service_pb2.EMBEDDING_ENCODING_FLOAT32_BYTES
             return convert.embed_response(result, packed)
         except Exception as exc:
@@ -172,10 +175,11 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
     async def CountTokens(
         self, request: gateway_service_pb2.CountTokensRequest, context: grpc.aio.ServicerContext
     ) -> gateway_service_pb2.CountTokensResponse:
-        request_id = request.chat.request_id or new_id()
+        request_id = request_id_for(request.chat.request_id)
         try:
-            check_chat(request.chat, "chat.")
-            count = await self._gateway.count_tokens(convert.chat_request(request.chat))
+            check_chat(request.chat, "chat.", self._options.size_limits)
+            chat = convert.chat_request(request.chat, request_id, current_principal())
+            count = await self._gateway.count_tokens(chat)
             cost = count.estimated_input_cost
             return gateway_service_pb2.CountTokensResponse(
                 input_token_count=count.input_tokens,
@@ -191,11 +195,14 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         self, request: gateway_service_pb2.ListModelsRequest, context: grpc.aio.ServicerContext
     ) -> gateway_service_pb2.ListModelsResponse:
         try:
-            if request.view == gateway_service_pb2.MODEL_VIEW_FULL:
+            placement = request.view == gateway_service_pb2.MODEL_VIEW_FULL
+            if placement or _BACKEND_TERM.search(request.filter):
                 scopes = current_principal().scopes
                 if not scopes & {Scope.ADMIN_READ, Scope.ADMIN_WRITE}:
-                    # Backend placement is operator information (the proto says so).
-                    raise ScopeDeniedError("GatewayService.ListModels view=FULL", "admin:read")
+                    # Backend placement is operator information (the proto says so);
+                    # a backend filter reveals it as surely as the FULL view.
+                    what = "view=FULL" if placement else "filter on backend"
+                    raise ScopeDeniedError(f"GatewayService.ListModels {what}", "admin:read")
             return _list_models(self._gateway.list_models(), request)
         except Exception as exc:
             failure = exc
@@ -326,6 +333,7 @@ def _list_models(
 
 
 _FILTER_KEYS = ("type", "capability", "backend", "simulated", "alias")
+_BACKEND_TERM = re.compile(r"(?i)(^|\s)backend\s*=")
 _TERM = re.compile(r'^\s*(\w+)\s*=\s*"?([^"\s]+)"?\s*$')
 _VALUE_PREFIXES = {"type": "model_type_", "capability": "capability_"}
 

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import orjson
-from llmgateway.v1 import content_pb2, gateway_service_pb2, generation_pb2
+from llmgateway.v1 import content_pb2, gateway_service_pb2, generation_pb2, routing_pb2
 
+from llmgw.api.struct_values import struct_values
+from llmgw.domain import backend_parameters
 from llmgw.domain.errors import FieldViolation, InvalidRequestError
+from llmgw.domain.ids import new_id
 
 _KNOWN_ROLES = frozenset(
     {
@@ -29,6 +33,15 @@ _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 MAX_STOP_SEQUENCES = 16
 MAX_CANDIDATES = 8
 MAX_MESSAGES = 10_000
+# Attribution and ids are written to the ledger (end user and labels are part
+# of the hourly rollup key) and sent upstream, so they are bounded here.
+MAX_LABELS = 16  # proto: "lowercase keys <= 63 chars; at most 16 entries"
+_LABEL_KEY = re.compile(r"[a-z][a-z0-9_-]{0,62}")
+MAX_LABEL_VALUE = 256
+MAX_END_USER_ID = 64  # OpenAI safety_identifier's limit (the proto's anchor)
+MAX_PROJECT = 128
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=@-]{1,128}")  # a UUID4 fits (AIP-155)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +72,13 @@ _RANGES: tuple[tuple[str, float, float], ...] = (
 )
 
 
+def request_id_for(requested: str) -> str:
+    """The id to answer and log with: the caller's when it is a valid id (see
+    ``_REQUEST_ID``), else a fresh one, so a refused 1 MB id is never echoed
+    into error metadata (where it would exceed the header limit) or logs."""
+    return requested if _REQUEST_ID.fullmatch(requested) else new_id()
+
+
 def check_chat(
     request: gateway_service_pb2.ChatRequest, prefix: str = "", limits: SizeLimits = NO_SIZE_LIMITS
 ) -> None:
@@ -82,6 +102,7 @@ def check_chat(
         _check_generation(request.generation_config, f"{prefix}generation_config", violations)
     for i, tool in enumerate(request.tools):
         _check_tool(tool, f"{prefix}tools[{i}]", violations)
+    _check_ids(request.request_id, request.attribution, prefix, violations)
     if violations:
         raise InvalidRequestError(tuple(violations))
 
@@ -124,6 +145,7 @@ def check_embed(
         violations.append(
             FieldViolation("output_dimensionality", "must be in [1, 65536]", "VALUE_OUT_OF_RANGE")
         )
+    _check_ids(request.request_id, request.attribution, "", violations)
     if violations:
         raise InvalidRequestError(tuple(violations))
 
@@ -202,6 +224,18 @@ def _check_part(part: content_pb2.Part, path: str, violations: list[FieldViolati
             violations.append(
                 FieldViolation(f"{path}.tool_call", "id and name are required", "REQUIRED")
             )
+        arguments = part.tool_call.arguments_json
+        if arguments and not _is_json_object(arguments):
+            # Anthropic's wire carries arguments as an object, and a fallback may
+            # send the conversation to any dialect: refused everywhere alike.
+            violations.append(
+                FieldViolation(
+                    f"{path}.tool_call.arguments_json",
+                    "must be a JSON object (repair or drop a malformed call before sending it"
+                    " back)",
+                    "INVALID_JSON",
+                )
+            )
     elif kind == "tool_result":
         if not part.tool_result.tool_call_id:
             violations.append(
@@ -248,6 +282,12 @@ def _check_generation(
                     "INVALID_JSON",
                 )
             )
+    if config.HasField("backend_parameters"):
+        violations.extend(
+            backend_parameters.check(
+                struct_values(config.backend_parameters), f"{path}.backend_parameters"
+            )
+        )
     reasoning = config.reasoning
     if reasoning.HasField("budget_token_count") and reasoning.budget_token_count < 0:
         violations.append(
@@ -274,6 +314,60 @@ def _check_tool(tool: content_pb2.Tool, path: str, violations: list[FieldViolati
                 f"{path}.function.parameters_json_schema", "must be a JSON object", "INVALID_JSON"
             )
         )
+
+
+def _check_ids(
+    request_id: str,
+    attribution: routing_pb2.Attribution,
+    prefix: str,
+    violations: list[FieldViolation],
+) -> None:
+    """Bounds of ``request_id`` and ``attribution`` (the README lists them)."""
+    if request_id and not _REQUEST_ID.fullmatch(request_id):
+        violations.append(
+            FieldViolation(
+                f"{prefix}request_id",
+                "at most 128 characters of A-Z a-z 0-9 . _ : / + = @ - (a UUID4 is best)",
+                "INVALID_ID",
+            )
+        )
+    path = f"{prefix}attribution"
+    for name, value, limit in (
+        ("end_user_id", attribution.end_user_id, MAX_END_USER_ID),
+        ("project", attribution.project.removeprefix("projects/"), MAX_PROJECT),
+    ):
+        if len(value) > limit or _CONTROL.search(value) or value != value.strip():
+            violations.append(
+                FieldViolation(
+                    f"{path}.{name}",
+                    f"at most {limit} characters, no control characters or outer spaces",
+                    "INVALID_ID",
+                )
+            )
+    _check_labels(attribution.labels, f"{path}.labels", violations)
+
+
+def _check_labels(labels: Mapping[str, str], path: str, violations: list[FieldViolation]) -> None:
+    if len(labels) > MAX_LABELS:
+        violations.append(FieldViolation(path, f"at most {MAX_LABELS} labels", "TOO_MANY"))
+        return
+    for key, value in labels.items():
+        if not _LABEL_KEY.fullmatch(key):
+            violations.append(
+                FieldViolation(
+                    f"{path}[{key[:64]!r}]",
+                    "keys: a lowercase letter, then a-z 0-9 _ -, at most 63 characters",
+                    "INVALID_LABEL",
+                )
+            )
+        elif len(value) > MAX_LABEL_VALUE or _CONTROL.search(value):
+            violations.append(
+                FieldViolation(
+                    f"{path}[{key!r}]",
+                    f"values: at most {MAX_LABEL_VALUE} characters, no control characters",
+                    "INVALID_LABEL",
+                )
+            )
 
 
 def _is_json_object(text: str) -> bool:

@@ -16,6 +16,8 @@ from pydantic import (
 )
 
 from llmgw.domain.backends import BackendKind
+from llmgw.domain.credentials import DEFAULT_CREDENTIAL_ENV
+from llmgw.domain.credentials import PATTERN as CREDENTIAL_ENV_PATTERN
 from llmgw.domain.models import Capability
 
 
@@ -285,12 +287,24 @@ class EndpointPolicyConfig(_Strict):
     a domain and its subdomains). ``deny_cidrs`` add to the built-in deny list
     (link-local, cloud metadata, unspecified). ``allow_private`` false also
     refuses loopback, RFC 1918, CGNAT and IPv6 ULA addresses (default true:
-    backends are usually cluster-internal).
+    backends are usually cluster-internal). ``credential_env``: the variables
+    ``CreateBackend``'s ``credential_ref: env://NAME`` may read (exact names,
+    or ``PREFIX*``); ``LLMGW_*`` and the JWT secret's variable never
+    (``llmgw.domain.credentials``).
     """
 
     allowed_hosts: list[str] = Field(default_factory=list)
     deny_cidrs: list[str] = Field(default_factory=list)
     allow_private: bool = True
+    credential_env: list[str] = Field(default_factory=lambda: list(DEFAULT_CREDENTIAL_ENV))
+
+    @field_validator("credential_env")
+    @classmethod
+    def _env_patterns(cls, value: list[str]) -> list[str]:
+        bad = [p for p in value if not CREDENTIAL_ENV_PATTERN.fullmatch(p)]
+        if bad:
+            raise ValueError(f"not a variable name or PREFIX*: {bad}")
+        return value
 
     @field_validator("deny_cidrs")
     @classmethod

@@ -11,10 +11,13 @@ in order, each failure a ``FieldViolation`` (``INVALID_ARGUMENT``):
    for a domain and its subdomains), when one is configured;
 3. DNS, resolved **once**, here: every address the name resolves to must
    pass the deny list (link-local 169.254.0.0/16 and fe80::/10, AWS
-   fd00:ec2::254, Alibaba 100.100.100.200, Oracle 192.0.0.192, unspecified,
-   multicast, plus ``deny_cidrs``; with ``allow_private`` false also
-   loopback, RFC 1918, CGNAT and ULA). IPv4-mapped IPv6 is unwrapped first,
-   and odd encodings (``2852039166``) are whatever the resolver makes of them.
+   fd00:ec2::254, local-use NAT64 64:ff9b:1::/48, Alibaba 100.100.100.200,
+   Oracle 192.0.0.192, unspecified, multicast, plus ``deny_cidrs``; with
+   ``allow_private`` false also loopback, RFC 1918, CGNAT and ULA). Every
+   IPv4 address embedded in an IPv6 one (mapped, compatible, NAT64, 6to4,
+   Teredo: ``domain.endpoints.unwrapped``) is checked too, for literals and
+   resolved answers alike; non-canonical IPv4 literals (``2852039166``) are
+   refused by step 1.
 
 The answer is a ``PinnedEndpoint``: the adapter built for it connects only to
 those addresses (``providers.http`` pins its resolver), so a DNS answer that
@@ -31,7 +34,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from llmgw.domain.endpoints import check_endpoint
+from llmgw.domain.endpoints import check_endpoint, first_denied
 from llmgw.domain.errors import FieldViolation, InvalidRequestError
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -43,6 +46,7 @@ ALWAYS_DENIED: tuple[Network, ...] = tuple(
         "169.254.0.0/16",  # link-local, AWS/GCP/Azure metadata 169.254.169.254
         "fe80::/10",
         "fd00:ec2::254/128",  # AWS IMDS over IPv6
+        "64:ff9b:1::/48",  # local-use NAT64: the embedded IPv4 cannot be located
         "100.100.100.200/32",  # Alibaba Cloud metadata
         "192.0.0.192/32",  # Oracle Cloud metadata
         "0.0.0.0/8",
@@ -121,19 +125,15 @@ class EndpointGuard:
                 raise _refused(field, f"host {host} does not resolve", "UNRESOLVABLE")
         for text in addresses:
             address = _address(text)
-            if address is None or self._is_denied(address):
+            denied = text if address is None else first_denied(address, self._denied)
+            if denied is not None:
                 raise _refused(
                     field,
-                    f"host {host} resolves to {text}, a link-local, metadata, private or"
+                    f"host {host} resolves to {denied}, a link-local, metadata, private or"
                     " denied address",
                     "INVALID_ENDPOINT",
                 )
         return PinnedEndpoint(url.rstrip("/"), host, tuple(dict.fromkeys(addresses)))
-
-    def _is_denied(self, address: Address) -> bool:
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        return any(address.version == net.version and address in net for net in self._denied)
 
 
 def _allowed(host: str, allowed: Sequence[str]) -> bool:

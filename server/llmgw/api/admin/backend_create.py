@@ -32,6 +32,7 @@ from llmgateway.v1 import admin_service_pb2, routing_pb2
 
 from llmgw.api import convert
 from llmgw.domain.backends import BackendKind, BackendSpec
+from llmgw.domain.credentials import credential_refusal
 from llmgw.domain.errors import FieldViolation, InvalidRequestError
 from llmgw.domain.models import Capability, ModelInfo, ModelType
 from llmgw.domain.secret import Secret
@@ -194,6 +195,10 @@ def _credential(
     variable = ref.removeprefix(_ENV_SCHEME)
     if not _ENV_VAR.fullmatch(variable):
         violations.append(FieldViolation(field, "env://VAR_NAME: not a variable name"))
+        return ()
+    refusal = credential_refusal(variable, credentials)
+    if refusal is not None:
+        violations.append(FieldViolation(field, refusal, "CREDENTIAL_NOT_ALLOWED"))
         return ()
     value = credentials(variable)
     if not value:

@@ -21,7 +21,9 @@ from typing import Any
 
 import orjson
 
-from llmgw.domain.errors import UpstreamError
+from llmgw.domain.backend_parameters import forwarded
+from llmgw.domain.backends import BackendKind
+from llmgw.domain.errors import FieldViolation, InvalidRequestError, UpstreamError
 from llmgw.domain.generation import (
     FinishReason,
     FunctionDeclaration,
@@ -110,8 +112,8 @@ def encode_chat(
             body["tool_choice"] = tool_choice
     if request.attribution.end_user_id:
         body["metadata"] = {"user_id": request.attribution.end_user_id}
-    for key, value in gen.backend_parameters.items():
-        body.setdefault(key, value)
+    for key, value in forwarded(gen.backend_parameters, BackendKind.ANTHROPIC).items():
+        body.setdefault(key, value)  # none today: the proto forwards to OpenAI-compatible only
     if stream:
         body["stream"] = True
     return body
@@ -162,8 +164,12 @@ def _encode_part(part: Any) -> dict[str, Any]:
     if isinstance(part, MediaPart):
         return _encode_media(part)
     if isinstance(part, ToolCallPart):
-        arguments = orjson.loads(part.arguments_json) if part.arguments_json else {}
-        return {"type": "tool_use", "id": part.id, "name": part.name, "input": arguments}
+        return {
+            "type": "tool_use",
+            "id": part.id,
+            "name": part.name,
+            "input": _tool_input(part.arguments_json),
+        }
     if isinstance(part, ToolResultPart):
         block: dict[str, Any] = {
             "type": "tool_result",
@@ -182,6 +188,25 @@ def _encode_part(part: Any) -> dict[str, Any]:
             "signature": part.signature.decode("ascii", "replace"),
         }
     raise TypeError(f"unknown part {type(part).__name__}")
+
+
+def _tool_input(arguments_json: str) -> dict[str, Any]:
+    """``tool_use.input`` must be an object. The API edge refuses other
+    ``arguments_json``; this keeps the codec total (an ``InvalidRequestError``,
+    never an ``INTERNAL``) for any caller that skips the edge."""
+    try:
+        value = orjson.loads(arguments_json) if arguments_json else {}
+    except orjson.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict):
+        raise InvalidRequestError(
+            (
+                FieldViolation(
+                    "messages", "tool call arguments must be a JSON object", "INVALID_JSON"
+                ),
+            )
+        )
+    return value
 
 
 def _encode_media(part: MediaPart) -> dict[str, Any]:

@@ -141,7 +141,10 @@ class OpenAIProvider:
         key: Secret | None = None,
     ) -> ChatResponse:
         body = await self._post_json(
-            "/chat/completions", encode_chat(request, model, stream=False), deadline, key
+            "/chat/completions",
+            encode_chat(request, model, stream=False, dialect=self._spec.kind),
+            deadline,
+            key,
         )
         try:
             return decode_chat(body)
@@ -155,7 +158,7 @@ class OpenAIProvider:
         deadline: Deadline,
         key: Secret | None = None,
     ) -> SSEChatStream:
-        body = orjson.dumps(encode_chat(request, model, stream=True))
+        body = orjson.dumps(encode_chat(request, model, stream=True, dialect=self._spec.kind))
         try:
             response = await self._http().post(
                 self._base + "/chat/completions",

@@ -16,6 +16,8 @@ from typing import Any
 
 import orjson
 
+from llmgw.domain.backend_parameters import forwarded
+from llmgw.domain.backends import BackendKind
 from llmgw.domain.generation import (
     FinishReason,
     FunctionDeclaration,
@@ -64,21 +66,35 @@ class ProtocolError(ValueError):
     """The upstream JSON does not have the documented shape."""
 
 
-def encode_chat(request: ChatRequest, model: ModelInfo, *, stream: bool) -> dict[str, Any]:
-    """The request body of ``POST /chat/completions``."""
+def encode_chat(
+    request: ChatRequest,
+    model: ModelInfo,
+    *,
+    stream: bool,
+    dialect: BackendKind = BackendKind.OPENAI_COMPATIBLE,
+) -> dict[str, Any]:
+    """The request body of ``POST /chat/completions``.
+
+    ``dialect`` is the backend's kind: ``OPENAI`` (the OpenAI API itself) or
+    an OpenAI-compatible engine; it picks the output-cap key and which
+    ``backend_parameters`` are forwarded (``domain.backend_parameters``: an
+    allow-list; a pass-through key never replaces a key the gateway set, and
+    the protocol keys ``stream``/``stream_options`` follow the RPC alone).
+    """
+    official = dialect is BackendKind.OPENAI or model.backend == "openai"
     body: dict[str, Any] = {
         "model": model.upstream_id,
         "messages": [m for message in request.messages for m in _encode_message(message)],
     }
     gen = request.generation
-    body.update(_encode_sampling(gen, model))
+    body.update(_encode_sampling(gen, official=official))
     if gen.response_format is not None and gen.response_format.kind != "text":
         body.update(_encode_response_format(gen.response_format))
     if request.tools:
         body["tools"] = [_encode_tool(t) for t in request.tools]
     if request.tool_choice is not None:
         body.update(_encode_tool_choice(request.tool_choice, bool(request.tools)))
-    for key, value in gen.backend_parameters.items():
+    for key, value in forwarded(gen.backend_parameters, dialect).items():
         body.setdefault(key, value)
     if request.attribution.end_user_id:
         body["user"] = request.attribution.end_user_id
@@ -100,21 +116,24 @@ _SAMPLING_FIELDS = (
 )
 
 
-def _encode_sampling(gen: GenerationConfig, model: ModelInfo) -> dict[str, Any]:
-    """Sampling knobs that were set (``None`` means "backend default": omitted)."""
+def _encode_sampling(gen: GenerationConfig, *, official: bool) -> dict[str, Any]:
+    """Sampling knobs that were set (``None`` means "backend default": omitted).
+
+    The output cap is exactly ``max_output_tokens`` (the cap the budget
+    reserved): ``max_completion_tokens`` for the OpenAI API, whose reasoning
+    families (o-series, gpt-5) refuse ``max_tokens``; ``max_tokens`` for the
+    engines that speak the dialect (vLLM, Ollama, ...)."""
     out: dict[str, Any] = {}
     for attribute, wire in _SAMPLING_FIELDS:
         value = getattr(gen, attribute)
         if value is not None:
             out[wire] = value
     if gen.max_output_tokens is not None:
-        # OpenAI deprecated max_tokens for max_completion_tokens; engines that
-        # speak the dialect (vLLM, Ollama, ...) still expect max_tokens.
-        key = "max_completion_tokens" if model.backend == "openai" else "max_tokens"
+        key = "max_completion_tokens" if official else "max_tokens"
         out[key] = gen.max_output_tokens
     if gen.stop_sequences:
         out["stop"] = list(gen.stop_sequences)
-    if gen.top_k is not None and model.backend != "openai":
+    if gen.top_k is not None and not official:
         out["top_k"] = gen.top_k  # vLLM/Together/OpenRouter extension
     if gen.reasoning_effort not in (ReasoningEffort.UNSPECIFIED, ReasoningEffort.NONE):
         out["reasoning_effort"] = gen.reasoning_effort.value
