@@ -463,14 +463,17 @@ def run(
     admin_listen: str | None = None,
     log_level: str | None = None,
     insecure_no_auth: bool = False,
+    tls: Mapping[str, str] | None = None,
 ) -> int:
     """``llmgw serve``: load settings, install uvloop, serve.
 
-    ``ConfigError`` when auth is off and a listener is not loopback, unless
-    ``insecure_no_auth`` (see ``exposure_problem``)."""
+    ``tls`` holds the ``--tls-*`` flags (``cert_file``, ``key_file``,
+    ``client_ca_file``), over the file's ``tls:``. ``ConfigError`` when auth
+    is off and a listener is not loopback, unless ``insecure_no_auth`` (see
+    ``exposure_problem``), and when the TLS files are unusable."""
     import uvloop
 
-    overrides = {
+    overrides: dict[str, object] = {
         k: v
         for k, v in (("listen", listen), ("admin_listen", admin_listen), ("log_level", log_level))
         if v is not None
@@ -478,12 +481,19 @@ def run(
 
     def load() -> Settings:
         """The file and env, then the command line's overrides (also on SIGHUP)."""
-        return Settings.model_validate({**load_settings(config).model_dump(), **overrides})
+        raw = load_settings(config).model_dump()
+        raw["tls"] = {**raw["tls"], **(tls or {})}
+        try:
+            return Settings.model_validate({**raw, **overrides})
+        except ValueError as exc:  # pydantic's ValidationError, e.g. a key without a cert
+            raise ConfigError(str(exc)) from exc
 
     settings = load()
     problem = exposure_problem(settings)
     if problem and not insecure_no_auth:
         raise ConfigError(problem)
+    if settings.tls.enabled:
+        TlsFiles(settings.tls).read()  # unusable files: exit 2 now, not at bind time
     secrets = [k.reveal() for s in backend_specs(settings) for k in s.api_keys]
     secrets += [settings.auth.bootstrap_admin_key.get_secret_value(), jwt_secret(settings)]
     secrets += url_passwords(settings.ledger.database_url, settings.redis_url)

@@ -39,6 +39,21 @@ def serve(
             help="Allow a non-loopback listener with authentication off (anyone can call it).",
         ),
     ] = False,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option(help="Serve TLS on both ports with this PEM certificate chain.", exists=True),
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option(help="PEM private key of --tls-cert.", exists=True)
+    ] = None,
+    tls_client_ca: Annotated[
+        Path | None,
+        typer.Option(
+            help="Require client certificates signed by these CAs (mTLS); "
+            "tls.identities in the config map them to principals.",
+            exists=True,
+        ),
+    ] = None,
 ) -> None:
     """Run the gateway until SIGTERM/SIGINT (then drain and exit 0)."""
     from llmgw.app import run
@@ -51,6 +66,15 @@ def serve(
             admin_listen=admin_listen,
             log_level=log_level,
             insecure_no_auth=insecure_no_auth,
+            tls={
+                key: str(path)
+                for key, path in (
+                    ("cert_file", tls_cert),
+                    ("key_file", tls_key),
+                    ("client_ca_file", tls_client_ca),
+                )
+                if path is not None
+            },
         )
     except ConfigError as exc:
         _err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
