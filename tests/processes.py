@@ -55,10 +55,14 @@ class Gateway:
 
 
 def start_gateway(
-    folder: Path, config: dict[str, Any], env: dict[str, str] | None = None
+    folder: Path,
+    config: dict[str, Any],
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
 ) -> Gateway:
     """Write ``config`` to ``folder/config.yaml`` and start a gateway on fresh
-    loopback ports (the config's listen addresses are replaced)."""
+    loopback ports (the config's listen addresses are replaced); ``args``
+    are more ``llmgw serve`` flags."""
     folder.mkdir(parents=True, exist_ok=True)
     port, admin = free_port(), free_port()
     path = folder / "config.yaml"
@@ -73,6 +77,7 @@ def start_gateway(
             f"127.0.0.1:{port}",
             "--admin-listen",
             f"127.0.0.1:{admin}",
+            *args,
         ],
         env={**os.environ, **(env or {})},
         stdout=(folder / "stdout.log").open("wb"),

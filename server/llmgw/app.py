@@ -124,6 +124,8 @@ def build(settings: Settings, env: Mapping[str, str] | None = None) -> Built:
     unknown = set(settings.required_backends) - {spec.name for spec in specs}
     if unknown:
         raise ConfigError(f"required_backends: no backend named {', '.join(sorted(unknown))}")
+    if settings.tls.problem():
+        raise ConfigError(settings.tls.problem())
     providers = {spec.name: build_provider(spec) for spec in specs}
     models = [m for spec in specs for m in spec.models]
     catalog = Catalog(models, effective_aliases(settings, list(specs)))
@@ -483,17 +485,16 @@ def run(
         """The file and env, then the command line's overrides (also on SIGHUP)."""
         raw = load_settings(config).model_dump()
         raw["tls"] = {**raw["tls"], **(tls or {})}
-        try:
-            return Settings.model_validate({**raw, **overrides})
-        except ValueError as exc:  # pydantic's ValidationError, e.g. a key without a cert
-            raise ConfigError(str(exc)) from exc
+        return Settings.model_validate({**raw, **overrides})
 
     settings = load()
+    if settings.tls.problem():
+        raise ConfigError(settings.tls.problem())
+    if settings.tls.enabled:
+        TlsFiles(settings.tls).read()  # unusable files: exit 2 now, not at bind time
     problem = exposure_problem(settings)
     if problem and not insecure_no_auth:
         raise ConfigError(problem)
-    if settings.tls.enabled:
-        TlsFiles(settings.tls).read()  # unusable files: exit 2 now, not at bind time
     secrets = [k.reveal() for s in backend_specs(settings) for k in s.api_keys]
     secrets += [settings.auth.bootstrap_admin_key.get_secret_value(), jwt_secret(settings)]
     secrets += url_passwords(settings.ledger.database_url, settings.redis_url)

@@ -340,15 +340,17 @@ class TlsConfig(_Strict):
     client_ca_file: str = ""
     identities: list[TlsIdentity] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _consistent(self) -> TlsConfig:
+    def problem(self) -> str:
+        """What is inconsistent, or ``""``. Checked once the ``--tls-*`` flags
+        are merged in (not per source: the file may hold the identities and
+        the flags the files)."""
         if bool(self.cert_file) != bool(self.key_file):
-            raise ValueError("tls.cert_file and tls.key_file must be set together")
+            return "tls.cert_file and tls.key_file must be set together"
         if self.client_ca_file and not self.cert_file:
-            raise ValueError("tls.client_ca_file needs tls.cert_file and tls.key_file")
+            return "tls.client_ca_file needs tls.cert_file and tls.key_file"
         if self.identities and not self.client_ca_file:
-            raise ValueError("tls.identities need tls.client_ca_file (mTLS)")
-        return self
+            return "tls.identities need tls.client_ca_file (mTLS)"
+        return ""
 
     @property
     def enabled(self) -> bool:
