@@ -106,6 +106,7 @@ class GatewayServers:
     ) -> None:
         self._options = options
         self._draining = False
+        self._started = False
         self._readiness = ReadinessWatcher(
             gateway_sources(gateway, prober, options.required_backends, [s.name for s in specs]),
             self.publish,
@@ -172,6 +173,7 @@ class GatewayServers:
         admin_port = _bind(self._admin, self._options.admin_listen, self._options.tls)
         await self._data.start()
         await self._admin.start()
+        self._started = True
         for name in ("", "liveness"):
             await self._health.set(name, _SERVING)
             await self._admin_health.set(name, _SERVING)
@@ -206,9 +208,9 @@ class GatewayServers:
     async def shutdown(self, delay: float, grace: float) -> None:
         """The rollout sequence: ``begin_drain``, keep serving ``delay`` seconds
         (new calls arriving while endpoints update are still answered), then
-        ``stop(grace)``."""
+        ``stop(grace)``. A start that failed skips the delay."""
         await self.begin_drain()
-        await asyncio.sleep(delay)
+        await asyncio.sleep(delay if self._started else 0)
         await self.stop(grace)
 
     async def stop(self, grace: float) -> None:
