@@ -102,7 +102,8 @@ async def wait_ready(gateway: Gateway, seconds: float = 30) -> None:
                 if reply.status == health_pb2.HealthCheckResponse.SERVING:
                     return
             except grpc.aio.AioRpcError:
-                await asyncio.sleep(0.1)
+                pass
+            await asyncio.sleep(0.1)  # not up yet, or up but not ready
     raise AssertionError(f"gateway did not become ready:\n{gateway.logs()}")
 
 
@@ -119,5 +120,6 @@ def wait_ready_sync(address: str, process: subprocess.Popen[Any], seconds: float
                 if reply.status == health_pb2.HealthCheckResponse.SERVING:
                     return
             except grpc.RpcError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)  # not up yet, or up but not ready
     raise AssertionError("gateway did not become ready")

@@ -13,12 +13,14 @@ import grpc
 import pytest
 from conftest import gateway_at
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from helpers import chat
+from llmgateway.v1 import gateway_service_pb2_grpc
 from llmgw.app import build
 from llmgw.config import ConfigError, Settings, load_settings
 from llmgw.control.probes import ProbeResult
 from llmgw.control.readiness import Readiness, assess
 from llmgw.domain.models import ModelInfo, Target
-from upstream_fakes.openai_server import FakeOpenAI
+from upstream_fakes import FakeOpenAI, Reply
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -42,14 +44,14 @@ def _verdict(**overrides: Any) -> Readiness:
         "probes": {},
         "default_route": (),
         "breaker_open": _never_open,
-        "backends": (),
+        "backends": {},
     }
     values.update(overrides)
     return assess(**values)
 
 
 def test_nothing_required_nothing_down_is_serving() -> None:
-    verdict = _verdict(default_route=(_target("a"),), backends=("a",))
+    verdict = _verdict(default_route=(_target("a"),), backends={"a": ["m"]})
     assert verdict == Readiness(True, "", {"a": True})
 
 
@@ -89,9 +91,17 @@ def test_default_route_down_only_when_every_target_is_down() -> None:
     assert _verdict(default_route=(_target("fresh"),)).serving
 
 
-def test_per_backend_verdicts_follow_the_last_probe() -> None:
-    verdict = _verdict(backends=("a", "b", "c"), probes={"a": OK, "b": FAILED})
-    assert verdict.backends == {"a": True, "b": False, "c": True}
+def test_per_backend_verdicts_follow_the_last_probe_and_the_breakers() -> None:
+    def open_on_d(backend: str, model: str) -> bool:
+        return backend == "d" or (backend, model) == ("e", "x")
+
+    verdict = _verdict(
+        backends={"a": ["x"], "b": ["x"], "c": [], "d": ["x", "y"], "e": ["x", "y"]},
+        probes={"a": OK, "b": FAILED},
+        breaker_open=open_on_d,
+    )
+    # d: every model's breaker open; e: one of two open is still up.
+    assert verdict.backends == {"a": True, "b": False, "c": True, "d": False, "e": True}
 
 
 def test_required_backends_come_from_env_and_must_exist() -> None:
@@ -190,3 +200,33 @@ async def test_readiness_fails_when_every_default_route_target_is_down(
             assert await _status(channel, "liveness") == SERVING
             loading_vllm.health_status = 200
             await _until(channel, "readiness", SERVING)
+
+
+async def test_breakers_of_the_default_route_take_readiness_down_until_cooldown() -> None:
+    async with FakeOpenAI(api_key=None) as fake:
+        fake.default = Reply(status=500, error_type="server_error")
+        settings = {
+            "demo_enabled": False,
+            "backends": [
+                {
+                    "name": "fake",
+                    "kind": "openai_compatible",
+                    "base_url": fake.base_url,
+                    "models": [{"id": "m"}],
+                    "retry": {"max_retries": 0},
+                    "circuit_breaker": {"failure_threshold": 1, "cooldown_seconds": 2},
+                }
+            ],
+            "aliases": {"default": ["fake/m"]},
+            "readiness_interval_seconds": 0.05,
+        }
+        async with gateway_at(settings) as running:
+            async with grpc.aio.insecure_channel(running.data_address) as channel:
+                await _until(channel, "readiness", SERVING)
+                stub = gateway_service_pb2_grpc.GatewayServiceStub(channel)
+                with pytest.raises(grpc.aio.AioRpcError):
+                    await stub.Chat(chat("default"), timeout=10)
+                await _until(channel, "readiness", NOT_SERVING)  # breaker open
+                assert await _status(channel, "llmgateway.v1.backends/fake") == NOT_SERVING
+                assert await _status(channel, "liveness") == SERVING
+                await _until(channel, "readiness", SERVING)  # cooldown over: half-open

@@ -108,7 +108,12 @@ class GatewayServers:
         self._draining = False
         self._started = False
         self._readiness = ReadinessWatcher(
-            gateway_sources(gateway, prober, options.required_backends, [s.name for s in specs]),
+            gateway_sources(
+                gateway,
+                prober,
+                options.required_backends,
+                {spec.name: [m.id for m in spec.models] for spec in specs},
+            ),
             self.publish,
             options.readiness_interval_seconds,
         )

@@ -14,8 +14,10 @@ otherwise                                   SERVING
 
 A target is down when its backend's last probe failed or its (backend,
 model) breaker is open (live traffic). A backend never probed yet is not
-down, except a required one, which must have *passed* a probe. Liveness is
-not decided here: it reflects only the process.
+down, except a required one, which must have *passed* a probe. Per backend
+(``Readiness.backends``): down when its last probe failed or the breakers of
+all its models are open. Liveness is not decided here: it reflects only the
+process.
 
 ``ReadinessWatcher`` re-probes the required backends and re-assesses every
 ``interval`` seconds (required backends are probed on this faster cadence
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from llmgw.control.probes import Prober, ProbeResult
@@ -59,10 +61,14 @@ def assess(
     probes: Mapping[str, ProbeResult],
     default_route: Sequence[Target],
     breaker_open: BreakerOpen,
-    backends: Iterable[str] = (),
+    backends: Mapping[str, Sequence[str]] | None = None,
 ) -> Readiness:
-    """The decision table above, for one instant."""
-    up = {name: backend_up(name, probes) for name in backends}
+    """The decision table above, for one instant (``backends``: name -> model ids)."""
+    up = {
+        name: backend_up(name, probes)
+        and not (models and all(breaker_open(name, model) for model in models))
+        for name, models in (backends or {}).items()
+    }
     if draining:
         return Readiness(False, "draining", up)
     waiting = [n for n in required if n not in probes or not probes[n].ok]
@@ -84,11 +90,14 @@ class ReadinessSources:
     required: tuple[str, ...]
     default_route: Callable[[], Sequence[Target]]
     breaker_open: BreakerOpen
-    backends: Callable[[], Iterable[str]]
+    backends: Callable[[], Mapping[str, Sequence[str]]]
 
 
 def gateway_sources(
-    gateway: Gateway, prober: Prober | None, required: Sequence[str], backends: Sequence[str]
+    gateway: Gateway,
+    prober: Prober | None,
+    required: Sequence[str],
+    backends: Mapping[str, Sequence[str]],
 ) -> ReadinessSources:
     """Sources over a gateway: its ``default`` alias route (operator
     overrides included) and its breaker board; ``prober`` None = no probes
