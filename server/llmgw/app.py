@@ -56,6 +56,7 @@ from llmgw.config import (
     jwt_secret,
     load_settings,
     price_overrides,
+    state_database_url,
 )
 from llmgw.config.serving import (
     authenticates,
@@ -173,17 +174,6 @@ class Running:
     built: Built
     audit: AuditStore | None = None
     costs: CostPlane | None = None
-
-
-def state_database_url(settings: Settings) -> str:
-    """Shared state (ledger, budgets, API keys, audit): PostgreSQL when
-    ``LLMGW_DATABASE_URL`` is a postgres URL, else the embedded SQLite file."""
-    url = settings.ledger.database_url
-    return (
-        url
-        if url.startswith(("postgres://", "postgresql://"))
-        else (url or f"sqlite:///{settings.ledger.sqlite_path}")
-    )
 
 
 @asynccontextmanager
@@ -467,12 +457,9 @@ def run(
     insecure_no_auth: bool = False,
     tls: Mapping[str, str] | None = None,
 ) -> int:
-    """``llmgw serve``: load settings, install uvloop, serve.
-
-    ``tls`` holds the ``--tls-*`` flags (``cert_file``, ``key_file``,
-    ``client_ca_file``), over the file's ``tls:``. ``ConfigError`` when auth
-    is off and a listener is not loopback, unless ``insecure_no_auth`` (see
-    ``exposure_problem``), and when the TLS files are unusable."""
+    """``llmgw serve``: load settings, install uvloop, serve. ``tls``: the
+    ``--tls-*`` flags over the file's ``tls:``. ``ConfigError`` for unusable
+    TLS, or auth off on a non-loopback listener without ``insecure_no_auth``."""
     import uvloop
 
     overrides: dict[str, object] = {

@@ -107,15 +107,10 @@ class GatewayServers:
         self._options = options
         self._draining = False
         self._started = False
+        models = {spec.name: [m.id for m in spec.models] for spec in specs}
+        sources = gateway_sources(gateway, prober, options.required_backends, models)
         self._readiness = ReadinessWatcher(
-            gateway_sources(
-                gateway,
-                prober,
-                options.required_backends,
-                {spec.name: [m.id for m in spec.models] for spec in specs},
-            ),
-            self.publish,
-            options.readiness_interval_seconds,
+            sources, self.publish, options.readiness_interval_seconds
         )
         channel_options = [
             ("grpc.max_receive_message_length", options.max_receive_message_bytes),
@@ -159,14 +154,17 @@ class GatewayServers:
             ),
             self._admin,
         )
-        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._data)
-        health_pb2_grpc.add_HealthServicer_to_server(self._admin_health, self._admin)
-        reflection.enable_server_reflection(
-            (GATEWAY_SERVICE, _HEALTH_SERVICE, reflection.SERVICE_NAME), self._data
-        )
-        reflection.enable_server_reflection(
-            (ADMIN_SERVICE, _HEALTH_SERVICE, reflection.SERVICE_NAME), self._admin
-        )
+        self._add_health_and_reflection()
+
+    def _add_health_and_reflection(self) -> None:
+        for server, health, service in (
+            (self._data, self._health, GATEWAY_SERVICE),
+            (self._admin, self._admin_health, ADMIN_SERVICE),
+        ):
+            health_pb2_grpc.add_HealthServicer_to_server(health, server)
+            reflection.enable_server_reflection(
+                (service, _HEALTH_SERVICE, reflection.SERVICE_NAME), server
+            )
 
     async def start(self) -> tuple[int, int]:
         """Bind and start both servers; returns the bound (data, admin) ports.
