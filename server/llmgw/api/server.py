@@ -9,9 +9,10 @@ reflection. Admin plane (``--admin-listen``, loopback by default):
   ``publish`` reports it (``control.readiness``: required backends up, the
   default route not all down), NOT_SERVING from ``begin_drain`` on;
 * ``""`` (overall): SERVING from start to ``begin_drain``;
-* ``llmgateway.v1.backends/<name>``: that backend's last probe passed.
+* ``llmgateway.v1.backends/<name>``: that backend's last probe passed and
+  not every one of its models' breakers is open.
 
-Both ports answer the same readiness. With ``ServerOptions.tls`` both ports
+Both ports answer the same readiness and backend names. With ``ServerOptions.tls`` both ports
 serve TLS (mTLS when the material has a client CA; ``api.tls``), else
 plaintext.
 
@@ -196,6 +197,7 @@ class GatewayServers:
         for backend, up in (readiness.backends or {}).items():
             backend_status = _SERVING if up else _NOT_SERVING
             await self._health.set(BACKEND_HEALTH_PREFIX + backend, backend_status)
+            await self._admin_health.set(BACKEND_HEALTH_PREFIX + backend, backend_status)
 
     async def begin_drain(self) -> None:
         """Readiness and the overall status NOT_SERVING; servers keep accepting."""
