@@ -29,6 +29,8 @@ from databases import fresh_postgres_database
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from helpers import chat
 from llmgateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
+from llmgw.config import Settings
+from llmgw.config.serving import shutdown_delay
 from processes import Gateway, start_gateway, wait_ready
 from upstream_fakes import FakeOpenAI, Reply
 
@@ -181,6 +183,23 @@ async def test_sigterm_drains_streams_and_calls_then_flushes_and_exits_0(
         missing = served - set(relayed)
         assert not missing, f"rows not relayed at close: {sorted(missing)[:5]}"
         assert all(relayed[r] == "ok" for r in served)
+
+
+@pytest.mark.parametrize(
+    ("values", "delay"),
+    [
+        ({}, 0.0),  # loopback: nobody routes to it
+        ({"listen": "[::]:50051"}, 5.0),  # exposed: endpoint removal must propagate
+        ({"admin_listen": "0.0.0.0:50052"}, 5.0),
+        ({"listen": "[::]:50051", "shutdown_delay_seconds": 12}, 12.0),  # the chart's choice
+        ({"shutdown_delay_seconds": 3}, 3.0),
+    ],
+)
+def test_shutdown_delay_default_depends_on_exposure(
+    values: dict[str, object], delay: float
+) -> None:
+    assert shutdown_delay(Settings.model_validate(values)) == delay
+    assert Settings().shutdown_grace_seconds == 120  # long streams finish
 
 
 def test_loopback_serve_stops_without_a_delay(tmp_path: Path) -> None:
