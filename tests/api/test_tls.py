@@ -305,6 +305,7 @@ def _grpcurl(pki: Pki, address: str, *args: str, client: Issued | None = None) -
     )
 
 
+@pytest.mark.slow
 def test_serve_flags_and_grpcurl_over_mtls(pki: Pki) -> None:
     config = {"probe_interval_seconds": 0, "tls": {"identities": IDENTITIES}}
     flags = ("--tls-cert", str(pki.cert), "--tls-key", str(pki.key))

@@ -34,8 +34,6 @@ from llmgw.config.serving import shutdown_delay
 from processes import Gateway, start_gateway, wait_ready
 from upstream_fakes import FakeOpenAI, Reply
 
-pytestmark = pytest.mark.slow
-
 DELAY = 1.5
 STREAM = Reply(chunks=["tok "] * 40, chunk_delay=0.1)  # ~4 s: outlives the delay
 SLOW_UNARY = Reply(first_byte_delay=DELAY + 1.0)  # still running when the servers stop
@@ -125,6 +123,7 @@ async def _relayed(url: str) -> dict[str, str]:
     return {r["request_id"]: r["status"] for r in rows}
 
 
+@pytest.mark.slow
 async def test_sigterm_drains_streams_and_calls_then_flushes_and_exits_0(
     tmp_path: Path, postgres: str | None
 ) -> None:
@@ -202,6 +201,7 @@ def test_shutdown_delay_default_depends_on_exposure(
     assert Settings().shutdown_grace_seconds == 120  # long streams finish
 
 
+@pytest.mark.slow
 def test_loopback_serve_stops_without_a_delay(tmp_path: Path) -> None:
     """Plain local ``llmgw serve`` (loopback, no delay configured) stops at once."""
     gateway = start_gateway(tmp_path, {"probe_interval_seconds": 0})
