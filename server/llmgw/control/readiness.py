@@ -2,15 +2,15 @@
 
 ``assess`` is the decision, pure (first matching row wins):
 
-==========================================  ================================
-situation                                   readiness
-==========================================  ================================
-draining (SIGTERM received)                 NOT_SERVING ``draining``
-a required backend's last probe missing     NOT_SERVING ``waiting for <b>``
+==========================================  =========================================
+situation                                   readiness (reason)
+==========================================  =========================================
+draining (SIGTERM received)                 NOT_SERVING (draining)
+a required backend's last probe missing     NOT_SERVING (waiting for required backend)
   or failed (e.g. vLLM still loading)
-every target of the ``default`` alias down  NOT_SERVING ``default route down``
+every target of the ``default`` alias down  NOT_SERVING (every target ... is down)
 otherwise                                   SERVING
-==========================================  ================================
+==========================================  =========================================
 
 A target is down when its backend's last probe failed or its (backend,
 model) breaker is open (live traffic). A backend never probed yet is not
@@ -22,7 +22,8 @@ process.
 ``ReadinessWatcher`` re-probes the required backends and re-assesses every
 ``interval`` seconds (required backends are probed on this faster cadence
 so a sidecar that finished loading makes the pod ready within seconds, not
-at the next 30 s probe round), and publishes a verdict when it changes.
+at the next 30 s probe round), and publishes a verdict when it changes (logged once per change, with the
+reason, never per tick).
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ from dataclasses import dataclass
 
 from llmgw.control.probes import Prober, ProbeResult
 from llmgw.domain.models import Target
+from llmgw.observability.logging import get_logger
 from llmgw.pipeline.gateway import Gateway
+
+log = get_logger("llmgw.readiness")
 
 DEFAULT_ROUTE = "default"
 BreakerOpen = Callable[[str, str], bool]
@@ -144,6 +148,8 @@ class ReadinessWatcher:
             backends=src.backends(),
         )
         if verdict != self._last:
+            if self._last is None or verdict.serving != self._last.serving:
+                log.info("readiness", serving=verdict.serving, reason=verdict.reason)
             self._last = verdict
             await self._publish(verdict)
         return verdict
