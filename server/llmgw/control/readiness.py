@@ -22,8 +22,8 @@ process.
 ``ReadinessWatcher`` re-probes the required backends and re-assesses every
 ``interval`` seconds (required backends are probed on this faster cadence
 so a sidecar that finished loading makes the pod ready within seconds, not
-at the next 30 s probe round), and publishes a verdict when it changes (logged once per change, with the
-reason, never per tick).
+at the next 30 s probe round), and publishes a verdict when it changes
+(logged once per change, with the reason, never per tick).
 """
 
 from __future__ import annotations
