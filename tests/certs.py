@@ -46,9 +46,15 @@ class Authority:
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(
                 x509.KeyUsage(
-                    digital_signature=True, key_cert_sign=True, crl_sign=True,
-                    content_commitment=False, key_encipherment=False, data_encipherment=False,
-                    key_agreement=False, encipher_only=False, decipher_only=False,
+                    digital_signature=True,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    encipher_only=False,
+                    decipher_only=False,
                 ),
                 critical=True,
             )
@@ -57,8 +63,13 @@ class Authority:
         self.pem = self.certificate.public_bytes(serialization.Encoding.PEM)
 
     def issue(
-        self, common_name: str, *, dns: tuple[str, ...] = (), uris: tuple[str, ...] = (),
-        ips: tuple[str, ...] = (), client: bool = False,
+        self,
+        common_name: str,
+        *,
+        dns: tuple[str, ...] = (),
+        uris: tuple[str, ...] = (),
+        ips: tuple[str, ...] = (),
+        client: bool = False,
     ) -> Issued:
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.datetime.now(datetime.UTC)

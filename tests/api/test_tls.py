@@ -226,6 +226,18 @@ async def test_mtls_certificate_identity_is_the_principal(pki: Pki, mtls_gateway
         codes.OK,
         codes.OK,
     )
+    # The certificate's chat was billed to its identity's tenant and project.
+    async with grpc.aio.secure_channel(mtls_gateway.admin_address, pki.credentials(ops)) as channel:
+        request = admin_service_pb2.GetCostsRequest()
+        request.start_time.FromSeconds(int(time.time()) - 3600)
+        request.group_by.extend(
+            [admin_service_pb2.COST_DIMENSION_TENANT, admin_service_pb2.COST_DIMENSION_PROJECT]
+        )
+        report = await admin_service_pb2_grpc.AdminServiceStub(channel).GetCosts(request)
+    billed = {
+        (r.dimensions["tenant"], r.dimensions["project"]): r.request_count for r in report.rows
+    }
+    assert billed.get(("billing", "invoices")) == 1, billed
 
 
 async def test_mtls_refuses_clients_without_a_trusted_certificate(
@@ -259,9 +271,7 @@ async def test_certificate_rotated_while_a_stream_is_open(pki: Pki) -> None:
             assert original == pki.server.serial
             async with grpc.aio.secure_channel(address, pki.credentials()) as channel:
                 stub = gateway_service_pb2_grpc.GatewayServiceStub(channel)
-                stream = stub.StreamChat(
-                    gateway_service_pb2.StreamChatRequest(chat=chat("fake/m"))
-                )
+                stream = stub.StreamChat(gateway_service_pb2.StreamChatRequest(chat=chat("fake/m")))
                 events = [await stream.read()]
                 while not events[-1].HasField("delta"):
                     events.append(await stream.read())
