@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -104,9 +105,12 @@ def test_per_backend_verdicts_follow_the_last_probe_and_the_breakers() -> None:
     assert verdict.backends == {"a": True, "b": False, "c": True, "d": False, "e": True}
 
 
-def test_required_backends_come_from_env_and_must_exist() -> None:
-    settings = load_settings(None, {"LLMGW_REQUIRED_BACKENDS": " vllm, ollama ,,"})
-    assert settings.required_backends == ["vllm", "ollama"]
+def test_required_backends_come_from_env_and_must_exist(tmp_path: Path) -> None:
+    env = {"LLMGW_REQUIRED_BACKENDS": " vllm, ollama ,,"}
+    assert load_settings(None, env).required_backends == ["vllm", "ollama"]
+    config = tmp_path / "llmgw.yaml"
+    config.write_text("required_backends: [gpu]\n", encoding="utf-8")
+    assert load_settings(config, env).required_backends == ["gpu"]  # the file wins
     with pytest.raises(ConfigError, match="required_backends: no backend named nope"):
         build(Settings(required_backends=["nope"]), {})
 

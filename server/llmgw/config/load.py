@@ -65,7 +65,7 @@ def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Se
     if env.get("LLMGW_REDIS_URL") and not settings.redis_url:
         settings = settings.model_copy(update={"redis_url": env["LLMGW_REDIS_URL"]})
     required = [n.strip() for n in env.get("LLMGW_REQUIRED_BACKENDS", "").split(",") if n.strip()]
-    if required:  # the env var (the chart sets it) replaces the file's list
+    if required and not settings.required_backends:  # like LLMGW_REDIS_URL: the file wins
         settings = settings.model_copy(update={"required_backends": required})
     budget_env = {
         key: env[name]

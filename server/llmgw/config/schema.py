@@ -370,8 +370,9 @@ class Settings(_Strict):
     accepting for ``shutdown_delay_seconds`` (unset: 0 when both listeners
     are loopback, else 5 s), then in-flight calls and streams get
     ``shutdown_grace_seconds`` (default 120 s: long LLM streams finish) to
-    end. ``required_backends`` (``LLMGW_REQUIRED_BACKENDS``) must pass their
-    probe (every ``readiness_interval_seconds``) before readiness is SERVING.
+    end. ``required_backends`` (or ``LLMGW_REQUIRED_BACKENDS``, comma-separated,
+    when the file sets none) must pass their probe (every
+    ``readiness_interval_seconds``) before readiness is SERVING.
     """
 
     listen: str = "127.0.0.1:50051"
