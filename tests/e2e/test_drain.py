@@ -21,6 +21,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import grpc
@@ -34,8 +35,8 @@ from llmgw.config.serving import shutdown_delay
 from processes import Gateway, start_gateway, wait_ready
 from upstream_fakes import FakeOpenAI, Reply
 
-DELAY = 1.5
-STREAM = Reply(chunks=["tok "] * 40, chunk_delay=0.1)  # ~4 s: outlives the delay
+DELAY = 2.0
+STREAM = Reply(chunks=["tok "] * 50, chunk_delay=0.1)  # ~5 s: outlives the delay
 SLOW_UNARY = Reply(first_byte_delay=DELAY + 1.0)  # still running when the servers stop
 
 
@@ -102,16 +103,40 @@ async def _not_serving_at(channel: grpc.aio.Channel, seconds: float = 10) -> flo
 
 
 async def _arrivals(
-    stub: gateway_service_pb2_grpc.GatewayServiceStub, gateway: Gateway
+    stub: gateway_service_pb2_grpc.GatewayServiceStub, gateway: Gateway, first: asyncio.Event
 ) -> list[Call]:
-    """New calls every 50 ms until the process has exited (bounded)."""
+    """New calls every 50 ms until the process has exited (bounded); ``first``
+    is set when the first one has been answered."""
+
+    async def one(i: int) -> Call:
+        call = await _unary(stub, f"arrival-{i}")
+        first.set()
+        return call
+
     tasks = []
     for i in range(400):
         if gateway.process.poll() is not None:
             break
-        tasks.append(asyncio.create_task(_unary(stub, f"arrival-{i}")))
+        tasks.append(asyncio.create_task(one(i)))
         await asyncio.sleep(0.05)
     return list(await asyncio.gather(*tasks))
+
+
+async def _until_first_delta(stream: Any) -> list[Any]:
+    events = [await stream.read()]  # start
+    while not events[-1].HasField("delta"):
+        events.append(await stream.read())
+    return events
+
+
+async def _rest(stream: Any) -> list[Any]:
+    events = []
+    for _ in range(1000):  # bounded: 50 deltas + usage + final
+        event = await stream.read()
+        if event is grpc.aio.EOF:
+            break
+        events.append(event)
+    return events
 
 
 async def _relayed(url: str) -> dict[str, str]:
@@ -138,9 +163,7 @@ async def test_sigterm_drains_streams_and_calls_then_flushes_and_exits_0(
                 stream = stub.StreamChat(
                     gateway_service_pb2.StreamChatRequest(chat=chat("fake/m", request_id="stream"))
                 )
-                events = [await stream.read()]  # start
-                while not events[-1].HasField("delta"):
-                    events.append(await stream.read())
+                events = await _until_first_delta(stream)
                 fake.enqueue(SLOW_UNARY, SLOW_UNARY, SLOW_UNARY)
                 in_flight = [asyncio.create_task(_unary(stub, f"inflight-{i}")) for i in range(3)]
                 for _ in range(1000):  # <= 10 s
@@ -149,14 +172,12 @@ async def test_sigterm_drains_streams_and_calls_then_flushes_and_exits_0(
                     await asyncio.sleep(0.01)
                 assert len(fake.requests) == 4, "the unary calls never reached the upstream"
 
-                arrivals = asyncio.create_task(_arrivals(stub, gateway))
+                first = asyncio.Event()
+                arrivals = asyncio.create_task(_arrivals(stub, gateway, first))
+                await asyncio.wait_for(first.wait(), 10)  # calls are arriving before SIGTERM
                 gateway.process.send_signal(signal.SIGTERM)
                 not_serving = await _not_serving_at(channel)
-                for _ in range(1000):  # bounded: 40 deltas + usage + final
-                    event = await stream.read()
-                    if event is grpc.aio.EOF:
-                        break
-                    events.append(event)
+                events += await _rest(stream)
                 finished = await asyncio.gather(*in_flight)
                 calls = await arrivals
             code = await asyncio.to_thread(gateway.process.wait, 40)
