@@ -55,10 +55,14 @@ class Gateway:
 
 
 def start_gateway(
-    folder: Path, config: dict[str, Any], env: dict[str, str] | None = None
+    folder: Path,
+    config: dict[str, Any],
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
 ) -> Gateway:
     """Write ``config`` to ``folder/config.yaml`` and start a gateway on fresh
-    loopback ports (the config's listen addresses are replaced)."""
+    loopback ports (the config's listen addresses are replaced); ``args``
+    are more ``llmgw serve`` flags."""
     folder.mkdir(parents=True, exist_ok=True)
     port, admin = free_port(), free_port()
     path = folder / "config.yaml"
@@ -73,6 +77,7 @@ def start_gateway(
             f"127.0.0.1:{port}",
             "--admin-listen",
             f"127.0.0.1:{admin}",
+            *args,
         ],
         env={**os.environ, **(env or {})},
         stdout=(folder / "stdout.log").open("wb"),
@@ -97,7 +102,8 @@ async def wait_ready(gateway: Gateway, seconds: float = 30) -> None:
                 if reply.status == health_pb2.HealthCheckResponse.SERVING:
                     return
             except grpc.aio.AioRpcError:
-                await asyncio.sleep(0.1)
+                pass
+            await asyncio.sleep(0.1)  # not up yet, or up but not ready
     raise AssertionError(f"gateway did not become ready:\n{gateway.logs()}")
 
 
@@ -114,5 +120,6 @@ def wait_ready_sync(address: str, process: subprocess.Popen[Any], seconds: float
                 if reply.status == health_pb2.HealthCheckResponse.SERVING:
                     return
             except grpc.RpcError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)  # not up yet, or up but not ready
     raise AssertionError("gateway did not become ready")

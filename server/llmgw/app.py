@@ -7,13 +7,13 @@ SIGHUP re-reads the configuration file and applies what can change at run
 time (``llmgw.control.reload``: aliases, routing, price overrides, budgets, caller
 rate limits; audited as ``ReloadConfig``).
 
-Shutdown on SIGTERM/SIGINT, in this order (Kubernetes stops routing to a pod
-whose readiness fails, then the pod gets ``terminationGracePeriodSeconds``):
-
-1. health -> NOT_SERVING on every service name;
-2. ``server.stop(grace)``: no new RPCs, in-flight ones get ``grace`` seconds;
-3. provider sessions (and, later, stores) close;
-4. exit code 0.
+Shutdown on SIGTERM/SIGINT (``GatewayServers.shutdown``; balancers learn of
+a terminating pod seconds after Kubernetes does, and the pod's
+``terminationGracePeriodSeconds`` must exceed delay + grace + the flush):
+readiness and the overall status NOT_SERVING at once -> servers keep accepting
+for ``shutdown_delay_seconds`` -> no new RPCs, in-flight calls and streams get
+``shutdown_grace_seconds`` -> providers close -> the ledger commits its last
+rows and the outbox relay flushes -> exit 0.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import signal
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from limits.aio.storage import RedisStorage, Storage
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -42,6 +42,7 @@ from llmgw.api.admin.keys import KeyAdmin
 from llmgw.api.server import GatewayServers, ServerOptions
 from llmgw.api.validation import SizeLimits
 from llmgw.auth.authenticator import Authenticator
+from llmgw.auth.cert_identity import CertificateIdentities
 from llmgw.auth.jwt_verifier import JwtVerifier, KeySource, StaticKey
 from llmgw.config import (
     DEMO_BACKEND,
@@ -55,10 +56,18 @@ from llmgw.config import (
     jwt_secret,
     load_settings,
     price_overrides,
+    state_database_url,
 )
+from llmgw.config.serving import (
+    authenticates,
+    certificate_principals,
+    exposure_problem,
+    shutdown_delay,
+    url_passwords,
+)
+from llmgw.config.tls_files import TlsFiles
 from llmgw.control.probes import Prober
 from llmgw.control.reload import ConfigReloader, ReloadTargets, caller_defaults
-from llmgw.domain.addresses import is_loopback
 from llmgw.domain.backends import BackendSpec
 from llmgw.domain.clock import SystemClock
 from llmgw.domain.credentials import EnvCredentialPolicy, EnvCredentials
@@ -114,6 +123,11 @@ def build(settings: Settings, env: Mapping[str, str] | None = None) -> Built:
     """
     key_storage = RedisStorage(_async_redis_url(settings.redis_url)) if settings.redis_url else None
     specs = tuple(backend_specs(settings, env))
+    unknown = set(settings.required_backends) - {spec.name for spec in specs}
+    if unknown:
+        raise ConfigError(f"required_backends: no backend named {', '.join(sorted(unknown))}")
+    if settings.tls.problem():
+        raise ConfigError(settings.tls.problem())
     providers = {spec.name: build_provider(spec) for spec in specs}
     models = [m for spec in specs for m in spec.models]
     catalog = Catalog(models, effective_aliases(settings, list(specs)))
@@ -161,17 +175,6 @@ class Running:
     built: Built
     audit: AuditStore | None = None
     costs: CostPlane | None = None
-
-
-def state_database_url(settings: Settings) -> str:
-    """Shared state (ledger, budgets, API keys, audit): PostgreSQL when
-    ``LLMGW_DATABASE_URL`` is a postgres URL, else the embedded SQLite file."""
-    url = settings.ledger.database_url
-    return (
-        url
-        if url.startswith(("postgres://", "postgresql://"))
-        else (url or f"sqlite:///{settings.ledger.sqlite_path}")
-    )
 
 
 @asynccontextmanager
@@ -264,16 +267,7 @@ async def _serving(
     audit = await AuditStore.open(state_db)
     servers = GatewayServers(
         built.gateway,
-        ServerOptions(
-            listen=settings.listen,
-            admin_listen=settings.admin_listen,
-            default_deadline_seconds=settings.default_deadline_seconds,
-            max_receive_message_bytes=settings.max_receive_message_bytes,
-            max_send_message_bytes=settings.max_send_message_bytes,
-            max_embedding_batch=settings.rate_limits.max_embedding_batch
-            or settings.max_embedding_batch,
-            size_limits=size_limits(settings),
-        ),
+        server_options(settings),
         built.specs,
         built.prober,
         build_provider,
@@ -285,8 +279,8 @@ async def _serving(
         credentials=env_credentials(settings, env),
     )
     try:
-        data_port, admin_port = await servers.start()
         built.prober.start()
+        data_port, admin_port = await servers.start()
         yield Running(
             _with_port(settings.listen, data_port),
             _with_port(settings.admin_listen, admin_port),
@@ -296,9 +290,28 @@ async def _serving(
             costs,
         )
     finally:
+        await servers.shutdown(shutdown_delay(settings), settings.shutdown_grace_seconds)
         await built.prober.stop()
-        await servers.stop(settings.shutdown_grace_seconds)
         await asyncio.gather(*(p.aclose() for p in built.providers.values()))
+
+
+def server_options(settings: Settings) -> ServerOptions:
+    """Listeners, limits, TLS (one file reader per listener) and mTLS identities."""
+    identities = certificate_principals(settings)
+    return ServerOptions(
+        listen=settings.listen,
+        admin_listen=settings.admin_listen,
+        default_deadline_seconds=settings.default_deadline_seconds,
+        max_receive_message_bytes=settings.max_receive_message_bytes,
+        max_send_message_bytes=settings.max_send_message_bytes,
+        max_embedding_batch=settings.rate_limits.max_embedding_batch
+        or settings.max_embedding_batch,
+        size_limits=size_limits(settings),
+        tls=partial(TlsFiles, settings.tls) if settings.tls.enabled else None,
+        identities=CertificateIdentities(identities) if identities else None,
+        required_backends=tuple(settings.required_backends),
+        readiness_interval_seconds=settings.readiness_interval_seconds,
+    )
 
 
 def caller_limits(settings: Settings, storage: Storage | None) -> CallerLimits:
@@ -345,19 +358,6 @@ def endpoint_guard(settings: Settings) -> EndpointGuard:
     return EndpointGuard(policy, SystemResolver())
 
 
-def url_passwords(*urls: str) -> list[str]:
-    """Passwords in connection URLs (database, Redis), for the log scrubber."""
-    found = []
-    for url in urls:
-        try:
-            password = urlsplit(url).password if url else None
-        except ValueError:
-            password = None
-        if password:
-            found += [password, unquote(password)]
-    return found
-
-
 def _async_redis_url(url: str) -> str:
     """The limits library's async Redis storage scheme (``async+redis://``)."""
     return url if url.startswith("async+") else f"async+{url}"
@@ -375,7 +375,7 @@ async def _authentication(
     bootstrap = auth.bootstrap_admin_key.get_secret_value()
     if bootstrap and await ensure_bootstrap_key(store, bootstrap):
         get_logger("llmgw").info("bootstrap admin key created", key_id=BOOTSTRAP_KEY_ID)
-    if not auth.active:
+    if not authenticates(settings):  # API keys / JWT, or mTLS identities
         return None, KeyAdmin(store)
     verifier: JwtVerifier | None = None
     jwt_config = auth.jwt
@@ -393,21 +393,6 @@ async def _authentication(
         verifier = JwtVerifier(jwt_policy(settings), keys)
     authenticator = Authenticator(store, verifier, cache_ttl=auth.key_cache_ttl_seconds)
     return authenticator, KeyAdmin(store, authenticator)
-
-
-def exposure_problem(settings: Settings) -> str:
-    """Why this configuration must not start without ``--insecure-no-auth``
-    (auth off and a listener reachable from other hosts), or ``""``."""
-    if settings.auth.active:
-        return ""
-    exposed = [a for a in (settings.listen, settings.admin_listen) if not is_loopback(a)]
-    if not exposed:
-        return ""
-    return (
-        f"refusing to listen on {', '.join(exposed)} with authentication off: anyone who can "
-        "reach it could use the gateway. Set LLMGW_ADMIN_KEY (or auth.enabled / auth.jwt), "
-        "listen on 127.0.0.1, or pass --insecure-no-auth to accept the risk."
-    )
 
 
 def _with_port(address: str, port: int) -> str:
@@ -450,7 +435,11 @@ async def serve(settings: Settings, load: Callable[[], Settings] | None = None) 
         await stop.wait()
         loop.add_signal_handler(signal.SIGHUP, lambda: None)  # ignored while stopping
         await reloader.aclose()
-        log.info("shutdown requested", grace_seconds=settings.shutdown_grace_seconds)
+        log.info(
+            "shutdown requested",
+            delay_seconds=shutdown_delay(settings),
+            grace_seconds=settings.shutdown_grace_seconds,
+        )
     log.info("gateway stopped")
     return 0
 
@@ -462,14 +451,14 @@ def run(
     admin_listen: str | None = None,
     log_level: str | None = None,
     insecure_no_auth: bool = False,
+    tls: Mapping[str, str] | None = None,
 ) -> int:
-    """``llmgw serve``: load settings, install uvloop, serve.
-
-    ``ConfigError`` when auth is off and a listener is not loopback, unless
-    ``insecure_no_auth`` (see ``exposure_problem``)."""
+    """``llmgw serve``: load settings, install uvloop, serve. ``tls``: the
+    ``--tls-*`` flags over the file's ``tls:``. ``ConfigError`` for unusable
+    TLS, or auth off on a non-loopback listener without ``insecure_no_auth``."""
     import uvloop
 
-    overrides = {
+    overrides: dict[str, object] = {
         k: v
         for k, v in (("listen", listen), ("admin_listen", admin_listen), ("log_level", log_level))
         if v is not None
@@ -477,9 +466,15 @@ def run(
 
     def load() -> Settings:
         """The file and env, then the command line's overrides (also on SIGHUP)."""
-        return Settings.model_validate({**load_settings(config).model_dump(), **overrides})
+        raw = load_settings(config).model_dump()
+        raw["tls"] = {**raw["tls"], **(tls or {})}
+        return Settings.model_validate({**raw, **overrides})
 
     settings = load()
+    if settings.tls.problem():
+        raise ConfigError(settings.tls.problem())
+    if settings.tls.enabled:
+        TlsFiles(settings.tls).read()  # unusable files: exit 2 now, not at bind time
     problem = exposure_problem(settings)
     if problem and not insecure_no_auth:
         raise ConfigError(problem)

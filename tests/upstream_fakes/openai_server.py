@@ -33,6 +33,8 @@ def error_body(error_type: str, message: str, param: str | None = None) -> dict[
 
 class FakeOpenAI(FakeServer):
     base_path = "/v1"
+    # vLLM answers /health 503 while its model loads; tests flip this.
+    health_status = 200
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self.chat)
@@ -51,7 +53,7 @@ class FakeOpenAI(FakeServer):
 
     async def health(self, request: web.Request) -> web.Response:
         await self.record(request)
-        return web.Response(status=200)
+        return web.Response(status=self.health_status)
 
     async def list_models(self, request: web.Request) -> web.Response:
         await self.record(request)

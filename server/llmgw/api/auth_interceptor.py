@@ -8,6 +8,8 @@ flags), so that inside the RPC's own task it:
 1. reads the credential from metadata (``authorization: Bearer <key or
    JWT>``, else ``x-api-key``), never from a request field;
 2. authenticates it (``UNAUTHENTICATED`` + ``API_KEY_INVALID`` otherwise);
+   with no such credential and mTLS identities configured, the verified
+   client certificate's SANs name the principal instead (``auth.cert_identity``);
 3. checks the method's scope (``PERMISSION_DENIED`` + ``PERMISSION_DENIED``;
    a method with no rule is always denied);
 4. sets ``current_principal()`` for the handler and resets it after.
@@ -28,7 +30,9 @@ import grpc
 from llmgw.api.authz import AccessRules, Needed
 from llmgw.api.principal_context import reset_principal, set_principal
 from llmgw.api.status import to_status
+from llmgw.api.tls import peer_names
 from llmgw.auth.authenticator import Authenticator
+from llmgw.auth.cert_identity import CertificateIdentities
 from llmgw.auth.jwt_verifier import JwtRejected
 from llmgw.domain.errors import GatewayError, ScopeDeniedError, UnauthenticatedError
 from llmgw.domain.ids import new_id
@@ -54,9 +58,15 @@ def credential_from(metadata: Metadata) -> str:
 
 
 class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
-    def __init__(self, authenticator: Authenticator, rules: AccessRules) -> None:
+    def __init__(
+        self,
+        authenticator: Authenticator,
+        rules: AccessRules,
+        identities: CertificateIdentities | None = None,
+    ) -> None:
         self._authenticator = authenticator
         self._rules = rules
+        self._identities = identities
 
     async def intercept_service(
         self,
@@ -73,7 +83,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
         async def admit(context: grpc.aio.ServicerContext) -> object:
             try:
-                principal = await self._authenticator.authenticate(credential)
+                principal = await self._principal(credential, context)
                 _check_scope(principal, method, needed)
             except GatewayError as exc:
                 _log_denial(method, exc)
@@ -82,6 +92,12 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             return set_principal(principal)
 
         return _wrapped(handler, admit)
+
+    async def _principal(self, credential: str, context: grpc.aio.ServicerContext) -> Principal:
+        """A metadata credential decides when sent; else the client certificate."""
+        if credential or not self._identities:
+            return await self._authenticator.authenticate(credential)
+        return self._identities.principal(peer_names(context.auth_context()))
 
 
 def _check_scope(principal: Principal, method: str, needed: Needed) -> None:

@@ -2,16 +2,28 @@
 
 Data plane (``--listen``): ``GatewayService`` + ``grpc.health.v1.Health`` +
 reflection. Admin plane (``--admin-listen``, loopback by default):
-``AdminService`` + health + reflection. Health service names: ``""``
-(overall), ``liveness``, ``readiness`` and ``llmgateway.v1.GatewayService``.
+``AdminService`` + health + reflection. Health service names:
+
+* ``liveness``: the process serves RPCs (SERVING until the servers stop);
+* ``readiness`` and ``llmgateway.v1.GatewayService``: may take traffic, as
+  ``publish`` reports it (``control.readiness``: required backends up, the
+  default route not all down), NOT_SERVING from ``begin_drain`` on;
+* ``""`` (overall): SERVING from start to ``begin_drain``;
+* ``llmgateway.v1.backends/<name>``: that backend's last probe passed and
+  not every one of its models' breakers is open.
+
+Both ports answer the same readiness and backend names. With ``ServerOptions.tls`` both ports
+serve TLS (mTLS when the material has a client CA; ``api.tls``), else
+plaintext.
 
 Message size limits are explicit (gRPC's default receive limit is 4 MiB, too
 small for image parts and embedding batches): receive 16 MiB, send 64 MiB by
 default, both configurable.
 
-``stop(grace)``: every health name goes ``NOT_SERVING`` first (readiness fails,
-load balancers drain the pod), then both servers stop accepting and give
-in-flight RPCs ``grace`` seconds.
+Shutdown is two steps so the owner can wait between them: ``begin_drain()``
+turns readiness and the overall status NOT_SERVING while the servers keep
+accepting (endpoints update); ``stop(grace)`` then refuses new RPCs and gives
+in-flight calls and streams ``grace`` seconds.
 """
 
 from __future__ import annotations
@@ -38,9 +50,12 @@ from llmgw.api.auth_interceptor import AuthInterceptor
 from llmgw.api.authz import ADMIN_PLANE, DATA_PLANE
 from llmgw.api.gateway_servicer import GatewayServicer, HandlerOptions
 from llmgw.api.reflection import enable_reflection
+from llmgw.api.tls import CertificateSource, server_credentials
 from llmgw.api.validation import NO_SIZE_LIMITS, SizeLimits
 from llmgw.auth.authenticator import Authenticator
+from llmgw.auth.cert_identity import CertificateIdentities
 from llmgw.control.probes import Prober
+from llmgw.control.readiness import Readiness, ReadinessWatcher, gateway_sources
 from llmgw.domain.backends import BackendSpec
 from llmgw.outbound.endpoint_guard import EndpointGuard
 from llmgw.pipeline.gateway import Gateway
@@ -50,7 +65,10 @@ from llmgw.storage.audit import AuditStore
 GATEWAY_SERVICE = gateway_service_pb2.DESCRIPTOR.services_by_name["GatewayService"].full_name
 ADMIN_SERVICE = admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name
 HEALTH_NAMES = ("", "liveness", "readiness", GATEWAY_SERVICE)
+BACKEND_HEALTH_PREFIX = "llmgateway.v1.backends/"
 _HEALTH_SERVICE = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+_SERVING = health_pb2.HealthCheckResponse.SERVING
+_NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +80,12 @@ class ServerOptions:
     max_send_message_bytes: int
     max_embedding_batch: int
     size_limits: SizeLimits = NO_SIZE_LIMITS
+    # One certificate source per listener (None: plaintext); see api/tls.py.
+    tls: Callable[[], CertificateSource] | None = None
+    identities: CertificateIdentities | None = None
+    # Backends that must pass their probe before readiness is SERVING.
+    required_backends: tuple[str, ...] = ()
+    readiness_interval_seconds: float = 2.0
 
 
 class GatewayServers:
@@ -83,6 +107,12 @@ class GatewayServers:
     ) -> None:
         self._options = options
         self._draining = False
+        self._started = False
+        models = {spec.name: [m.id for m in spec.models] for spec in specs}
+        sources = gateway_sources(gateway, prober, options.required_backends, models)
+        self._readiness = ReadinessWatcher(
+            sources, self.publish, options.readiness_interval_seconds
+        )
         channel_options = [
             ("grpc.max_receive_message_length", options.max_receive_message_bytes),
             ("grpc.max_send_message_length", options.max_send_message_bytes),
@@ -91,8 +121,9 @@ class GatewayServers:
             ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
         ]
         # Authentication on: one deny-by-default interceptor per port (api/authz.py).
-        data_auth = [AuthInterceptor(authenticator, DATA_PLANE)] if authenticator else []
-        admin_auth = [AuthInterceptor(authenticator, ADMIN_PLANE)] if authenticator else []
+        ids = options.identities
+        data_auth = [AuthInterceptor(authenticator, DATA_PLANE, ids)] if authenticator else []
+        admin_auth = [AuthInterceptor(authenticator, ADMIN_PLANE, ids)] if authenticator else []
         self._data = grpc.aio.server(options=channel_options, interceptors=data_auth)
         self._admin = grpc.aio.server(options=channel_options, interceptors=admin_auth)
         self._health = health_aio.HealthServicer()
@@ -124,35 +155,86 @@ class GatewayServers:
             ),
             self._admin,
         )
-        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._data)
-        health_pb2_grpc.add_HealthServicer_to_server(self._admin_health, self._admin)
-        enable_reflection((GATEWAY_SERVICE, _HEALTH_SERVICE), self._data)
-        enable_reflection((ADMIN_SERVICE, _HEALTH_SERVICE), self._admin)
+        self._add_health_and_reflection()
+
+    def _add_health_and_reflection(self) -> None:
+        for server, health, service in (
+            (self._data, self._health, GATEWAY_SERVICE),
+            (self._admin, self._admin_health, ADMIN_SERVICE),
+        ):
+            health_pb2_grpc.add_HealthServicer_to_server(health, server)
+            enable_reflection((service, _HEALTH_SERVICE), server)
 
     async def start(self) -> tuple[int, int]:
-        """Bind and start both servers; returns the bound (data, admin) ports."""
-        data_port = _bind(self._data, self._options.listen)
-        admin_port = _bind(self._admin, self._options.admin_listen)
+        """Bind and start both servers; returns the bound (data, admin) ports.
+
+        Liveness and the overall status are SERVING at once; readiness is
+        NOT_SERVING until the first assessment (made before returning:
+        required backends probed once), then kept current in the background."""
+        data_port = _bind(self._data, self._options.listen, self._options.tls)
+        admin_port = _bind(self._admin, self._options.admin_listen, self._options.tls)
         await self._data.start()
         await self._admin.start()
-        for name in HEALTH_NAMES:
-            await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
-        for name in ("", "liveness", "readiness", ADMIN_SERVICE):
-            await self._admin_health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        self._started = True
+        for name in ("", "liveness"):
+            await self._health.set(name, _SERVING)
+            await self._admin_health.set(name, _SERVING)
+        await self._admin_health.set(ADMIN_SERVICE, _SERVING)
+        await self.publish(Readiness(False, "starting"))
+        await self._readiness.start()
         return data_port, admin_port
 
-    async def stop(self, grace: float) -> None:
-        """NOT_SERVING everywhere, then stop both servers with ``grace`` seconds."""
+    async def publish(self, readiness: Readiness) -> None:
+        """Set readiness (both ports) and the per-backend names; ignored once draining."""
+        if self._draining:
+            return
+        status = _SERVING if readiness.serving else _NOT_SERVING
+        for name in ("readiness", GATEWAY_SERVICE):
+            await self._health.set(name, status)
+        await self._admin_health.set("readiness", status)
+        for backend, up in (readiness.backends or {}).items():
+            backend_status = _SERVING if up else _NOT_SERVING
+            await self._health.set(BACKEND_HEALTH_PREFIX + backend, backend_status)
+            await self._admin_health.set(BACKEND_HEALTH_PREFIX + backend, backend_status)
+
+    async def begin_drain(self) -> None:
+        """Readiness and the overall status NOT_SERVING; servers keep accepting."""
         self._draining = True
+        await self._readiness.stop()
+        for health, names in (
+            (self._health, ("", "readiness", GATEWAY_SERVICE)),
+            (self._admin_health, ("", "readiness", ADMIN_SERVICE)),
+        ):
+            for name in names:
+                await health.set(name, _NOT_SERVING)
+
+    async def shutdown(self, delay: float, grace: float) -> None:
+        """The rollout sequence: ``begin_drain``, keep serving ``delay`` seconds
+        (new calls arriving while endpoints update are still answered), then
+        ``stop(grace)``. A start that failed skips the delay."""
+        await self.begin_drain()
+        await asyncio.sleep(delay if self._started else 0)
+        await self.stop(grace)
+
+    async def stop(self, grace: float) -> None:
+        """Drain (if not begun), every name NOT_SERVING, then stop both servers:
+        no new RPCs, in-flight ones get ``grace`` seconds."""
+        await self.begin_drain()
         await self._health.enter_graceful_shutdown()
         await self._admin_health.enter_graceful_shutdown()
         await asyncio.gather(self._data.stop(grace), self._admin.stop(grace))
 
 
-def _bind(server: grpc.aio.Server, address: str) -> int:
-    """Bind ``address``; a taken port or a bad address is an ``OSError`` naming it."""
+def _bind(
+    server: grpc.aio.Server, address: str, tls: Callable[[], CertificateSource] | None
+) -> int:
+    """Bind ``address`` (TLS when ``tls`` is given); a taken port or a bad
+    address is an ``OSError`` naming it."""
     try:
-        port: int = server.add_insecure_port(address)
+        if tls is None:
+            port: int = server.add_insecure_port(address)
+        else:
+            port = server.add_secure_port(address, server_credentials(tls()))
     except RuntimeError as exc:
         raise OSError(f"cannot listen on {address}: {exc}") from exc
     if port == 0:

@@ -18,6 +18,22 @@ _err = Console(stderr=True)
 AddressOption = Annotated[
     str, typer.Option("--address", "-a", help="Gateway data-plane address (host:port).")
 ]
+TlsCertOption = Annotated[
+    Path | None,
+    typer.Option("--tls-cert", help="Serve TLS on both ports with this PEM chain.", exists=True),
+]
+TlsKeyOption = Annotated[
+    Path | None, typer.Option("--tls-key", help="PEM private key of --tls-cert.", exists=True)
+]
+TlsClientCaOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--tls-client-ca",
+        help="Require client certificates signed by these CAs (mTLS); "
+        "tls.identities in the config map them to principals.",
+        exists=True,
+    ),
+]
 
 
 @app.command()
@@ -39,6 +55,9 @@ def serve(
             help="Allow a non-loopback listener with authentication off (anyone can call it).",
         ),
     ] = False,
+    tls_cert: TlsCertOption = None,
+    tls_key: TlsKeyOption = None,
+    tls_client_ca: TlsClientCaOption = None,
 ) -> None:
     """Run the gateway until SIGTERM/SIGINT (then drain and exit 0)."""
     from llmgw.app import run
@@ -51,11 +70,17 @@ def serve(
             admin_listen=admin_listen,
             log_level=log_level,
             insecure_no_auth=insecure_no_auth,
+            tls=_tls_flags(cert_file=tls_cert, key_file=tls_key, client_ca_file=tls_client_ca),
         )
     except ConfigError as exc:
         _err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
         raise typer.Exit(2) from exc
     raise typer.Exit(code)
+
+
+def _tls_flags(**paths: Path | None) -> dict[str, str]:
+    """The ``--tls-*`` flags given, as ``tls:`` config keys."""
+    return {key: str(path) for key, path in paths.items() if path is not None}
 
 
 @app.command()

@@ -28,6 +28,7 @@ from llmgw.config.specs import (
     effective_aliases,
     jwt_policy,
     price_overrides,
+    state_database_url,
 )
 
 __all__ = [
@@ -48,4 +49,5 @@ __all__ = [
     "jwt_secret",
     "load_settings",
     "price_overrides",
+    "state_database_url",
 ]

@@ -64,6 +64,9 @@ def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Se
         raise ConfigError(_describe(exc, path)) from exc
     if env.get("LLMGW_REDIS_URL") and not settings.redis_url:
         settings = settings.model_copy(update={"redis_url": env["LLMGW_REDIS_URL"]})
+    required = [n.strip() for n in env.get("LLMGW_REQUIRED_BACKENDS", "").split(",") if n.strip()]
+    if required and not settings.required_backends:  # like LLMGW_REDIS_URL: the file wins
+        settings = settings.model_copy(update={"required_backends": required})
     budget_env = {
         key: env[name]
         for key, name in _BUDGET_ENV

@@ -19,6 +19,7 @@ from llmgw.domain.backends import BackendKind
 from llmgw.domain.credentials import DEFAULT_CREDENTIAL_ENV
 from llmgw.domain.credentials import PATTERN as CREDENTIAL_ENV_PATTERN
 from llmgw.domain.models import Capability
+from llmgw.domain.principal import Scope
 
 
 class ConfigError(Exception):
@@ -316,12 +317,85 @@ class EndpointPolicyConfig(_Strict):
         return value
 
 
+class TlsIdentity(_Strict):
+    """A client certificate identity (mTLS) and the principal it proves.
+
+    ``match`` is compared exactly with each subject alternative name of the
+    verified client certificate (a URI such as ``spiffe://cluster/ns/app/sa/x``
+    or a DNS name). The other fields mirror an API key's (``llmgw keys
+    create``): ``tenant``, ``project`` (default project), ``projects`` (others
+    it may bill), ``scopes`` (``chat``, ``embed``, ``admin:read``,
+    ``admin:write``) and ``models`` (empty = every model).
+    """
+
+    match: str = Field(min_length=1)
+    tenant: str = Field(default="default", min_length=1)
+    project: str = ""
+    projects: list[str] = Field(default_factory=list)
+    scopes: list[Scope] = Field(default_factory=lambda: [Scope.CHAT, Scope.EMBED])
+    models: list[str] = Field(default_factory=list)
+
+
+class TlsConfig(_Strict):
+    """TLS on both listeners (``--tls-cert``/``--tls-key``), optionally mTLS.
+
+    Off (plaintext) unless ``cert_file`` is set; ``cert_file`` and
+    ``key_file`` go together. ``client_ca_file`` set: every client must
+    present a certificate signed by one of these CAs (mTLS). ``identities``
+    map a verified client certificate to a principal; they need
+    ``client_ca_file`` and count as authentication (a caller may still send an
+    API key or JWT instead, which then decides). Files are re-read when they
+    change (checked at each new connection), so renewed certificates apply
+    without a restart.
+    """
+
+    cert_file: str = ""
+    key_file: str = ""
+    client_ca_file: str = ""
+    identities: list[TlsIdentity] = Field(default_factory=list)
+
+    def problem(self) -> str:
+        """What is inconsistent, or ``""``. Checked once the ``--tls-*`` flags
+        are merged in (not per source: the file may hold the identities and
+        the flags the files)."""
+        if bool(self.cert_file) != bool(self.key_file):
+            return "tls.cert_file and tls.key_file must be set together"
+        if self.client_ca_file and not self.cert_file:
+            return "tls.client_ca_file needs tls.cert_file and tls.key_file"
+        if self.identities and not self.client_ca_file:
+            return "tls.identities need tls.client_ca_file (mTLS)"
+        return ""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.cert_file)
+
+
+# Readiness delay before draining on a non-loopback listener when
+# ``shutdown_delay_seconds`` is not set (endpoint removal takes a few seconds
+# to reach kube-proxy and client-side balancers).
+DEFAULT_EXPOSED_SHUTDOWN_DELAY = 5.0
+
+
 class Settings(_Strict):
-    """The whole configuration (``llmgw serve --config FILE``)."""
+    """The whole configuration (``llmgw serve --config FILE``).
+
+    Shutdown (SIGTERM): readiness goes NOT_SERVING at once, the servers keep
+    accepting for ``shutdown_delay_seconds`` (unset: 0 when both listeners
+    are loopback, else 5 s), then in-flight calls and streams get
+    ``shutdown_grace_seconds`` (default 120 s: long LLM streams finish) to
+    end. ``required_backends`` (or ``LLMGW_REQUIRED_BACKENDS``, comma-separated,
+    when the file sets none) must pass their probe (every
+    ``readiness_interval_seconds``) before readiness is SERVING.
+    """
 
     listen: str = "127.0.0.1:50051"
     admin_listen: str = "127.0.0.1:50052"
-    shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    shutdown_delay_seconds: float | None = Field(default=None, ge=0)
+    shutdown_grace_seconds: float = Field(default=120.0, ge=0)
+    required_backends: list[str] = Field(default_factory=list)
+    readiness_interval_seconds: float = Field(default=2.0, gt=0)
+    tls: TlsConfig = Field(default_factory=TlsConfig)
     default_deadline_seconds: float = Field(default=600.0, gt=0)
     max_receive_message_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     max_send_message_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)

@@ -185,3 +185,14 @@ def budget_definitions(settings: Settings) -> list[Budget]:
             )
         )
     return found
+
+
+def state_database_url(settings: Settings) -> str:
+    """Shared state (ledger, budgets, API keys, audit): PostgreSQL when
+    ``LLMGW_DATABASE_URL`` is a postgres URL, else the embedded SQLite file."""
+    url = settings.ledger.database_url
+    return (
+        url
+        if url.startswith(("postgres://", "postgresql://"))
+        else (url or f"sqlite:///{settings.ledger.sqlite_path}")
+    )
