@@ -121,7 +121,10 @@ func main() {
 	if err == nil {
 		_, err = stream.Recv() // the start event
 		cancel()
-		_, err = stream.Recv()
+		// Messages already buffered may still arrive; the first error is Canceled.
+		for err == nil {
+			_, err = stream.Recv()
+		}
 		fmt.Println("after cancel:", status.Code(err))
 	}
 	cancel()
