@@ -69,8 +69,9 @@ from llmgw.outbound.jwks import JwksFetcher
 from llmgw.outbound.webhook import AlertWebhook
 from llmgw.pipeline.budget import BudgetGuard
 from llmgw.pipeline.catalog import Catalog
-from llmgw.pipeline.gateway import Gateway, RoutingSettings
+from llmgw.pipeline.gateway import Backends, Gateway, RoutingSettings
 from llmgw.pipeline.keys import KeyPool
+from llmgw.pipeline.loader import load_steps
 from llmgw.pipeline.ratelimit import CallerLimits
 from llmgw.pipeline.resilience import AttemptLoop, BackendPolicies
 from llmgw.pipeline.settlement import Accountant, AccountingSettings
@@ -105,8 +106,11 @@ class Built:
     prober: Prober
 
 
-def build(settings: Settings, env: Mapping[str, str] | None = None) -> Built:
-    """Build providers, catalogue, prices and the pipeline from settings.
+def build(
+    settings: Settings, env: Mapping[str, str] | None = None, costs: CostPlane | None = None
+) -> Built:
+    """Build providers, catalogue, prices and the pipeline from settings; the
+    accountant bills to ``costs`` (ledger, budget guard) when given.
 
     Per-key counters go to Redis when ``redis_url`` is set (shared by every
     replica), else they stay in this process.
@@ -136,15 +140,14 @@ def build(settings: Settings, env: Mapping[str, str] | None = None) -> Built:
     )
     clock = SystemClock()
     pools = {spec.name: KeyPool(spec.name, spec.key_pool(), clock, key_storage) for spec in specs}
+    first_token = {s.name: s.first_token_timeout for s in specs if s.first_token_timeout}
     gateway = Gateway(
-        catalog,
-        providers,
-        prices,
-        attempts,
+        Backends(catalog, providers, prices, attempts, pools, first_token),
         routing,
-        pools,
-        {spec.name: spec.first_token_timeout for spec in specs if spec.first_token_timeout},
+        accountant=_accountant(settings, prices, costs),
         limits=caller_limits(settings, key_storage),
+        custom_steps=load_steps(settings.pipeline.steps, settings.pipeline.entry_points),
+        clock=clock,
     )
     prober = Prober(providers, interval=settings.probe_interval_seconds)
     return Built(gateway, providers, specs, prober)
@@ -185,8 +188,23 @@ async def running_gateway(
             yield running
 
 
+def _accountant(settings: Settings, prices: PriceBook, costs: CostPlane | None) -> Accountant:
+    if costs is None:
+        return Accountant(prices)
+    budgets = settings.budgets
+    return Accountant(
+        prices,
+        costs.ledger,
+        costs.guard,
+        AccountingSettings(
+            default_max_output_tokens=budgets.default_max_output_tokens,
+            unpriced_reservation_nanos=decimal_to_nanos(budgets.unpriced_reservation),
+        ),
+    )
+
+
 async def _accounting(
-    settings: Settings, state_db: Database, built: Built, stack: AsyncExitStack
+    settings: Settings, state_db: Database, vllm: list[str], stack: AsyncExitStack
 ) -> CostPlane:
     """Ledger (SQLite, or outbox + relay to PostgreSQL), budget guard, vLLM
     uptime; each closed by ``stack`` after the servers have stopped (so the
@@ -233,19 +251,9 @@ async def _accounting(
     )
     await guard.start()
     stack.push_async_callback(guard.close)
-    vllm = [s.name for s in built.specs if (s.preset or s.name) == "vllm"]
     uptime = UptimeLog(state_db, vllm)
     await uptime.start()
     stack.push_async_callback(uptime.close)
-    built.gateway.accountant = Accountant(
-        built.gateway.prices,
-        ledger,
-        guard,
-        AccountingSettings(
-            default_max_output_tokens=budgets.default_max_output_tokens,
-            unpriced_reservation_nanos=decimal_to_nanos(budgets.unpriced_reservation),
-        ),
-    )
     fixed = [FixedCost(name, budgets.vllm_hourly_rate) for name in vllm]
     return CostPlane(ledger, guard, uptime, fixed)
 
@@ -257,8 +265,9 @@ async def _serving(
     state_db: Database,
     stack: AsyncExitStack,
 ) -> AsyncIterator[Running]:
-    built = build(settings, env)
-    costs = await _accounting(settings, state_db, built, stack)
+    vllm = [s.name for s in backend_specs(settings, env) if (s.preset or s.name) == "vllm"]
+    costs = await _accounting(settings, state_db, vllm, stack)
+    built = build(settings, env, costs)
     authenticator, key_admin = await _authentication(settings, env, state_db, stack)
     audit = await AuditStore.open(state_db)
     servers = GatewayServers(

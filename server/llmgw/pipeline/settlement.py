@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -103,9 +103,7 @@ class Accountant:
             return 0.0
         return self.budgets.pressure(_scopes(attribution))
 
-    async def open(
-        self, request_id: str, attribution: Attribution, reserve_nanos: int
-    ) -> Tab:
+    async def open(self, request_id: str, attribution: Attribution, reserve_nanos: int) -> Tab:
         """Reserve ``reserve_nanos`` on every scope (raises when a hard budget
         is spent) and return the request's tab."""
         reservation = None
@@ -228,3 +226,18 @@ class Tab:
             if accountant.budgets is not None and self._reservation is not None:
                 actual = sum(row.charged_nanos for row in self.rows)
                 await accountant.budgets.settle(self._reservation, actual)
+
+
+def usage_or_estimate(
+    usage: Usage, produced_chars: int, input_tokens: Callable[[], int]
+) -> tuple[Usage, bool]:
+    """The provider's usage, or, when it reported no tokens at all for an
+    answer that has text (some OpenAI-compatible servers omit usage on
+    streams), an estimate: never a silent zero cost. Returns (usage, estimated)."""
+    if usage.input_tokens or usage.output_tokens or not produced_chars:
+        return usage, False
+    estimate = Usage(input_tokens=input_tokens(), output_tokens=-(-produced_chars // 4))
+    return estimate, True
+
+
+__all__ = ["Accountant", "AccountingSettings", "BudgetPort", "Tab", "usage_or_estimate"]
