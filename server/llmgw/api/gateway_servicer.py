@@ -175,7 +175,9 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         request_id = request.chat.request_id or new_id()
         try:
             check_chat(request.chat, "chat.")
-            count = await self._gateway.count_tokens(convert.chat_request(request.chat))
+            principal = current_principal()  # custom steps see who asks
+            chat = convert.chat_request(request.chat, request_id, principal)
+            count = await self._gateway.count_tokens(chat, principal)
             cost = count.estimated_input_cost
             return gateway_service_pb2.CountTokensResponse(
                 input_token_count=count.input_tokens,
