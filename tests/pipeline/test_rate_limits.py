@@ -137,8 +137,7 @@ async def test_no_limits_configured_means_no_io() -> None:
     for _ in range(100):
         await limits.admit(anonymous, "user", 10_000)
         await limits.record_output(anonymous, "user", 10_000)
-    async with limits.stream_slot(anonymous):
-        pass
+    await (await limits.acquire_stream_slot(anonymous)).release()
     assert storage.calls == []
     limited = Principal(subject="k", key_id="k", rpm=5)
     await limits.admit(limited, "", 1)
@@ -150,29 +149,31 @@ async def test_tenant_stream_cap_and_release() -> None:
     limits = _limits(CallerDefaults(max_concurrent_streams=2), slots=slots)
     caller = Principal(subject="a", tenant="t")
     first = await limits.acquire_stream_slot(caller)
-    async with limits.stream_slot(caller):
-        with pytest.raises(RateLimitedError) as caught:
-            await limits.acquire_stream_slot(caller)
-        assert caught.value.subject == "tenants/t:concurrent_streams"
-        # another tenant has its own slots
-        async with limits.stream_slot(Principal(subject="b", tenant="other")):
-            pass
+    second = await limits.acquire_stream_slot(caller)
+    with pytest.raises(RateLimitedError) as caught:
+        await limits.acquire_stream_slot(caller)
+    assert caught.value.subject == "tenants/t:concurrent_streams"
+    # another tenant has its own slots
+    await (await limits.acquire_stream_slot(Principal(subject="b", tenant="other"))).release()
+    await second.release()
     await first.release()
     await first.release()  # idempotent
     assert slots.held("tenants/t") == 0
-    async with limits.stream_slot(caller), limits.stream_slot(caller):
-        pass
+    both = [await limits.acquire_stream_slot(caller) for _ in range(2)]
+    for slot in both:
+        await slot.release()
 
 
 async def test_key_stream_cap_refusal_releases_the_tenant_slot() -> None:
     slots = LocalSlots()
     limits = _limits(CallerDefaults(max_concurrent_streams=5), slots=slots)
     key = Principal(subject="k", key_id="k", tenant="t", max_concurrent_streams=1)
-    async with limits.stream_slot(key):
-        with pytest.raises(RateLimitedError) as caught:
-            await limits.acquire_stream_slot(key)
-        assert caught.value.subject == "apiKeys/k:concurrent_streams"
-        assert slots.held("tenants/t") == 1  # only the open stream's
+    held = await limits.acquire_stream_slot(key)
+    with pytest.raises(RateLimitedError) as caught:
+        await limits.acquire_stream_slot(key)
+    assert caught.value.subject == "apiKeys/k:concurrent_streams"
+    assert slots.held("tenants/t") == 1  # only the open stream's
+    await held.release()
 
 
 # ------------------------------------------------------------ across replicas

@@ -170,3 +170,6 @@ class BreakerBoard:
 
     def snapshots(self) -> dict[tuple[str, str], BreakerSnapshot]:
         return {key: b.snapshot() for key, b in self._breakers.items()}
+
+
+__all__ = ["BreakerBoard", "BreakerSnapshot", "BreakerState", "COUNTED_FAILURES", "CircuitBreaker"]

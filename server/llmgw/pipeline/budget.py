@@ -501,3 +501,16 @@ class BudgetGuard:
     def _track(self, task: asyncio.Task[None]) -> None:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+
+__all__ = [
+    "BudgetAlert",
+    "BudgetGuard",
+    "BudgetStatus",
+    "ConfigBudgetChanges",
+    "Reservation",
+    "percent",
+    "rfc3339",
+    "severity_of",
+    "units",
+]

@@ -128,3 +128,6 @@ class KeyPool:
 
 def _epoch_now() -> float:
     return time.time()  # the limits library reports reset times in epoch seconds
+
+
+__all__ = ["BAD_KEY_SECONDS", "KeyPool", "KeysExhaustedError"]

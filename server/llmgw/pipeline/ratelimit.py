@@ -36,8 +36,7 @@ no I/O at all.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from limits import RateLimitItem, RateLimitItemPerMinute
@@ -234,15 +233,6 @@ class CallerLimits:
             slot._held.append((scope, token))
         return slot
 
-    @asynccontextmanager
-    async def stream_slot(self, principal: Principal) -> AsyncIterator[None]:
-        """``acquire_stream_slot`` for the span of a ``with`` block."""
-        slot = await self.acquire_stream_slot(principal)
-        try:
-            yield
-        finally:
-            await slot.release()
-
     async def _wait(self, item: RateLimitItem, ids: tuple[str, ...]) -> float:
         stats = await self._limiter.get_window_stats(item, *ids)
         return max(_MIN_RETRY_SECONDS, stats.reset_time - time.time())
@@ -262,3 +252,6 @@ def _limited(subject: str, retry_after: float) -> RateLimitedError:
         subject=subject,
         metadata={"limit": dimension, "subject": scope, "retryAfterSeconds": f"{retry_after:.3f}"},
     )
+
+
+__all__ = ["CallerDefaults", "CallerLimits", "LimitSet", "StreamSlot"]
