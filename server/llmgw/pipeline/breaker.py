@@ -172,4 +172,4 @@ class BreakerBoard:
         return {key: b.snapshot() for key, b in self._breakers.items()}
 
 
-__all__ = ["BreakerBoard", "BreakerSnapshot", "BreakerState", "COUNTED_FAILURES", "CircuitBreaker"]
+__all__ = ["COUNTED_FAILURES", "BreakerBoard", "BreakerSnapshot", "BreakerState", "CircuitBreaker"]

@@ -191,10 +191,10 @@ class AttemptLoop:
 
 
 __all__ = [
+    "NEVER_FALLBACK",
+    "RETRY_SAME_TARGET",
     "AttemptLoop",
     "BackendPolicies",
-    "NEVER_FALLBACK",
     "Outcome",
-    "RETRY_SAME_TARGET",
     "RetryBudget",
 ]

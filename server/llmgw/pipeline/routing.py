@@ -239,9 +239,9 @@ def _balanced(
 
 
 __all__ = [
-    "Candidate",
     "DEFAULT_OUTPUT_ESTIMATE",
     "ESTIMATE_TOLERANCE",
+    "Candidate",
     "Weights",
     "estimated_cost_nanos",
     "fastest",
