@@ -22,13 +22,14 @@ from llmgw.accounting.pricing import PriceBook
 from llmgw.domain.backends import ApiKey
 from llmgw.domain.clock import Clock
 from llmgw.domain.errors import FailureClass, UpstreamError
-from llmgw.domain.generation import Usage
+from llmgw.domain.generation import FinishReason, Usage
 from llmgw.domain.ledger import AttemptStatus
 from llmgw.domain.models import Target
 from llmgw.domain.requests import ChatRequest, ChatResponse, EmbedRequest, EmbedResponse
 from llmgw.domain.secret import Secret
 from llmgw.pipeline.context import CallContext
 from llmgw.pipeline.keys import KeyPool, KeysExhaustedError
+from llmgw.pipeline.output_cap import Capped, OutputCaps
 from llmgw.pipeline.registry import Registry
 from llmgw.pipeline.resilience import AttemptLoop
 from llmgw.pipeline.results import RouteInfo
@@ -51,6 +52,7 @@ class Upstreams:
     prices: PriceBook
     clock: Clock
     first_token_timeouts: Mapping[str, float]
+    caps: OutputCaps
 
 
 class _Attempts:
@@ -133,6 +135,12 @@ class _Attempts:
         ctx.output_tokens += usage.output_tokens
         return response, key
 
+    def _capped(self, ctx: CallContext, request: ChatRequest, target: Target) -> Capped:
+        """The request this attempt sends: with the output cap the reservation
+        assumed, tightened by ``max_cost`` (``pipeline.output_cap``)."""
+        reserving = ctx.tab is not None and ctx.tab.reserving
+        return self._up.caps.apply(request, target.model, ctx.input_tokens, reserving)
+
     def _done(
         self, ctx: CallContext, value: object, target: Target, failed: tuple[str, ...]
     ) -> None:
@@ -147,8 +155,13 @@ class ChatAttempts(_Attempts):
         providers, pools = self._up.providers, self._up.pools
 
         async def attempt(target: Target) -> ChatResponse:
+            capped = self._capped(ctx, request, target)
+
             async def call(key: Secret | None) -> ChatResponse:
-                return await providers[target.backend].chat(request, target.model, deadline, key)
+                response = await providers[target.backend].chat(
+                    capped.request, target.model, deadline, key
+                )
+                return _cost_capped(response) if capped.cost_limited else response
 
             response, key = await self._billed(ctx, target, call)
             if key is not None:
@@ -186,8 +199,10 @@ class StreamAttempts(_Attempts):
         up = self._up
 
         async def attempt(target: Target) -> Primed:
+            capped = self._capped(ctx, request, target)
+
             async def call(key: Secret | None) -> Primed:
-                return await self._open(target, request, ctx, key)
+                return await self._open(target, capped.request, ctx, key)
 
             begun = up.clock.now()
             try:
@@ -198,6 +213,8 @@ class StreamAttempts(_Attempts):
                 bill_failure(ctx.tab, target, begun, error, ctx.input_tokens)
                 raise
             primed.started = begun
+            primed.cost_limited = capped.cost_limited
+            primed.cost_limit_tokens = capped.cost_limit_tokens
             if key is not None:
                 primed.key_id = key.id
                 pool = up.pools[target.backend]
@@ -237,6 +254,17 @@ class CountTokens(_Attempts):
         usage = Usage(input_tokens=ctx.input_tokens())
         ctx.target, ctx.usage = target, usage
         ctx.cost = self._up.prices.cost(target.model, usage, estimated=True)
+
+
+def _cost_capped(response: ChatResponse) -> ChatResponse:
+    """An answer that stopped at the cap ``max_cost`` set ends with ``COST_CAP``."""
+    candidates = tuple(
+        dataclasses.replace(c, finish_reason=FinishReason.COST_CAP)
+        if c.finish_reason is FinishReason.MAX_TOKENS
+        else c
+        for c in response.candidates
+    )
+    return dataclasses.replace(response, candidates=candidates)
 
 
 def bill_failure(

@@ -47,6 +47,7 @@ from llmgw.pipeline.chain import Chain, Step
 from llmgw.pipeline.context import CallContext, Operation
 from llmgw.pipeline.keys import KeyPool
 from llmgw.pipeline.latency import LatencyBoard
+from llmgw.pipeline.output_cap import OutputCaps
 from llmgw.pipeline.plan import PlanInputs, Planner, RoutingSettings
 from llmgw.pipeline.ratelimit import CallerLimits
 from llmgw.pipeline.registry import Registry
@@ -122,6 +123,7 @@ class Gateway:
             self._prices,
             self._clock,
             backends.first_token_timeouts,
+            OutputCaps(self._prices, self.accountant.default_max_output_tokens),
         )
         self.chains = self._chains(upstreams, tuple(custom_steps))
 

@@ -97,6 +97,11 @@ class Accountant:
         amount = (input_tokens * price.input_per_mtok + output * price.output_per_mtok) / _MILLION
         return decimal_to_nanos(amount)
 
+    @property
+    def default_max_output_tokens(self) -> int:
+        """Output tokens a reservation assumes when neither request nor model caps them."""
+        return self._settings.default_max_output_tokens
+
     def pressure(self, attribution: Attribution) -> float:
         """Highest percent used of the soft budgets this request counts toward."""
         if self.budgets is None:
@@ -202,6 +207,11 @@ class Tab:
     def output_tokens(self) -> int:
         """Output tokens of every attempt so far (what output rate limits count)."""
         return sum(row.output_tokens for row in self.rows)
+
+    @property
+    def reserving(self) -> bool:
+        """Whether a budget reservation backs this call (its output cap is sent)."""
+        return self._reservation is not None
 
     @property
     def closed(self) -> bool:

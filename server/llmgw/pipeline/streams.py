@@ -21,11 +21,12 @@ from typing import Protocol
 
 from llmgw.accounting.pricing import PriceBook
 from llmgw.domain.clock import Clock
-from llmgw.domain.generation import Usage
+from llmgw.domain.generation import FinishReason, Usage
 from llmgw.domain.ids import new_id
 from llmgw.domain.ledger import AttemptStatus
 from llmgw.domain.money import Cost
 from llmgw.domain.requests import (
+    CandidateEnd,
     ReasoningDelta,
     StreamEnd,
     StreamEvent,
@@ -44,7 +45,15 @@ _CONTENT_EVENTS = (TextDelta, ToolCallDelta, ReasoningDelta, StreamEnd)
 class Primed:
     """An upstream stream read up to (and including) its first content event."""
 
-    __slots__ = ("buffered", "key_id", "on_end", "started", "upstream")
+    __slots__ = (
+        "buffered",
+        "cost_limit_tokens",
+        "cost_limited",
+        "key_id",
+        "on_end",
+        "started",
+        "upstream",
+    )
 
     def __init__(self, upstream: Resumed, buffered: list[StreamEvent]) -> None:
         self.upstream = upstream
@@ -52,6 +61,8 @@ class Primed:
         self.on_end: Callable[[Usage], Awaitable[None]] | None = None
         self.started = 0.0
         self.key_id = ""
+        self.cost_limited = False  # ``max_cost`` set the output cap sent
+        self.cost_limit_tokens = 0  # output tokens ``max_cost`` affords (0: none)
 
 
 async def prime(upstream: ChatStream) -> Primed:
@@ -141,6 +152,7 @@ class Session:
                 self._observe(event)
                 yield event
             self._primed.buffered = []
+            limit_chars = self._primed.cost_limit_tokens * 4
             async for event in self._primed.upstream:
                 kind = type(event)
                 if kind is TextDelta:
@@ -150,6 +162,9 @@ class Session:
                 else:
                     self._observe(event)
                 yield event
+                if limit_chars and kind is TextDelta and self._produced_chars >= limit_chars:
+                    yield await self._ended(self._cost_cap_end())  # ``max_cost`` reached
+                    return
         except Exception as error:
             self._failed = True
             self._ctx.error = error
@@ -165,6 +180,18 @@ class Session:
             self._produced_chars += len(event.arguments_fragment) + len(event.name)
         elif isinstance(event, UsageUpdate):
             self._last_usage = event.usage
+
+    def _cost_cap_end(self) -> StreamEnd:
+        """The end of a stream the gateway stops at ``max_cost``: what was
+        produced (estimated, at least the provider's last usage)."""
+        produced = -(-self._produced_chars // 4)
+        usage = self._last_usage
+        input_tokens = usage.input_tokens if usage else self._ctx.input_tokens()
+        output = max(produced, usage.output_tokens if usage else 0)
+        return StreamEnd(
+            Usage(input_tokens=input_tokens, output_tokens=output),
+            (CandidateEnd(0, FinishReason.COST_CAP, "gateway_cost_cap"),),
+        )
 
     def _unfinished(self) -> None:
         """Bill a stream that ended without the upstream's terminal event:
@@ -204,6 +231,8 @@ class Session:
         usage, estimated = usage_or_estimate(end.usage, self._produced_chars, ctx.input_tokens)
         if estimated:
             end = dataclasses.replace(end, usage=usage)
+        if self._primed.cost_limited:
+            end = _cost_capped(end)
         self._bill(AttemptStatus.OK, usage, estimated)
         await self._finalize()
         self._services.settled_stream(ctx, self._started)
@@ -229,6 +258,19 @@ class Session:
                         self._ctx.error = asyncio.CancelledError()
                     self._unfinished()
                     await self._finalize()
+
+
+def _cost_capped(end: StreamEnd) -> StreamEnd:
+    """A stream that stopped at the cap ``max_cost`` set ends with ``COST_CAP``."""
+    if all(c.finish_reason is not FinishReason.MAX_TOKENS for c in end.candidates):
+        return end
+    candidates = tuple(
+        dataclasses.replace(c, finish_reason=FinishReason.COST_CAP)
+        if c.finish_reason is FinishReason.MAX_TOKENS
+        else c
+        for c in end.candidates
+    )
+    return dataclasses.replace(end, candidates=candidates)
 
 
 __all__ = ["Primed", "Resumed", "Session", "prime"]
