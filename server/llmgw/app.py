@@ -60,7 +60,7 @@ from llmgw.control.probes import Prober
 from llmgw.control.reload import ConfigReloader, ReloadTargets, caller_defaults
 from llmgw.domain.addresses import is_loopback
 from llmgw.domain.backends import BackendSpec
-from llmgw.domain.clock import SystemClock
+from llmgw.domain.clock import Clock, SystemClock
 from llmgw.domain.money import decimal_to_nanos
 from llmgw.observability.logging import configure, get_logger
 from llmgw.outbound.dns import SystemResolver
@@ -107,14 +107,19 @@ class Built:
 
 
 def build(
-    settings: Settings, env: Mapping[str, str] | None = None, costs: CostPlane | None = None
+    settings: Settings,
+    env: Mapping[str, str] | None = None,
+    costs: CostPlane | None = None,
+    clock: Clock | None = None,
 ) -> Built:
     """Build providers, catalogue, prices and the pipeline from settings; the
-    accountant bills to ``costs`` (ledger, budget guard) when given.
+    accountant bills to ``costs`` (ledger, budget guard) when given; the
+    pipeline's time (breakers, backoff, latency) is ``clock`` (tests drive it).
 
     Per-key counters go to Redis when ``redis_url`` is set (shared by every
     replica), else they stay in this process.
     """
+    clock = clock or SystemClock()
     key_storage = RedisStorage(_async_redis_url(settings.redis_url)) if settings.redis_url else None
     specs = tuple(backend_specs(settings, env))
     providers = {spec.name: build_provider(spec) for spec in specs}
@@ -128,7 +133,7 @@ def build(
         overrides=price_overrides(settings),
     )
     attempts = AttemptLoop(
-        {spec.name: BackendPolicies(spec.retry, spec.breaker) for spec in specs}, SystemClock()
+        {spec.name: BackendPolicies(spec.retry, spec.breaker) for spec in specs}, clock
     )
     routing = RoutingSettings(
         strategies=dict(settings.routing.strategies),
@@ -138,7 +143,6 @@ def build(
         allow_downgrade=frozenset(settings.routing.allow_downgrade),
         downgrade_at_percent=settings.routing.downgrade_at_percent,
     )
-    clock = SystemClock()
     pools = {spec.name: KeyPool(spec.name, spec.key_pool(), clock, key_storage) for spec in specs}
     first_token = {s.name: s.first_token_timeout for s in specs if s.first_token_timeout}
     gateway = Gateway(
@@ -178,13 +182,14 @@ def state_database_url(settings: Settings) -> str:
 
 @asynccontextmanager
 async def running_gateway(
-    settings: Settings, env: Mapping[str, str] | None = None
+    settings: Settings, env: Mapping[str, str] | None = None, clock: Clock | None = None
 ) -> AsyncIterator[Running]:
-    """Start both servers; on exit shut down in the documented order."""
+    """Start both servers; on exit shut down in the documented order. ``clock``
+    is the pipeline's time (default the system clock; tests pass a driven one)."""
     async with AsyncExitStack() as stack:
         state_db = await open_database(state_database_url(settings))
         stack.push_async_callback(state_db.close)
-        async with _serving(settings, env, state_db, stack) as running:
+        async with _serving(settings, env, state_db, stack, clock) as running:
             yield running
 
 
@@ -264,10 +269,11 @@ async def _serving(
     env: Mapping[str, str] | None,
     state_db: Database,
     stack: AsyncExitStack,
+    clock: Clock | None = None,
 ) -> AsyncIterator[Running]:
     vllm = [s.name for s in backend_specs(settings, env) if (s.preset or s.name) == "vllm"]
     costs = await _accounting(settings, state_db, vllm, stack)
-    built = build(settings, env, costs)
+    built = build(settings, env, costs, clock)
     authenticator, key_admin = await _authentication(settings, env, state_db, stack)
     audit = await AuditStore.open(state_db)
     servers = GatewayServers(
