@@ -148,7 +148,7 @@ def build(
     gateway = Gateway(
         Backends(catalog, providers, prices, attempts, pools, first_token),
         routing,
-        accountant=_accountant(settings, prices, costs),
+        accountant=_accountant(settings, prices, costs, clock),
         limits=caller_limits(settings, key_storage),
         custom_steps=load_steps(settings.pipeline.steps, settings.pipeline.entry_points),
         clock=clock,
@@ -193,9 +193,11 @@ async def running_gateway(
             yield running
 
 
-def _accountant(settings: Settings, prices: PriceBook, costs: CostPlane | None) -> Accountant:
+def _accountant(
+    settings: Settings, prices: PriceBook, costs: CostPlane | None, clock: Clock
+) -> Accountant:
     if costs is None:
-        return Accountant(prices)
+        return Accountant(prices, clock=clock)
     budgets = settings.budgets
     return Accountant(
         prices,
@@ -205,6 +207,7 @@ def _accountant(settings: Settings, prices: PriceBook, costs: CostPlane | None) 
             default_max_output_tokens=budgets.default_max_output_tokens,
             unpriced_reservation_nanos=decimal_to_nanos(budgets.unpriced_reservation),
         ),
+        clock,
     )
 
 
