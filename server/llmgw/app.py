@@ -69,7 +69,7 @@ from llmgw.config.tls_files import TlsFiles
 from llmgw.control.probes import Prober
 from llmgw.control.reload import ConfigReloader, ReloadTargets, caller_defaults
 from llmgw.domain.backends import BackendSpec
-from llmgw.domain.clock import SystemClock
+from llmgw.domain.clock import Clock, SystemClock
 from llmgw.domain.credentials import EnvCredentialPolicy, EnvCredentials
 from llmgw.domain.money import decimal_to_nanos
 from llmgw.observability.logging import configure, get_logger
@@ -79,8 +79,9 @@ from llmgw.outbound.jwks import JwksFetcher
 from llmgw.outbound.webhook import AlertWebhook
 from llmgw.pipeline.budget import BudgetGuard
 from llmgw.pipeline.catalog import Catalog
-from llmgw.pipeline.gateway import Gateway, RoutingSettings
+from llmgw.pipeline.gateway import Backends, Gateway, RoutingSettings
 from llmgw.pipeline.keys import KeyPool
+from llmgw.pipeline.loader import load_steps
 from llmgw.pipeline.ratelimit import CallerLimits
 from llmgw.pipeline.resilience import AttemptLoop, BackendPolicies
 from llmgw.pipeline.settlement import Accountant, AccountingSettings
@@ -115,12 +116,20 @@ class Built:
     prober: Prober
 
 
-def build(settings: Settings, env: Mapping[str, str] | None = None) -> Built:
-    """Build providers, catalogue, prices and the pipeline from settings.
+def build(
+    settings: Settings,
+    env: Mapping[str, str] | None = None,
+    costs: CostPlane | None = None,
+    clock: Clock | None = None,
+) -> Built:
+    """Build providers, catalogue, prices and the pipeline from settings; the
+    accountant bills to ``costs`` (ledger, budget guard) when given; the
+    pipeline's time (breakers, backoff, latency) is ``clock`` (tests drive it).
 
     Per-key counters go to Redis when ``redis_url`` is set (shared by every
     replica), else they stay in this process.
     """
+    clock = clock or SystemClock()
     key_storage = RedisStorage(_async_redis_url(settings.redis_url)) if settings.redis_url else None
     specs = tuple(backend_specs(settings, env))
     unknown = set(settings.required_backends) - {spec.name for spec in specs}
@@ -139,7 +148,7 @@ def build(settings: Settings, env: Mapping[str, str] | None = None) -> Built:
         overrides=price_overrides(settings),
     )
     attempts = AttemptLoop(
-        {spec.name: BackendPolicies(spec.retry, spec.breaker) for spec in specs}, SystemClock()
+        {spec.name: BackendPolicies(spec.retry, spec.breaker) for spec in specs}, clock
     )
     routing = RoutingSettings(
         strategies=dict(settings.routing.strategies),
@@ -149,17 +158,15 @@ def build(settings: Settings, env: Mapping[str, str] | None = None) -> Built:
         allow_downgrade=frozenset(settings.routing.allow_downgrade),
         downgrade_at_percent=settings.routing.downgrade_at_percent,
     )
-    clock = SystemClock()
     pools = {spec.name: KeyPool(spec.name, spec.key_pool(), clock, key_storage) for spec in specs}
+    first_token = {s.name: s.first_token_timeout for s in specs if s.first_token_timeout}
     gateway = Gateway(
-        catalog,
-        providers,
-        prices,
-        attempts,
+        Backends(catalog, providers, prices, attempts, pools, first_token),
         routing,
-        pools,
-        {spec.name: spec.first_token_timeout for spec in specs if spec.first_token_timeout},
+        accountant=_accountant(settings, prices, costs, clock),
         limits=caller_limits(settings, key_storage),
+        custom_steps=load_steps(settings.pipeline.steps, settings.pipeline.entry_points),
+        clock=clock,
     )
     prober = Prober(providers, interval=settings.probe_interval_seconds)
     return Built(gateway, providers, specs, prober)
@@ -179,18 +186,37 @@ class Running:
 
 @asynccontextmanager
 async def running_gateway(
-    settings: Settings, env: Mapping[str, str] | None = None
+    settings: Settings, env: Mapping[str, str] | None = None, clock: Clock | None = None
 ) -> AsyncIterator[Running]:
-    """Start both servers; on exit shut down in the documented order."""
+    """Start both servers; on exit shut down in the documented order. ``clock``
+    is the pipeline's time (default the system clock; tests pass a driven one)."""
     async with AsyncExitStack() as stack:
         state_db = await open_database(state_database_url(settings))
         stack.push_async_callback(state_db.close)
-        async with _serving(settings, env, state_db, stack) as running:
+        async with _serving(settings, env, state_db, stack, clock) as running:
             yield running
 
 
+def _accountant(
+    settings: Settings, prices: PriceBook, costs: CostPlane | None, clock: Clock
+) -> Accountant:
+    if costs is None:
+        return Accountant(prices, clock=clock)
+    budgets = settings.budgets
+    return Accountant(
+        prices,
+        costs.ledger,
+        costs.guard,
+        AccountingSettings(
+            default_max_output_tokens=budgets.default_max_output_tokens,
+            unpriced_reservation_nanos=decimal_to_nanos(budgets.unpriced_reservation),
+        ),
+        clock,
+    )
+
+
 async def _accounting(
-    settings: Settings, state_db: Database, built: Built, stack: AsyncExitStack
+    settings: Settings, state_db: Database, vllm: list[str], stack: AsyncExitStack
 ) -> CostPlane:
     """Ledger (SQLite, or outbox + relay to PostgreSQL), budget guard, vLLM
     uptime; each closed by ``stack`` after the servers have stopped (so the
@@ -237,19 +263,9 @@ async def _accounting(
     )
     await guard.start()
     stack.push_async_callback(guard.close)
-    vllm = [s.name for s in built.specs if (s.preset or s.name) == "vllm"]
     uptime = UptimeLog(state_db, vllm)
     await uptime.start()
     stack.push_async_callback(uptime.close)
-    built.gateway.accountant = Accountant(
-        built.gateway.prices,
-        ledger,
-        guard,
-        AccountingSettings(
-            default_max_output_tokens=budgets.default_max_output_tokens,
-            unpriced_reservation_nanos=decimal_to_nanos(budgets.unpriced_reservation),
-        ),
-    )
     fixed = [FixedCost(name, budgets.vllm_hourly_rate) for name in vllm]
     return CostPlane(ledger, guard, uptime, fixed)
 
@@ -260,9 +276,11 @@ async def _serving(
     env: Mapping[str, str] | None,
     state_db: Database,
     stack: AsyncExitStack,
+    clock: Clock | None = None,
 ) -> AsyncIterator[Running]:
-    built = build(settings, env)
-    costs = await _accounting(settings, state_db, built, stack)
+    vllm = [s.name for s in backend_specs(settings, env) if (s.preset or s.name) == "vllm"]
+    costs = await _accounting(settings, state_db, vllm, stack)
+    built = build(settings, env, costs, clock)
     authenticator, key_admin = await _authentication(settings, env, state_db, stack)
     audit = await AuditStore.open(state_db)
     servers = GatewayServers(

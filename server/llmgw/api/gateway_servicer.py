@@ -178,8 +178,9 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         request_id = request_id_for(request.chat.request_id)
         try:
             check_chat(request.chat, "chat.", self._options.size_limits)
-            chat = convert.chat_request(request.chat, request_id, current_principal())
-            count = await self._gateway.count_tokens(chat)
+            principal = current_principal()  # custom steps see who asks
+            chat = convert.chat_request(request.chat, request_id, principal)
+            count = await self._gateway.count_tokens(chat, principal)
             cost = count.estimated_input_cost
             return gateway_service_pb2.CountTokensResponse(
                 input_token_count=count.input_tokens,

@@ -376,6 +376,24 @@ class TlsConfig(_Strict):
 # to reach kube-proxy and client-side balancers).
 DEFAULT_EXPOSED_SHUTDOWN_DELAY = 5.0
 
+class PipelineConfig(_Strict):
+    """Operator steps added to every data-plane call's chain (``pipeline.chain``):
+    ``"package.module:StepClass"`` paths, constructed without arguments, run in
+    this order after admission and before the budget reservation. Steps of the
+    ``llmgw.pipeline_steps`` entry-point group run after these."""
+
+    steps: list[str] = Field(default_factory=list)
+    entry_points: bool = True  # also load the ``llmgw.pipeline_steps`` group
+
+    @field_validator("steps")
+    @classmethod
+    def _paths(cls, value: list[str]) -> list[str]:
+        for path in value:
+            module, _, name = path.partition(":")
+            if not module or not name:
+                raise ValueError(f"{path!r} is not 'package.module:StepClass'")
+        return value
+
 
 class Settings(_Strict):
     """The whole configuration (``llmgw serve --config FILE``).
@@ -417,3 +435,4 @@ class Settings(_Strict):
     auth: AuthConfig = Field(default_factory=AuthConfig)
     rate_limits: RateLimitConfig = Field(default_factory=RateLimitConfig)
     endpoints: EndpointPolicyConfig = Field(default_factory=EndpointPolicyConfig)
+    pipeline: PipelineConfig = Field(default_factory=PipelineConfig)

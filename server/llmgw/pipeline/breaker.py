@@ -170,3 +170,6 @@ class BreakerBoard:
 
     def snapshots(self) -> dict[tuple[str, str], BreakerSnapshot]:
         return {key: b.snapshot() for key, b in self._breakers.items()}
+
+
+__all__ = ["COUNTED_FAILURES", "BreakerBoard", "BreakerSnapshot", "BreakerState", "CircuitBreaker"]

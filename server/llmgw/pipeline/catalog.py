@@ -152,3 +152,6 @@ class Catalog:
         return tuple(
             sorted(a for a, ts in self._aliases.items() if any(t.model == model for t in ts))
         )
+
+
+__all__ = ["Catalog", "Plan", "RouteOverride"]

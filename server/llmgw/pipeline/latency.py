@@ -24,3 +24,6 @@ class LatencyBoard:
 
     def get(self, backend: str, model: str) -> float | None:
         return self._ewma.get((backend, model))
+
+
+__all__ = ["LatencyBoard"]

@@ -188,3 +188,13 @@ class AttemptLoop:
         if delay + _MIN_ATTEMPT_SECONDS >= deadline.remaining():
             return None  # would not fit in the deadline: the next target may
         return delay
+
+
+__all__ = [
+    "NEVER_FALLBACK",
+    "RETRY_SAME_TARGET",
+    "AttemptLoop",
+    "BackendPolicies",
+    "Outcome",
+    "RetryBudget",
+]

@@ -81,3 +81,6 @@ class StreamSession(Protocol):
     def __aiter__(self) -> AsyncIterator[StreamEvent]: ...
 
     async def aclose(self) -> None: ...
+
+
+__all__ = ["Completion", "EmbedResult", "ModelListing", "RouteInfo", "StreamSession", "TokenCount"]

@@ -47,7 +47,6 @@ from llmgw.domain.models import Target
 from llmgw.domain.money import ModelPrice, decimal_to_nanos
 from llmgw.domain.requests import RoutingHints
 
-STRATEGIES = ("", "balanced", "cost", "latency", "quality", "local_first", "capability")
 _MILLION = Decimal(1_000_000)
 
 
@@ -98,38 +97,9 @@ def estimated_cost_nanos(candidate: Candidate, input_tokens: int, output_tokens:
     return decimal_to_nanos(amount)
 
 
-# Catalogue queries the strategies are built from (also usable on their own).
-
-
-def with_capabilities(candidates: Sequence[Candidate], required: frozenset[str]) -> list[Candidate]:
-    """Targets having every ``required`` capability."""
-    return [c for c in candidates if required <= c.target.model.capabilities]
-
-
-def cheapest(
-    candidates: Sequence[Candidate], input_tokens: int, output_tokens: int
-) -> list[Candidate]:
-    """Cheapest estimated request first: free, then priced, then unpriced."""
-    return sorted(
-        candidates, key=lambda c: _cost_key(estimated_cost_nanos(c, input_tokens, output_tokens))
-    )
-
-
 def fastest(candidates: Sequence[Candidate]) -> list[Candidate]:
     """Lowest observed latency first; never-measured targets first of all."""
     return sorted(candidates, key=lambda c: -1.0 if c.latency is None else c.latency)
-
-
-def under_price_cap(
-    candidates: Sequence[Candidate], cap_nanos: int, input_tokens: int, output_tokens: int
-) -> list[Candidate]:
-    """Targets whose estimated request cost is known and at most ``cap_nanos``."""
-    out = []
-    for candidate in candidates:
-        cost = estimated_cost_nanos(candidate, input_tokens, output_tokens)
-        if cost is not None and cost <= cap_nanos:
-            out.append(candidate)
-    return out
 
 
 def plan(
@@ -218,7 +188,7 @@ def _order(
     weights: Weights,
 ) -> list[Candidate]:
     if strategy == "cost":
-        return sorted(eligible, key=lambda c: _cost_key(costs[id(c)]))  # == cheapest()
+        return sorted(eligible, key=lambda c: _cost_key(costs[id(c)]))  # cheapest first
     if strategy == "quality":
         return sorted(eligible, key=lambda c: -c.target.model.quality_tier)
     if strategy == "latency":
@@ -266,3 +236,14 @@ def _balanced(
         return value if math.isfinite(value) else math.inf
 
     return sorted(eligible, key=score)
+
+
+__all__ = [
+    "DEFAULT_OUTPUT_ESTIMATE",
+    "ESTIMATE_TOLERANCE",
+    "Candidate",
+    "Weights",
+    "estimated_cost_nanos",
+    "fastest",
+    "plan",
+]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -31,6 +31,7 @@ from typing import Any, Protocol
 from llmgw.accounting.ledger.port import Ledger
 from llmgw.accounting.pricing import PriceBook
 from llmgw.domain.budgets import BudgetScope, scopes_of
+from llmgw.domain.clock import Clock, SystemClock
 from llmgw.domain.generation import Usage
 from llmgw.domain.ids import new_id
 from llmgw.domain.ledger import AttemptStatus, LedgerRow, UsageSource
@@ -73,8 +74,10 @@ class Accountant:
         ledger: Ledger | None = None,
         budgets: BudgetPort | None = None,
         settings: AccountingSettings | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._prices = prices
+        self.clock: Clock = clock or SystemClock()  # attempts' latency (same clock as theirs)
         self.ledger = ledger
         self.budgets = budgets
         self._settings = settings or AccountingSettings()
@@ -97,15 +100,18 @@ class Accountant:
         amount = (input_tokens * price.input_per_mtok + output * price.output_per_mtok) / _MILLION
         return decimal_to_nanos(amount)
 
+    @property
+    def default_max_output_tokens(self) -> int:
+        """Output tokens a reservation assumes when neither request nor model caps them."""
+        return self._settings.default_max_output_tokens
+
     def pressure(self, attribution: Attribution) -> float:
         """Highest percent used of the soft budgets this request counts toward."""
         if self.budgets is None:
             return 0.0
         return self.budgets.pressure(_scopes(attribution))
 
-    async def open(
-        self, request_id: str, attribution: Attribution, reserve_nanos: int
-    ) -> Tab:
+    async def open(self, request_id: str, attribution: Attribution, reserve_nanos: int) -> Tab:
         """Reserve ``reserve_nanos`` on every scope (raises when a hard budget
         is spent) and return the request's tab."""
         reservation = None
@@ -163,7 +169,7 @@ class Tab:
         estimated: bool = False,
         upstream_key_id: str = "",
     ) -> LedgerRow:
-        """Record one attempt (``started`` is ``time.monotonic()`` at its start)."""
+        """Record one attempt (``started`` is the accountant clock's ``now()`` at its start)."""
         usage = usage or Usage()
         if cost is None:
             cost = self._accountant.cost(target.model, usage, estimated)
@@ -195,7 +201,7 @@ class Tab:
             priced=cost.priced,
             price_version=cost.pricing_version,
             usage_source=UsageSource.ESTIMATED if estimated else UsageSource.PROVIDER,
-            latency_ms=int((time.monotonic() - started) * 1000),
+            latency_ms=int((self._accountant.clock.now() - started) * 1000),
         )
         self.rows.append(row)
         return row
@@ -204,6 +210,11 @@ class Tab:
     def output_tokens(self) -> int:
         """Output tokens of every attempt so far (what output rate limits count)."""
         return sum(row.output_tokens for row in self.rows)
+
+    @property
+    def reserving(self) -> bool:
+        """Whether a budget reservation backs this call (its output cap is sent)."""
+        return self._reservation is not None
 
     @property
     def closed(self) -> bool:
@@ -228,3 +239,18 @@ class Tab:
             if accountant.budgets is not None and self._reservation is not None:
                 actual = sum(row.charged_nanos for row in self.rows)
                 await accountant.budgets.settle(self._reservation, actual)
+
+
+def usage_or_estimate(
+    usage: Usage, produced_chars: int, input_tokens: Callable[[], int]
+) -> tuple[Usage, bool]:
+    """The provider's usage, or, when it reported no tokens at all for an
+    answer that has text (some OpenAI-compatible servers omit usage on
+    streams), an estimate: never a silent zero cost. Returns (usage, estimated)."""
+    if usage.input_tokens or usage.output_tokens or not produced_chars:
+        return usage, False
+    estimate = Usage(input_tokens=input_tokens(), output_tokens=-(-produced_chars // 4))
+    return estimate, True
+
+
+__all__ = ["Accountant", "AccountingSettings", "BudgetPort", "Tab", "usage_or_estimate"]

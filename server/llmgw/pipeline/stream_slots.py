@@ -86,3 +86,6 @@ class RedisSlots:
 
     async def held(self, scope: str) -> int:
         return int(await self._redis.zcard(self._prefix + scope))
+
+
+__all__ = ["LocalSlots", "RedisSlots", "StreamSlots"]

@@ -34,3 +34,6 @@ def estimate_input_tokens(request: ChatRequest) -> int:
         chars += len(tool.name) + len(tool.description) + len(tool.parameters_json_schema)
     overhead = _MESSAGE_OVERHEAD * len(request.messages)
     return -(-chars // _CHARS_PER_TOKEN) + overhead + media * _MEDIA_TOKENS
+
+
+__all__ = ["estimate_input_tokens"]

@@ -1,0 +1,75 @@
+"""The request context every step of the chain reads and writes.
+
+One ``CallContext`` per data-plane call (Chat, StreamChat, Embed,
+CountTokens), created by the ``Gateway`` facade and handed to each step of the
+chain in order (``pipeline.chain``). Fields fill in as the call advances:
+
+* set by the facade: ``operation``, ``request``, ``principal``,
+  ``attribution``, ``deadline``, ``request_id``, ``input_tokens`` (a lazy,
+  cached estimate: call it only when needed, it tokenises the prompt once);
+* ``targets`` (the routing plan, in the order to try) by the plan step;
+* ``tab`` (the budget reservation and the ledger rows) by the ledger step;
+* ``result``, ``route``, ``usage``, ``cost`` by the attempt step (for a
+  stream, ``usage`` and ``cost`` when the stream ends, before the
+  finalizers run);
+* ``error`` by the chain when the call failed or was cancelled (finalizers
+  read it; ``None`` on success);
+* ``labels``: free annotations any step may add (custom steps use it).
+
+Slots only: a context costs one allocation per call.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from llmgw.domain.deadline import Deadline
+from llmgw.domain.generation import Usage
+from llmgw.domain.models import Target
+from llmgw.domain.money import Cost
+from llmgw.domain.principal import Principal
+from llmgw.domain.requests import Attribution, ChatRequest, EmbedRequest
+from llmgw.pipeline.results import RouteInfo
+from llmgw.pipeline.settlement import Tab
+
+
+class Operation(enum.Enum):
+    CHAT = "chat"
+    STREAM_CHAT = "stream_chat"
+    EMBED = "embed"
+    COUNT_TOKENS = "count_tokens"
+
+
+@dataclass(slots=True, eq=False)
+class CallContext:
+    """One call's state along the chain (see the module docstring)."""
+
+    operation: Operation
+    request: ChatRequest | EmbedRequest
+    principal: Principal
+    attribution: Attribution
+    deadline: Deadline | None
+    request_id: str
+    input_tokens: Callable[[], int]
+    targets: list[Target] = field(default_factory=list)
+    target: Target | None = None  # the target that answered (or is streaming)
+    tab: Tab | None = None
+    result: Any = None
+    route: RouteInfo | None = None
+    usage: Usage | None = None
+    cost: Cost | None = None
+    error: BaseException | None = None
+    output_tokens: int = 0  # every attempt's output tokens (what output rate limits count)
+    slot: Any = None  # the stream slot admission holds until the stream ends
+    limited: bool = False  # whether caller limits applied (admission's after feeds them)
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def streaming(self) -> bool:
+        return self.operation is Operation.STREAM_CHAT
+
+
+__all__ = ["CallContext", "Operation"]

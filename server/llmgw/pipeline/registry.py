@@ -1,0 +1,98 @@
+"""What is running now, per backend: in-flight counts, abortable attempts, open streams.
+
+``track`` wraps one upstream attempt: it counts it in flight (routing reads the
+counts), registers its task so ``abort`` can end it (``SwitchBackend``
+IMMEDIATE), and records its latency (to the first token for streams) or its
+failure class. An aborted attempt fails with ``GatewayOverloadedError``
+(retryable, so the attempt loop moves on); a caller's own cancellation
+propagates untouched. Open stream sessions register here too: ``abort``
+interrupts them (they end with ``UPSTREAM_STREAM_INTERRUPTED``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+from llmgw.domain.clock import Clock
+from llmgw.domain.errors import GatewayOverloadedError, UpstreamError
+from llmgw.domain.models import Target
+from llmgw.observability.traffic import MetricsLog
+from llmgw.pipeline.latency import LatencyBoard
+
+
+class Interruptible(Protocol):
+    def interrupt(self) -> None: ...
+
+
+class Registry:
+    """In-flight attempts and open streams of every backend."""
+
+    def __init__(self, clock: Clock, metrics: MetricsLog, latency: LatencyBoard) -> None:
+        self._clock = clock
+        self._metrics = metrics
+        self._latency = latency
+        self.in_flight_counts: dict[str, int] = {}
+        self._running: dict[tuple[str, str], set[asyncio.Task[Any]]] = {}
+        self._aborting: set[asyncio.Task[Any]] = set()
+        self._sessions: dict[tuple[str, str], set[Interruptible]] = {}
+
+    def in_flight(self, backend: str) -> int:
+        return self.in_flight_counts.get(backend, 0)
+
+    def add_session(self, target: Target, session: Interruptible) -> set[Interruptible]:
+        """Register an open stream; returns the set to ``discard`` it from."""
+        sessions = self._sessions.setdefault((target.backend, target.alias), set())
+        sessions.add(session)
+        return sessions
+
+    def abort(self, backend: str, alias: str) -> int:
+        """End what ``alias`` is running on ``backend`` now: attempts fail with
+        ``UNAVAILABLE`` (retryable), started streams end with
+        ``UPSTREAM_STREAM_INTERRUPTED``. Returns how many."""
+        tasks = list(self._running.get((backend, alias), ()))
+        for task in tasks:
+            self._aborting.add(task)
+            task.cancel()
+        sessions = list(self._sessions.get((backend, alias), ()))
+        for session in sessions:
+            session.interrupt()
+        return len(tasks) + len(sessions)
+
+    @asynccontextmanager
+    async def track(self, target: Target, first_token: bool = False) -> AsyncIterator[None]:
+        """Count the attempt in flight; record its latency (to the first token
+        for streams) or its failure class."""
+        backend, model = target.backend, target.model.id
+        counts = self.in_flight_counts
+        counts[backend] = counts.get(backend, 0) + 1
+        task = asyncio.current_task()
+        running = self._running.setdefault((backend, target.alias), set())
+        if task is not None:
+            running.add(task)
+        started = self._clock.now()
+        try:
+            yield
+        except UpstreamError as error:
+            self._metrics.attempt(backend, model, error.failure.value, 0.0)
+            raise
+        except asyncio.CancelledError:
+            if task is None or task not in self._aborting:
+                raise  # the caller cancelled: propagate
+            self._aborting.discard(task)
+            task.uncancel()
+            raise GatewayOverloadedError(
+                f"Backend {backend} was switched away from; retry.", retry_after=0.0
+            ) from None
+        finally:
+            counts[backend] -= 1
+            if task is not None:
+                running.discard(task)
+        seconds = self._clock.now() - started
+        self._latency.observe(backend, model, seconds)
+        self._metrics.attempt(backend, model, "", seconds, first_token)
+
+
+__all__ = ["Registry"]
