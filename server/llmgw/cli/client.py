@@ -16,6 +16,7 @@ from llmgateway.v1 import (
     gateway_service_pb2,
     gateway_service_pb2_grpc,
     generation_pb2,
+    routing_pb2,
 )
 
 
@@ -41,6 +42,9 @@ class ModelRow:
     aliases: tuple[str, ...]
     input_per_million: str
     output_per_million: str
+    context_window: int = 0
+    max_output_tokens: int = 0
+    capabilities: tuple[str, ...] = ()
 
 
 class CallError(Exception):
@@ -169,6 +173,12 @@ def _row(model: gateway_service_pb2.Model) -> ModelRow:
         aliases=tuple(model.aliases),
         input_per_million=per_million(model.pricing.input_per_million_tokens),
         output_per_million=per_million(model.pricing.output_per_million_tokens),
+        context_window=model.input_token_limit,
+        max_output_tokens=model.output_token_limit,
+        capabilities=tuple(
+            routing_pb2.Capability.Name(c).removeprefix("CAPABILITY_").lower()
+            for c in model.capabilities
+        ),
     )
 
 

@@ -123,7 +123,10 @@ def models(
     except CallError as exc:
         _err.print(f"error: {exc}", highlight=False)
         raise typer.Exit(1) from exc
-    table = Table("model", "type", "aliases", "in $/M", "out $/M", "name")
+    table = Table(
+        "model", "type", "aliases", "in $/M", "out $/M", "context", "max out", "capabilities",
+        "name",
+    )  # fmt: skip
     for row in rows:
         table.add_row(
             row.id,
@@ -131,6 +134,9 @@ def models(
             ", ".join(row.aliases),
             row.input_per_million,
             row.output_per_million,
+            str(row.context_window or "-"),
+            str(row.max_output_tokens or "-"),
+            " ".join(row.capabilities),
             row.display_name,
         )
     Console().print(table)

@@ -96,6 +96,9 @@ class _ModelViewEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ModelView.V
     MODEL_VIEW_UNSPECIFIED: _ModelView.ValueType  # 0
     """Same as BASIC."""
     MODEL_VIEW_BASIC: _ModelView.ValueType  # 1
+    """What a caller needs to choose a model: names, type, aliases, capabilities,
+    token limits, pricing.
+    """
     MODEL_VIEW_FULL: _ModelView.ValueType  # 2
     """Adds backend placement; needs admin scope (else PERMISSION_DENIED)."""
 
@@ -105,6 +108,9 @@ class ModelView(_ModelView, metaclass=_ModelViewEnumTypeWrapper):
 MODEL_VIEW_UNSPECIFIED: ModelView.ValueType  # 0
 """Same as BASIC."""
 MODEL_VIEW_BASIC: ModelView.ValueType  # 1
+"""What a caller needs to choose a model: names, type, aliases, capabilities,
+token limits, pricing.
+"""
 MODEL_VIEW_FULL: ModelView.ValueType  # 2
 """Adds backend placement; needs admin scope (else PERMISSION_DENIED)."""
 Global___ModelView: _TypeAlias = ModelView  # noqa: Y015
