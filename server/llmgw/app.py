@@ -39,6 +39,7 @@ from llmgw.accounting.pricing import PriceBook
 from llmgw.accounting.uptime import UptimeLog
 from llmgw.api.admin.costs import CostPlane, FixedCost
 from llmgw.api.admin.keys import KeyAdmin
+from llmgw.api.listen_check import check_free
 from llmgw.api.server import GatewayServers, ServerOptions
 from llmgw.api.validation import SizeLimits
 from llmgw.auth.authenticator import Authenticator
@@ -470,7 +471,8 @@ def run(
     """``llmgw serve``: load settings, install uvloop, serve.
 
     ``ConfigError`` when auth is off and a listener is not loopback, unless
-    ``insecure_no_auth`` (see ``exposure_problem``)."""
+    ``insecure_no_auth`` (see ``exposure_problem``); ``OSError`` naming the
+    address when a listen address is taken."""
     import uvloop
 
     overrides = {
@@ -487,6 +489,8 @@ def run(
     problem = exposure_problem(settings)
     if problem and not insecure_no_auth:
         raise ConfigError(problem)
+    for address in (settings.listen, settings.admin_listen):
+        check_free(address)  # ListenError (an OSError) naming a taken address
     secrets = [k.reveal() for s in backend_specs(settings) for k in s.api_keys]
     secrets += [settings.auth.bootstrap_admin_key.get_secret_value(), jwt_secret(settings)]
     secrets += url_passwords(settings.ledger.database_url, settings.redis_url)

@@ -19,6 +19,10 @@ from llmgateway.v1 import (
     routing_pb2,
 )
 
+from llmgw.cli.rpc_errors import DATA, CallError, call_error, closest
+
+__all__ = ["CallError", "ChatSummary", "ModelRow", "list_models", "stream_chat", "suggest"]
+
 
 @dataclass(frozen=True, slots=True)
 class ChatSummary:
@@ -45,15 +49,6 @@ class ModelRow:
     context_window: int = 0
     max_output_tokens: int = 0
     capabilities: tuple[str, ...] = ()
-
-
-class CallError(Exception):
-    """The gateway answered an RPC with an error status (``code`` is its name)."""
-
-    def __init__(self, code: str, details: str) -> None:
-        super().__init__(f"{code}: {details}")
-        self.code = code
-        self.details = details
 
 
 def bearer(key: str) -> tuple[tuple[str, str], ...]:
@@ -106,7 +101,7 @@ async def stream_chat(
                 elif kind == "final":
                     yield _summary(event.final)
     except grpc.aio.AioRpcError as exc:
-        raise CallError(exc.code().name, exc.details() or "") from exc
+        raise call_error(exc, address, DATA) from exc
 
 
 def _message(role: int, text: str) -> content_pb2.Message:
@@ -139,7 +134,7 @@ async def list_models(
     try:
         return await _list_models(address, deadline_seconds, key)
     except grpc.aio.AioRpcError as exc:
-        raise CallError(exc.code().name, exc.details() or "") from exc
+        raise call_error(exc, address, DATA) from exc
 
 
 async def _list_models(address: str, deadline_seconds: float, key: str) -> list[ModelRow]:
@@ -185,3 +180,12 @@ def _row(model: gateway_service_pb2.Model) -> ModelRow:
 def _decimal_text(nanos: int) -> str:
     """Exact decimal text of an amount in nanos (no float on money)."""
     return format((Decimal(nanos) / Decimal(1_000_000_000)).normalize(), "f")
+
+
+async def suggest(address: str, model: str, key: str = "") -> list[str]:
+    """Served model ids and aliases closest to ``model`` (none if listing fails)."""
+    try:
+        rows = await list_models(address, key=key)
+    except CallError:
+        return []
+    return closest(model, {name for row in rows for name in (row.id, *row.aliases)})

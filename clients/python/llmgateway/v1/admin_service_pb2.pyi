@@ -2244,7 +2244,12 @@ class ListApiKeysResponse(_message.Message):
 
     API_KEYS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    AUTHENTICATION_DISABLED_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
+    authentication_disabled: _builtins.bool
+    """True when the gateway runs with authentication off: keys can be managed,
+    but no call needs one (every caller is anonymous with every scope).
+    """
     @_builtins.property
     def api_keys(self) -> _containers.RepeatedCompositeFieldContainer[Global___ApiKey]: ...
     def __init__(
@@ -2252,10 +2257,11 @@ class ListApiKeysResponse(_message.Message):
         *,
         api_keys: _abc.Iterable[Global___ApiKey] | None = ...,
         next_page_token: _builtins.str = ...,
+        authentication_disabled: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["api_keys", b"api_keys", "next_page_token", b"next_page_token"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["api_keys", b"api_keys", "authentication_disabled", b"authentication_disabled", "next_page_token", b"next_page_token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
