@@ -96,7 +96,7 @@ def test_serve_on_a_port_in_use_prints_one_line_naming_it_and_exits_2() -> None:
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
-        address = "127.0.0.1:%d" % holder.getsockname()[1]
+        address = f"127.0.0.1:{holder.getsockname()[1]}"
         done = subprocess.run(
             [str(Path(sys.executable).parent / "llmgw"), "serve", "--listen", address,
              "--admin-listen", "127.0.0.1:0"],
