@@ -76,6 +76,7 @@ from llmgw.pipeline.ratelimit import CallerLimits
 from llmgw.pipeline.resilience import AttemptLoop, BackendPolicies
 from llmgw.pipeline.settlement import Accountant, AccountingSettings
 from llmgw.pipeline.stream_slots import LocalSlots, RedisSlots, StreamSlots
+from llmgw.pipeline.token_count import TokenCounter
 from llmgw.providers.base import Provider
 from llmgw.providers.registry import build_provider
 from llmgw.storage.api_keys import BOOTSTRAP_KEY_ID, ApiKeyStore, ensure_bootstrap_key
@@ -104,6 +105,7 @@ class Built:
     providers: Mapping[str, Provider]
     specs: tuple[BackendSpec, ...]
     prober: Prober
+    token_counter: TokenCounter | None = None
 
 
 def build(settings: Settings, env: Mapping[str, str] | None = None) -> Built:
@@ -148,7 +150,7 @@ def build(settings: Settings, env: Mapping[str, str] | None = None) -> Built:
         limits=caller_limits(settings, key_storage),
     )
     prober = Prober(providers, interval=settings.probe_interval_seconds)
-    return Built(gateway, providers, specs, prober)
+    return Built(gateway, providers, specs, prober, TokenCounter(providers, catalog, prices))
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +275,7 @@ async def _serving(
             max_embedding_batch=settings.rate_limits.max_embedding_batch
             or settings.max_embedding_batch,
             size_limits=size_limits(settings),
+            token_counter=built.token_counter,
         ),
         built.specs,
         built.prober,

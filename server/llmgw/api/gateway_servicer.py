@@ -46,6 +46,7 @@ from llmgw.domain.requests import (
 from llmgw.observability.logging import get_logger
 from llmgw.pipeline.gateway import Gateway
 from llmgw.pipeline.results import ModelListing, StreamSession
+from llmgw.pipeline.token_count import TokenCounter
 
 _log = get_logger("llmgw.api")
 DEFAULT_PAGE_SIZE = 50
@@ -60,6 +61,7 @@ class HandlerOptions:
     default_deadline_seconds: float
     max_embedding_batch: int
     size_limits: SizeLimits = NO_SIZE_LIMITS  # rate_limits.max_messages, ... from config
+    token_counter: TokenCounter | None = None  # CountTokens by real tokenizers
 
 
 class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
@@ -175,12 +177,18 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         request_id = request.chat.request_id or new_id()
         try:
             check_chat(request.chat, "chat.")
-            count = await self._gateway.count_tokens(convert.chat_request(request.chat))
+            chat = convert.chat_request(request.chat)
+            count = await self._gateway.count_tokens(chat)
+            if self._options.token_counter is not None:
+                count = await self._options.token_counter.refine(
+                    chat, count, self._deadline(context)
+                )
             cost = count.estimated_input_cost
             return gateway_service_pb2.CountTokensResponse(
                 input_token_count=count.input_tokens,
                 model=count.model,
                 estimated_input_cost=convert.money(cost.total_nanos, cost.currency),
+                estimated=count.estimated,
             )
         except Exception as exc:
             failure = exc

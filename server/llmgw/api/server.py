@@ -44,6 +44,7 @@ from llmgw.control.probes import Prober
 from llmgw.domain.backends import BackendSpec
 from llmgw.outbound.endpoint_guard import EndpointGuard
 from llmgw.pipeline.gateway import Gateway
+from llmgw.pipeline.token_count import TokenCounter
 from llmgw.providers.base import Provider
 from llmgw.storage.audit import AuditStore
 
@@ -62,6 +63,7 @@ class ServerOptions:
     max_send_message_bytes: int
     max_embedding_batch: int
     size_limits: SizeLimits = NO_SIZE_LIMITS
+    token_counter: TokenCounter | None = None
 
 
 class GatewayServers:
@@ -104,6 +106,7 @@ class GatewayServers:
                     options.default_deadline_seconds,
                     options.max_embedding_batch,
                     options.size_limits,
+                    options.token_counter,
                 ),
             ),
             self._data,
