@@ -24,6 +24,7 @@ from llmgateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
 from llmgw.api import convert
 from llmgw.api.page_tokens import decode_offset, encode_offset
 from llmgw.api.principal_context import current_principal
+from llmgw.api.request_fingerprint import request_fingerprint
 from llmgw.api.status import rule_for, to_status
 from llmgw.api.validation import NO_SIZE_LIMITS, SizeLimits, check_chat, check_embed
 from llmgw.domain.deadline import Deadline
@@ -44,6 +45,7 @@ from llmgw.domain.requests import (
     UsageUpdate,
 )
 from llmgw.observability.logging import get_logger
+from llmgw.pipeline.fingerprint import set_fingerprint
 from llmgw.pipeline.gateway import Gateway
 from llmgw.pipeline.results import ModelListing, StreamSession
 from llmgw.pipeline.token_count import TokenCounter
@@ -82,6 +84,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         request_id = request.request_id or new_id()
         try:
             check_chat(request, limits=self._options.size_limits)
+            set_fingerprint(request_fingerprint(request))  # into this RPC's ledger rows
             chat = convert.chat_request(request, request_id, current_principal())
             completion = await self._gateway.chat(
                 chat, self._deadline(context), current_principal()
@@ -101,6 +104,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
             if not request.HasField("chat"):
                 raise InvalidRequestError((FieldViolation("chat", "is required", "REQUIRED"),))
             check_chat(request.chat, "chat.", self._options.size_limits)
+            set_fingerprint(request_fingerprint(request.chat))  # into this RPC's ledger rows
             chat = convert.chat_request(request.chat, request_id, current_principal())
             session = await self._gateway.stream_chat(
                 chat, self._deadline(context), current_principal()
