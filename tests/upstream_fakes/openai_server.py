@@ -11,8 +11,8 @@ from aiohttp import web
 
 from upstream_fakes.base import (
     FakeServer,
-    fake_token_count,
     Reply,
+    fake_token_count,
     hash_vector,
     json_response,
     raw_response,
