@@ -95,7 +95,7 @@ def chat(
     ] = "",
 ) -> None:
     """Stream an answer to the terminal, then print usage and cost."""
-    from llmgw.cli.client import CallError, ChatSummary, stream_chat, suggest
+    from llmgw.cli.client import CallError, ChatSummary, stream_chat
 
     async def _run() -> ChatSummary | None:
         summary = None
@@ -119,11 +119,7 @@ def chat(
     try:
         summary = asyncio.run(_run())
     except CallError as exc:
-        hint = ""
-        if exc.code == "NOT_FOUND":
-            names = asyncio.run(suggest(address, model, key))
-            hint = f" (did you mean: {', '.join(names)}?)" if names else ""
-        raise _fail(f"{exc}{hint}", 1) from None
+        raise _fail(f"{exc}{_did_you_mean(exc, address, model, key)}", 1) from None
     if summary is not None:
         cost = format((Decimal(summary.cost_nanos) / Decimal(10**9)).normalize(), "f")
         flag = " (estimated)" if summary.cost_estimated else ""
@@ -134,6 +130,16 @@ def chat(
             highlight=False,
             markup=False,  # "[backend model]" is text, not rich markup
         )
+
+
+def _did_you_mean(exc: Any, address: str, model: str, key: str) -> str:
+    """For an unknown model: the closest names the gateway serves, else ""."""
+    from llmgw.cli.client import suggest
+
+    if exc.code != "NOT_FOUND":
+        return ""
+    names = asyncio.run(suggest(address, model, key))
+    return f" (did you mean: {', '.join(names)}?)" if names else ""
 
 
 @app.command()
@@ -150,10 +156,14 @@ def models(
         rows = asyncio.run(list_models(address, key=key))
     except CallError as exc:
         raise _fail(str(exc), 1) from None
-    table = Table(
-        "model", "type", "aliases", "in $/M", "out $/M", "context", "max out", "capabilities",
-        "name",
-    )  # fmt: skip
+    table = Table()
+    # Ids are what a caller copies: never cut; long text wraps instead (80 columns).
+    longest = max((len(row.id) for row in rows), default=5)
+    table.add_column("model", no_wrap=True, min_width=longest)
+    for header in ("type", "aliases", "in $/M", "out $/M", "context", "max out"):
+        table.add_column(header, overflow="fold")
+    table.add_column("capabilities", overflow="fold")
+    table.add_column("name", overflow="fold")
     for row in rows:
         table.add_row(
             row.id,
