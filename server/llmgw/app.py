@@ -39,6 +39,7 @@ from llmgw.accounting.pricing import PriceBook
 from llmgw.accounting.uptime import UptimeLog
 from llmgw.api.admin.costs import CostPlane, FixedCost
 from llmgw.api.admin.keys import KeyAdmin
+from llmgw.api.listen_check import check_free
 from llmgw.api.server import GatewayServers, ServerOptions
 from llmgw.api.validation import SizeLimits
 from llmgw.auth.authenticator import Authenticator
@@ -86,6 +87,7 @@ from llmgw.pipeline.ratelimit import CallerLimits
 from llmgw.pipeline.resilience import AttemptLoop, BackendPolicies
 from llmgw.pipeline.settlement import Accountant, AccountingSettings
 from llmgw.pipeline.stream_slots import LocalSlots, RedisSlots, StreamSlots
+from llmgw.pipeline.token_count import TokenCounter
 from llmgw.providers.base import Provider
 from llmgw.providers.registry import build_provider
 from llmgw.storage.api_keys import BOOTSTRAP_KEY_ID, ApiKeyStore, ensure_bootstrap_key
@@ -114,6 +116,7 @@ class Built:
     providers: Mapping[str, Provider]
     specs: tuple[BackendSpec, ...]
     prober: Prober
+    token_counter: TokenCounter | None = None
 
 
 def build(
@@ -169,7 +172,7 @@ def build(
         clock=clock,
     )
     prober = Prober(providers, interval=settings.probe_interval_seconds)
-    return Built(gateway, providers, specs, prober)
+    return Built(gateway, providers, specs, prober, TokenCounter(providers, catalog, prices))
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +288,7 @@ async def _serving(
     audit = await AuditStore.open(state_db)
     servers = GatewayServers(
         built.gateway,
-        server_options(settings),
+        server_options(settings, built.token_counter),
         built.specs,
         built.prober,
         build_provider,
@@ -313,8 +316,11 @@ async def _serving(
         await asyncio.gather(*(p.aclose() for p in built.providers.values()))
 
 
-def server_options(settings: Settings) -> ServerOptions:
-    """Listeners, limits, TLS (one file reader per listener) and mTLS identities."""
+def server_options(
+    settings: Settings, token_counter: TokenCounter | None = None
+) -> ServerOptions:
+    """Listeners, limits, TLS (one file reader per listener), mTLS identities and
+    the backends' token counters (``CountTokens``)."""
     identities = certificate_principals(settings)
     return ServerOptions(
         listen=settings.listen,
@@ -329,6 +335,7 @@ def server_options(settings: Settings) -> ServerOptions:
         identities=CertificateIdentities(identities) if identities else None,
         required_backends=tuple(settings.required_backends),
         readiness_interval_seconds=settings.readiness_interval_seconds,
+        token_counter=token_counter,
     )
 
 
@@ -473,7 +480,9 @@ def run(
 ) -> int:
     """``llmgw serve``: load settings, install uvloop, serve. ``tls``: the
     ``--tls-*`` flags over the file's ``tls:``. ``ConfigError`` for unusable
-    TLS, or auth off on a non-loopback listener without ``insecure_no_auth``."""
+    TLS, or auth off on a non-loopback listener without ``insecure_no_auth``
+    (see ``exposure_problem``); ``OSError`` naming the address when a listen
+    address is taken."""
     import uvloop
 
     overrides: dict[str, object] = {
@@ -496,6 +505,8 @@ def run(
     problem = exposure_problem(settings)
     if problem and not insecure_no_auth:
         raise ConfigError(problem)
+    for address in (settings.listen, settings.admin_listen):
+        check_free(address)  # ListenError (an OSError) naming a taken address
     secrets = [k.reveal() for s in backend_specs(settings) for k in s.api_keys]
     secrets += [settings.auth.bootstrap_admin_key.get_secret_value(), jwt_secret(settings)]
     secrets += url_passwords(settings.ledger.database_url, settings.redis_url)

@@ -8,7 +8,14 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from upstream_fakes.base import FakeServer, Reply, json_response, raw_response, split_arguments
+from upstream_fakes.base import (
+    FakeServer,
+    Reply,
+    fake_token_count,
+    json_response,
+    raw_response,
+    split_arguments,
+)
 
 _STATUS_TYPES = {
     400: "invalid_request_error",
@@ -35,6 +42,7 @@ class FakeAnthropic(FakeServer):
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/messages", self.messages)
+        app.router.add_post("/v1/messages/count_tokens", self.count_tokens)
         app.router.add_get("/v1/models", self.list_models)
 
     def _refuse_headers(self, request: web.Request) -> web.Response | None:
@@ -52,6 +60,28 @@ class FakeAnthropic(FakeServer):
                 status=400,
             )
         return None
+
+    async def count_tokens(self, request: web.Request) -> web.Response:
+        """``/v1/messages/count_tokens``: ``{"input_tokens": N}``; like the real
+        API it rejects generation fields such as ``max_tokens``."""
+        body = await self.record(request)
+        refused = self._refuse_headers(request)
+        if refused is not None:
+            return refused
+        if not isinstance(body, dict) or "messages" not in body or "model" not in body:
+            return json_response(
+                error_body("invalid_request_error", "model and messages are required"), 400
+            )
+        extra = sorted(set(body) - {"model", "messages", "system", "tools", "tool_choice",
+                                    "thinking"})  # fmt: skip
+        if extra:
+            return json_response(
+                error_body("invalid_request_error", f"{extra[0]}: Extra inputs are not permitted"),
+                400,
+            )
+        count = fake_token_count(body["messages"], body.get("system"))
+        self.token_counts.append(count)
+        return json_response({"input_tokens": count})
 
     async def list_models(self, request: web.Request) -> web.Response:
         await self.record(request)

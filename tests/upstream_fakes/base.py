@@ -70,6 +70,7 @@ class FakeServer:
         self.default_chunks = default_chunks or DEFAULT_CHUNKS
         self.replies: collections.deque[Reply] = collections.deque()
         self.requests: list[RecordedRequest] = []
+        self.token_counts: list[int] = []  # counts answered by the counting endpoints
         self.disconnects = 0
         self.disconnected = asyncio.Event()
         self.base_url = ""
@@ -205,3 +206,21 @@ def split_arguments(arguments: str) -> list[str]:
         return [arguments]
     third = len(arguments) // 3
     return [arguments[:third], arguments[third : 2 * third], arguments[2 * third :]]
+
+
+def fake_token_count(messages: Any, system: Any = None) -> int:
+    """The fakes' tokenizer: one token per whitespace-separated word of every
+    text (string content or text blocks) plus 3 per message. Deterministic, and
+    different from any estimate the gateway makes, so a test can tell them apart."""
+
+    def texts(content: Any) -> list[str]:
+        if isinstance(content, str):
+            return [content]
+        if isinstance(content, list):
+            return [b.get("text", "") for b in content if isinstance(b, dict)]
+        return []
+
+    words = sum(len(t.split()) for t in texts(system))
+    for message in messages or []:
+        words += 3 + sum(len(t.split()) for t in texts(message.get("content")))
+    return words

@@ -1,5 +1,5 @@
 """Fake OpenAI API: ``/v1/chat/completions`` (JSON and SSE), ``/v1/embeddings``,
-``/v1/models`` and vLLM's ``/health``. Shapes follow the API reference."""
+``/v1/models`` and vLLM's ``/health`` and ``/tokenize``. Shapes follow the API reference."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from aiohttp import web
 from upstream_fakes.base import (
     FakeServer,
     Reply,
+    fake_token_count,
     hash_vector,
     json_response,
     raw_response,
@@ -41,6 +42,7 @@ class FakeOpenAI(FakeServer):
         app.router.add_post("/v1/embeddings", self.embeddings)
         app.router.add_get("/v1/models", self.list_models)
         app.router.add_get("/health", self.health)
+        app.router.add_post("/tokenize", self.tokenize)  # vLLM, at the server root
 
     def _unauthorized(self, request: web.Request) -> web.Response | None:
         if self.api_key is None:
@@ -50,6 +52,20 @@ class FakeOpenAI(FakeServer):
                 error_body("invalid_api_key", "Incorrect API key provided."), status=401
             )
         return None
+
+    async def tokenize(self, request: web.Request) -> web.Response:
+        """vLLM's chat-form ``/tokenize``: ``{count, max_model_len, tokens}``."""
+        body = await self.record(request)
+        denied = self._unauthorized(request)
+        if denied is not None:
+            return denied
+        if not isinstance(body, dict) or "messages" not in body:
+            return json_response(error_body("BadRequestError", "messages required"), status=400)
+        count = fake_token_count(body["messages"])
+        self.token_counts.append(count)
+        return json_response(
+            {"count": count, "max_model_len": 32768, "tokens": list(range(1000, 1000 + count))}
+        )
 
     async def health(self, request: web.Request) -> web.Response:
         await self.record(request)

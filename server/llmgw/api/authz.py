@@ -53,6 +53,7 @@ ADMIN_METHODS: Mapping[str, Needed] = {
     "ListRoutes": _READ,
     "SwitchBackend": _WRITE,
     "GetCosts": _READ,
+    "ListRecommendations": _READ,
     "ListBudgets": _READ,
     "UpdateBudget": _WRITE,
     "GetMetrics": _READ,

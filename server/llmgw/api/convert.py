@@ -500,23 +500,25 @@ def model(models: Sequence[ModelListing], full: bool) -> gateway_service_pb2.Mod
         aliases=sorted({a for m in models for a in m.aliases}),
         simulated=info.simulated,
     )
-    if full:
-        out.capabilities.extend(CAPABILITIES[c] for c in sorted(info.capabilities))
-        out.input_token_limit = info.context_window
-        out.output_token_limit = info.max_output_tokens
-        out.max_batch_size = info.max_batch_size
-        out.backends.extend(m.info.backend for m in models)
-        price: ModelPrice | None = first.price
-        if price is not None:
-            out.pricing.CopyFrom(
-                gateway_service_pb2.Pricing(
-                    input_per_million_tokens=_per_million(price.input_per_mtok, price.currency),
-                    output_per_million_tokens=_per_million(price.output_per_mtok, price.currency),
-                    pricing_version=price.version,
-                )
+    # Every view: what a caller needs to choose a model. Only placement (which
+    # backend serves it) is operator information, FULL view with admin scope.
+    out.capabilities.extend(CAPABILITIES[c] for c in sorted(info.capabilities))
+    out.input_token_limit = info.context_window
+    out.output_token_limit = info.max_output_tokens
+    out.max_batch_size = info.max_batch_size
+    price: ModelPrice | None = first.price
+    if price is not None:
+        out.pricing.CopyFrom(
+            gateway_service_pb2.Pricing(
+                input_per_million_tokens=_per_million(price.input_per_mtok, price.currency),
+                output_per_million_tokens=_per_million(price.output_per_mtok, price.currency),
+                pricing_version=price.version,
             )
-            if price.cached_input_per_mtok is not None:
-                out.pricing.cached_input_per_million_tokens.CopyFrom(
-                    _per_million(price.cached_input_per_mtok, price.currency)
-                )
+        )
+        if price.cached_input_per_mtok is not None:
+            out.pricing.cached_input_per_million_tokens.CopyFrom(
+                _per_million(price.cached_input_per_mtok, price.currency)
+            )
+    if full:
+        out.backends.extend(m.info.backend for m in models)
     return out

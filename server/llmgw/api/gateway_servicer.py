@@ -24,6 +24,7 @@ from llmgateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
 from llmgw.api import convert
 from llmgw.api.page_tokens import decode_offset, encode_offset
 from llmgw.api.principal_context import current_principal
+from llmgw.api.request_fingerprint import request_fingerprint
 from llmgw.api.status import rule_for, to_status
 from llmgw.api.validation import (
     NO_SIZE_LIMITS,
@@ -49,8 +50,10 @@ from llmgw.domain.requests import (
     UsageUpdate,
 )
 from llmgw.observability.logging import get_logger
+from llmgw.pipeline.fingerprint import set_fingerprint
 from llmgw.pipeline.gateway import Gateway
 from llmgw.pipeline.results import ModelListing, StreamSession
+from llmgw.pipeline.token_count import TokenCounter
 
 _log = get_logger("llmgw.api")
 DEFAULT_PAGE_SIZE = 50
@@ -65,6 +68,7 @@ class HandlerOptions:
     default_deadline_seconds: float
     max_embedding_batch: int
     size_limits: SizeLimits = NO_SIZE_LIMITS  # rate_limits.max_messages, ... from config
+    token_counter: TokenCounter | None = None  # CountTokens by real tokenizers
 
 
 class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
@@ -85,6 +89,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         request_id = request_id_for(request.request_id)
         try:
             check_chat(request, limits=self._options.size_limits)
+            set_fingerprint(request_fingerprint(request))  # into this RPC's ledger rows
             chat = convert.chat_request(request, request_id, current_principal())
             completion = await self._gateway.chat(
                 chat, self._deadline(context), current_principal()
@@ -104,6 +109,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
             if not request.HasField("chat"):
                 raise InvalidRequestError((FieldViolation("chat", "is required", "REQUIRED"),))
             check_chat(request.chat, "chat.", self._options.size_limits)
+            set_fingerprint(request_fingerprint(request.chat))  # into this RPC's ledger rows
             chat = convert.chat_request(request.chat, request_id, current_principal())
             session = await self._gateway.stream_chat(
                 chat, self._deadline(context), current_principal()
@@ -181,11 +187,16 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
             principal = current_principal()  # custom steps see who asks
             chat = convert.chat_request(request.chat, request_id, principal)
             count = await self._gateway.count_tokens(chat, principal)
+            if self._options.token_counter is not None:
+                count = await self._options.token_counter.refine(
+                    chat, count, self._deadline(context)
+                )
             cost = count.estimated_input_cost
             return gateway_service_pb2.CountTokensResponse(
                 input_token_count=count.input_tokens,
                 model=count.model,
                 estimated_input_cost=convert.money(cost.total_nanos, cost.currency),
+                estimated=count.estimated,
             )
         except Exception as exc:
             failure = exc

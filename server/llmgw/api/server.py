@@ -59,6 +59,7 @@ from llmgw.control.readiness import Readiness, ReadinessWatcher, gateway_sources
 from llmgw.domain.backends import BackendSpec
 from llmgw.outbound.endpoint_guard import EndpointGuard
 from llmgw.pipeline.gateway import Gateway
+from llmgw.pipeline.token_count import TokenCounter
 from llmgw.providers.base import Provider
 from llmgw.storage.audit import AuditStore
 
@@ -86,6 +87,7 @@ class ServerOptions:
     # Backends that must pass their probe before readiness is SERVING.
     required_backends: tuple[str, ...] = ()
     readiness_interval_seconds: float = 2.0
+    token_counter: TokenCounter | None = None
 
 
 class GatewayServers:
@@ -135,6 +137,7 @@ class GatewayServers:
                     options.default_deadline_seconds,
                     options.max_embedding_batch,
                     options.size_limits,
+                    options.token_counter,
                 ),
             ),
             self._data,

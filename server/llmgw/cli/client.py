@@ -16,7 +16,12 @@ from llmgateway.v1 import (
     gateway_service_pb2,
     gateway_service_pb2_grpc,
     generation_pb2,
+    routing_pb2,
 )
+
+from llmgw.cli.rpc_errors import DATA, CallError, call_error, closest
+
+__all__ = ["CallError", "ChatSummary", "ModelRow", "list_models", "stream_chat", "suggest"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,15 +46,9 @@ class ModelRow:
     aliases: tuple[str, ...]
     input_per_million: str
     output_per_million: str
-
-
-class CallError(Exception):
-    """The gateway answered an RPC with an error status (``code`` is its name)."""
-
-    def __init__(self, code: str, details: str) -> None:
-        super().__init__(f"{code}: {details}")
-        self.code = code
-        self.details = details
+    context_window: int = 0
+    max_output_tokens: int = 0
+    capabilities: tuple[str, ...] = ()
 
 
 def bearer(key: str) -> tuple[tuple[str, str], ...]:
@@ -102,7 +101,7 @@ async def stream_chat(
                 elif kind == "final":
                     yield _summary(event.final)
     except grpc.aio.AioRpcError as exc:
-        raise CallError(exc.code().name, exc.details() or "") from exc
+        raise call_error(exc, address, DATA) from exc
 
 
 def _message(role: int, text: str) -> content_pb2.Message:
@@ -135,7 +134,7 @@ async def list_models(
     try:
         return await _list_models(address, deadline_seconds, key)
     except grpc.aio.AioRpcError as exc:
-        raise CallError(exc.code().name, exc.details() or "") from exc
+        raise call_error(exc, address, DATA) from exc
 
 
 async def _list_models(address: str, deadline_seconds: float, key: str) -> list[ModelRow]:
@@ -169,9 +168,24 @@ def _row(model: gateway_service_pb2.Model) -> ModelRow:
         aliases=tuple(model.aliases),
         input_per_million=per_million(model.pricing.input_per_million_tokens),
         output_per_million=per_million(model.pricing.output_per_million_tokens),
+        context_window=model.input_token_limit,
+        max_output_tokens=model.output_token_limit,
+        capabilities=tuple(
+            routing_pb2.Capability.Name(c).removeprefix("CAPABILITY_").lower()
+            for c in model.capabilities
+        ),
     )
 
 
 def _decimal_text(nanos: int) -> str:
     """Exact decimal text of an amount in nanos (no float on money)."""
     return format((Decimal(nanos) / Decimal(1_000_000_000)).normalize(), "f")
+
+
+async def suggest(address: str, model: str, key: str = "") -> list[str]:
+    """Served model ids and aliases closest to ``model`` (none if listing fails)."""
+    try:
+        rows = await list_models(address, key=key)
+    except CallError:
+        return []
+    return closest(model, {name for row in rows for name in (row.id, *row.aliases)})

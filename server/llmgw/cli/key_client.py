@@ -16,7 +16,8 @@ import grpc
 from google.protobuf import duration_pb2, timestamp_pb2
 from llmgateway.v1 import admin_service_pb2, admin_service_pb2_grpc
 
-from llmgw.cli.client import CallError, bearer
+from llmgw.cli.client import bearer
+from llmgw.cli.rpc_errors import ADMIN, call_error
 
 _pb = admin_service_pb2
 _DEADLINE = 30.0
@@ -89,13 +90,20 @@ async def create_key(address: str, key: str, new: NewKey) -> KeyRow:
                 timeout=_DEADLINE,
             )
     except grpc.aio.AioRpcError as exc:
-        raise CallError(exc.code().name, exc.details() or "") from exc
+        raise call_error(exc, address, ADMIN) from exc
     return _row(reply.api_key, reply.secret)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyListing:
+    rows: list[KeyRow]
+    # The gateway runs with authentication off: keys are stored, none is needed.
+    authentication_disabled: bool = False
 
 
 async def list_keys(
     address: str, key: str, *, tenant: str = "", show_inactive: bool = False
-) -> list[KeyRow]:
+) -> KeyListing:
     rows: list[KeyRow] = []
     token = ""
     try:
@@ -111,9 +119,9 @@ async def list_keys(
                 rows.extend(_row(k) for k in page.api_keys)
                 token = page.next_page_token
                 if not token:
-                    return rows
+                    return KeyListing(rows, page.authentication_disabled)
     except grpc.aio.AioRpcError as exc:
-        raise CallError(exc.code().name, exc.details() or "") from exc
+        raise call_error(exc, address, ADMIN) from exc
 
 
 async def rotate_key(address: str, key: str, key_id: str, grace_seconds: float = 0.0) -> KeyRow:
@@ -124,7 +132,7 @@ async def rotate_key(address: str, key: str, key_id: str, grace_seconds: float =
         async with _stub(address) as stub:
             reply = await stub.RotateApiKey(request, metadata=_metadata(key), timeout=_DEADLINE)
     except grpc.aio.AioRpcError as exc:
-        raise CallError(exc.code().name, exc.details() or "") from exc
+        raise call_error(exc, address, ADMIN) from exc
     return _row(reply.api_key, reply.secret)
 
 
@@ -134,7 +142,7 @@ async def revoke_key(address: str, key: str, key_id: str) -> KeyRow:
         async with _stub(address) as stub:
             reply = await stub.RevokeApiKey(request, metadata=_metadata(key), timeout=_DEADLINE)
     except grpc.aio.AioRpcError as exc:
-        raise CallError(exc.code().name, exc.details() or "") from exc
+        raise call_error(exc, address, ADMIN) from exc
     return _row(reply.api_key)
 
 

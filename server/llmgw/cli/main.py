@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +17,13 @@ app = typer.Typer(help="llmgw: an LLM gateway served over gRPC.", no_args_is_hel
 _err = Console(stderr=True)
 
 AddressOption = Annotated[
-    str, typer.Option("--address", "-a", help="Gateway data-plane address (host:port).")
+    str,
+    typer.Option(
+        "--address",
+        "-a",
+        envvar="LLMGW_ADDRESS",
+        help="Gateway data-plane address (host:port).",
+    ),
 ]
 TlsCertOption = Annotated[
     Path | None,
@@ -36,6 +43,19 @@ TlsClientCaOption = Annotated[
 ]
 
 
+class LogLevel(StrEnum):
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    """Print one plain line (no markup, no wrapping) to stderr; the exit to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
 @app.command()
 def serve(
     config: Annotated[
@@ -47,7 +67,9 @@ def serve(
     admin_listen: Annotated[
         str | None, typer.Option(help="Admin-plane listen address [default: 127.0.0.1:50052].")
     ] = None,
-    log_level: Annotated[str | None, typer.Option(help="debug|info|warning|error")] = None,
+    log_level: Annotated[
+        LogLevel | None, typer.Option(case_sensitive=False, help="Log level.")
+    ] = None,
     insecure_no_auth: Annotated[
         bool,
         typer.Option(
@@ -68,13 +90,15 @@ def serve(
             config,
             listen=listen,
             admin_listen=admin_listen,
-            log_level=log_level,
+            log_level=log_level.value if log_level else None,
             insecure_no_auth=insecure_no_auth,
             tls=_tls_flags(cert_file=tls_cert, key_file=tls_key, client_ca_file=tls_client_ca),
         )
     except ConfigError as exc:
         _err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
         raise typer.Exit(2) from exc
+    except OSError as exc:  # a listen address is taken or cannot be bound
+        raise _fail(str(exc), 2) from None
     raise typer.Exit(code)
 
 
@@ -120,8 +144,7 @@ def chat(
     try:
         summary = asyncio.run(_run())
     except CallError as exc:
-        _err.print(f"error: {exc}", highlight=False)
-        raise typer.Exit(1) from exc
+        raise _fail(f"{exc}{_did_you_mean(exc, address, model, key)}", 1) from None
     if summary is not None:
         cost = format((Decimal(summary.cost_nanos) / Decimal(10**9)).normalize(), "f")
         flag = " (estimated)" if summary.cost_estimated else ""
@@ -130,7 +153,18 @@ def chat(
             f"tokens in={summary.input_tokens} out={summary.output_tokens} "
             f"cost={cost} {summary.currency}{flag}",
             highlight=False,
+            markup=False,  # "[backend model]" is text, not rich markup
         )
+
+
+def _did_you_mean(exc: Any, address: str, model: str, key: str) -> str:
+    """For an unknown model: the closest names the gateway serves, else ""."""
+    from llmgw.cli.client import suggest
+
+    if exc.code != "NOT_FOUND":
+        return ""
+    names = asyncio.run(suggest(address, model, key))
+    return f" (did you mean: {', '.join(names)}?)" if names else ""
 
 
 @app.command()
@@ -146,9 +180,15 @@ def models(
     try:
         rows = asyncio.run(list_models(address, key=key))
     except CallError as exc:
-        _err.print(f"error: {exc}", highlight=False)
-        raise typer.Exit(1) from exc
-    table = Table("model", "type", "aliases", "in $/M", "out $/M", "name")
+        raise _fail(str(exc), 1) from None
+    table = Table()
+    # Ids are what a caller copies: never cut; long text wraps instead (80 columns).
+    longest = max((len(row.id) for row in rows), default=5)
+    table.add_column("model", no_wrap=True, min_width=longest)
+    for header in ("type", "aliases", "in $/M", "out $/M", "context", "max out"):
+        table.add_column(header, overflow="fold")
+    table.add_column("capabilities", overflow="fold")
+    table.add_column("name", overflow="fold")
     for row in rows:
         table.add_row(
             row.id,
@@ -156,6 +196,9 @@ def models(
             ", ".join(row.aliases),
             row.input_per_million,
             row.output_per_million,
+            str(row.context_window or "-"),
+            str(row.max_output_tokens or "-"),
+            " ".join(row.capabilities),
             row.display_name,
         )
     Console().print(table)
@@ -167,7 +210,8 @@ keys_app = typer.Typer(help="Gateway API keys (admin plane): create, list, rotat
 app.add_typer(keys_app, name="keys")
 
 AdminOption = Annotated[
-    str, typer.Option("--admin", help="Admin-plane address (host:port).")
+    str,
+    typer.Option("--admin", envvar="LLMGW_ADMIN_ADDRESS", help="Admin-plane address (host:port)."),
 ]
 KeyOption = Annotated[
     str,
@@ -199,8 +243,7 @@ def _key_call(coro: Any) -> Any:
     try:
         return asyncio.run(coro)
     except CallError as exc:
-        _err.print(f"error: {exc}", highlight=False)
-        raise typer.Exit(1) from exc
+        raise _fail(str(exc), 1) from None
 
 
 def _print_keys(rows: list[Any], as_json: bool) -> None:
@@ -290,7 +333,16 @@ def keys_list(
     """List keys (never their secrets; the prefix helps recognise one)."""
     from llmgw.cli.key_client import list_keys
 
-    rows = _key_call(list_keys(admin, key, tenant=tenant, show_inactive=show_all))
+    listing = _key_call(list_keys(admin, key, tenant=tenant, show_inactive=show_all))
+    rows = listing.rows
+    if listing.authentication_disabled:
+        _err.print(
+            "note: authentication is off on this gateway: every caller is anonymous with every "
+            "scope, so these keys are not required (turn auth on: set LLMGW_ADMIN_KEY or "
+            "auth.enabled).",
+            highlight=False,
+            markup=False,
+        )
     if as_json:
         import dataclasses
         import json

@@ -4,7 +4,7 @@ keys are errors) so a typo never passes silently."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -16,8 +16,10 @@ from pydantic import (
 )
 
 from llmgw.domain.backends import BackendKind
+from llmgw.domain.backoff import BackoffShape
 from llmgw.domain.credentials import DEFAULT_CREDENTIAL_ENV
 from llmgw.domain.credentials import PATTERN as CREDENTIAL_ENV_PATTERN
+from llmgw.domain.errors import FailureClass
 from llmgw.domain.models import Capability
 from llmgw.domain.principal import Scope
 
@@ -43,10 +45,27 @@ class ModelConfig(_Strict):
 
 
 class RetryConfig(_Strict):
+    """Backoff shape and which failure classes retry how often (``per_class``:
+    failure class -> retries of one target; when set, classes not named are not
+    retried; ``caller_fault`` may not be named: it is never retried)."""
+
     initial_backoff_seconds: float = Field(default=1.0, ge=0)
     multiplier: float = Field(default=2.0, ge=1)
     max_backoff_seconds: float = Field(default=30.0, ge=0)
     max_retries: int = Field(default=3, ge=0, le=10)
+    shape: BackoffShape = BackoffShape.EXPONENTIAL
+    per_class: dict[FailureClass, Annotated[int, Field(ge=0, le=10)]] = Field(
+        default_factory=dict
+    )
+
+    @field_validator("per_class")
+    @classmethod
+    def _caller_fault_never_retries(
+        cls, value: dict[FailureClass, int]
+    ) -> dict[FailureClass, int]:
+        if FailureClass.CALLER_FAULT in value:
+            raise ValueError("caller_fault is never retried (the request itself is wrong)")
+        return value
 
 
 class BreakerConfig(_Strict):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from types import MappingProxyType
 
 from llmgw.config.builtin import (
     DEFAULT_CHAIN,
@@ -116,6 +117,8 @@ def _spec(
             multiplier=backend.retry.multiplier,
             max_backoff=backend.retry.max_backoff_seconds,
             max_retries=backend.retry.max_retries,
+            shape=backend.retry.shape,
+            per_class=MappingProxyType(dict(backend.retry.per_class)),
         ),
         breaker=BreakerPolicy(
             failure_threshold=backend.circuit_breaker.failure_threshold,

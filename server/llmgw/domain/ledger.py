@@ -59,3 +59,6 @@ class LedgerRow:
     price_version: str = ""
     usage_source: UsageSource = UsageSource.PROVIDER
     latency_ms: int = 0
+    # sha256 of the request as a response cache would key it ("" = unknown):
+    # lets the ledger tell how many requests were exact repeats.
+    fingerprint: str = ""

@@ -2,19 +2,61 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from llmgw.domain.backoff import BackoffShape, backoff_delay
+from llmgw.domain.errors import FailureClass
+
+# Classes worth retrying on the same target when no per-class map is configured.
+DEFAULT_RETRYABLE: frozenset[FailureClass] = frozenset(
+    {
+        FailureClass.RATE_LIMIT,
+        FailureClass.OVERLOADED,
+        FailureClass.TRANSIENT,
+        FailureClass.TIMEOUT,
+        FailureClass.STREAM_INTERRUPTED,
+    }
+)
+# A caller fault is the request's own: retrying it anywhere only bills it again.
+NEVER_RETRYABLE: frozenset[FailureClass] = frozenset({FailureClass.CALLER_FAULT})
 
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Jittered exponential backoff: ``initial * multiplier**n``, capped, at most
-    ``max_retries`` retries of one target, never past the request deadline."""
+    """Jittered backoff of a ``shape`` (see ``domain.backoff``): capped at
+    ``max_backoff``, never past the request deadline.
+
+    How many retries of one target a failure earns: ``per_class[failure]`` when
+    a per-class map is configured (a class missing from it is not retried);
+    otherwise ``max_retries`` for the ``DEFAULT_RETRYABLE`` classes and 0 for
+    the rest. A caller fault is never retried, whatever the map says.
+    """
 
     initial_backoff: float = 1.0
     multiplier: float = 2.0
     max_backoff: float = 30.0
     max_retries: int = 3
     jitter: float = 0.2  # +-20 % so that synchronised clients spread out
+    shape: BackoffShape = BackoffShape.EXPONENTIAL
+    per_class: Mapping[FailureClass, int] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+    def retries_for(self, failure: FailureClass) -> int:
+        """The most retries of one target a failure of this class allows."""
+        if failure in NEVER_RETRYABLE:
+            return 0
+        if self.per_class:
+            return self.per_class.get(failure, 0)
+        return self.max_retries if failure in DEFAULT_RETRYABLE else 0
+
+    def delay(self, retry: int) -> float:
+        """The un-jittered delay before retry ``retry`` (0-based)."""
+        return backoff_delay(
+            self.shape, self.initial_backoff, self.max_backoff, self.multiplier, retry
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,10 +7,14 @@ reads only the ``FailureClass`` the adapter assigned:
   backend would refuse it, and each refusal might be billed).
 * ``RATE_LIMIT``, ``OVERLOADED``, ``TRANSIENT``, ``TIMEOUT``,
   ``STREAM_INTERRUPTED`` (before the first delta): retry the same target with
-  jittered exponential backoff, or after the upstream's ``retry-after`` when
+  jittered backoff of the backend's shape (exponential, constant, linear,
+  Fibonacci: ``domain.backoff``), or after the upstream's ``retry-after`` when
   it fits in the deadline; otherwise move on to the next target.
 * ``QUOTA``, ``CREDENTIAL``, ``CONTEXT_LENGTH``, ``PROTOCOL``: no retry on this
   target; try the next one.
+
+Which classes retry, and how often, is the backend's ``RetryPolicy``: the list
+above is the default, a per-class map in config replaces it.
 
 Every wait is bounded by the request deadline. A retry budget (retries in
 flight at most 20 % of requests in flight, floor 3) keeps an outage from
@@ -29,20 +33,12 @@ from llmgw.domain.clock import Clock
 from llmgw.domain.deadline import Deadline
 from llmgw.domain.errors import AllTargetsFailedError, FailureClass, UpstreamError
 from llmgw.domain.models import Target
-from llmgw.domain.policies import BreakerPolicy, RetryPolicy
+from llmgw.domain.policies import DEFAULT_RETRYABLE, BreakerPolicy, RetryPolicy
 from llmgw.pipeline.breaker import BreakerBoard
 
 T = TypeVar("T")
 
-RETRY_SAME_TARGET = frozenset(
-    {
-        FailureClass.RATE_LIMIT,
-        FailureClass.OVERLOADED,
-        FailureClass.TRANSIENT,
-        FailureClass.TIMEOUT,
-        FailureClass.STREAM_INTERRUPTED,
-    }
-)
+RETRY_SAME_TARGET = DEFAULT_RETRYABLE  # the default; a backend's per-class map overrides it
 NEVER_FALLBACK = frozenset({FailureClass.CALLER_FAULT})
 _MIN_ATTEMPT_SECONDS = 0.05  # do not start a retry that could not possibly finish
 
@@ -178,12 +174,12 @@ class AttemptLoop:
         self, error: UpstreamError, retries: int, policy: RetryPolicy, deadline: Deadline
     ) -> float | None:
         """Seconds to wait before retrying the same target, or ``None`` to move on."""
-        if error.failure not in RETRY_SAME_TARGET or retries >= policy.max_retries:
+        if retries >= policy.retries_for(error.failure):
             return None
         if error.retry_after is not None:
             delay = error.retry_after
         else:
-            base = min(policy.max_backoff, policy.initial_backoff * policy.multiplier**retries)
+            base = policy.delay(retries)
             delay = base * (1 - policy.jitter + 2 * policy.jitter * self._clock.jitter())
         if delay + _MIN_ATTEMPT_SECONDS >= deadline.remaining():
             return None  # would not fit in the deadline: the next target may

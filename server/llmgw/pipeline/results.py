@@ -48,6 +48,7 @@ class TokenCount:
     input_tokens: int
     model: str
     estimated_input_cost: Cost
+    estimated: bool = True  # False only when the model's tokenizer counted
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ from llmgw.domain.ledger import AttemptStatus, LedgerRow, UsageSource
 from llmgw.domain.models import ModelInfo, Target
 from llmgw.domain.money import Cost, decimal_to_nanos
 from llmgw.domain.requests import Attribution
+from llmgw.pipeline.fingerprint import current_fingerprint
 
 _MILLION = Decimal(1_000_000)
 
@@ -202,6 +203,7 @@ class Tab:
             price_version=cost.pricing_version,
             usage_source=UsageSource.ESTIMATED if estimated else UsageSource.PROVIDER,
             latency_ms=int((self._accountant.clock.now() - started) * 1000),
+            fingerprint=current_fingerprint(),
         )
         self.rows.append(row)
         return row

@@ -33,6 +33,8 @@ type AdminServiceClient interface {
 	SwitchBackend(ctx context.Context, in *SwitchBackendRequest, opts ...grpc.CallOption) (*SwitchBackendResponse, error)
 	// Spend and usage report, grouped and bucketed.
 	GetCosts(ctx context.Context, in *GetCostsRequest, opts ...grpc.CallOption) (*GetCostsResponse, error)
+	// Savings the ledger of the last days shows, each with its figures.
+	ListRecommendations(ctx context.Context, in *ListRecommendationsRequest, opts ...grpc.CallOption) (*ListRecommendationsResponse, error)
 	// Budgets.
 	ListBudgets(ctx context.Context, in *ListBudgetsRequest, opts ...grpc.CallOption) (*ListBudgetsResponse, error)
 	// Upsert with allow_missing (AIP-134).
@@ -125,6 +127,15 @@ func (c *adminServiceClient) SwitchBackend(ctx context.Context, in *SwitchBacken
 func (c *adminServiceClient) GetCosts(ctx context.Context, in *GetCostsRequest, opts ...grpc.CallOption) (*GetCostsResponse, error) {
 	out := new(GetCostsResponse)
 	err := c.cc.Invoke(ctx, "/llmgateway.v1.AdminService/GetCosts", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ListRecommendations(ctx context.Context, in *ListRecommendationsRequest, opts ...grpc.CallOption) (*ListRecommendationsResponse, error) {
+	out := new(ListRecommendationsResponse)
+	err := c.cc.Invoke(ctx, "/llmgateway.v1.AdminService/ListRecommendations", in, out, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -232,6 +243,8 @@ type AdminServiceServer interface {
 	SwitchBackend(context.Context, *SwitchBackendRequest) (*SwitchBackendResponse, error)
 	// Spend and usage report, grouped and bucketed.
 	GetCosts(context.Context, *GetCostsRequest) (*GetCostsResponse, error)
+	// Savings the ledger of the last days shows, each with its figures.
+	ListRecommendations(context.Context, *ListRecommendationsRequest) (*ListRecommendationsResponse, error)
 	// Budgets.
 	ListBudgets(context.Context, *ListBudgetsRequest) (*ListBudgetsResponse, error)
 	// Upsert with allow_missing (AIP-134).
@@ -284,6 +297,9 @@ func (UnimplementedAdminServiceServer) SwitchBackend(context.Context, *SwitchBac
 }
 func (UnimplementedAdminServiceServer) GetCosts(context.Context, *GetCostsRequest) (*GetCostsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetCosts not implemented")
+}
+func (UnimplementedAdminServiceServer) ListRecommendations(context.Context, *ListRecommendationsRequest) (*ListRecommendationsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListRecommendations not implemented")
 }
 func (UnimplementedAdminServiceServer) ListBudgets(context.Context, *ListBudgetsRequest) (*ListBudgetsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListBudgets not implemented")
@@ -447,6 +463,24 @@ func _AdminService_GetCosts_Handler(srv interface{}, ctx context.Context, dec fu
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(AdminServiceServer).GetCosts(ctx, req.(*GetCostsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ListRecommendations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListRecommendationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListRecommendations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/llmgateway.v1.AdminService/ListRecommendations",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListRecommendations(ctx, req.(*ListRecommendationsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -644,6 +678,10 @@ var _AdminService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCosts",
 			Handler:    _AdminService_GetCosts_Handler,
+		},
+		{
+			MethodName: "ListRecommendations",
+			Handler:    _AdminService_ListRecommendations_Handler,
 		},
 		{
 			MethodName: "ListBudgets",

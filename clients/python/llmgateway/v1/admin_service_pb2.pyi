@@ -391,6 +391,36 @@ API_KEY_STATE_REVOKED: ApiKeyState.ValueType  # 2
 API_KEY_STATE_EXPIRED: ApiKeyState.ValueType  # 3
 Global___ApiKeyState: _TypeAlias = ApiKeyState  # noqa: Y015
 
+class _RecommendationKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RecommendationKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RecommendationKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    RECOMMENDATION_KIND_UNSPECIFIED: _RecommendationKind.ValueType  # 0
+    RECOMMENDATION_KIND_CHEAPER_MODEL: _RecommendationKind.ValueType  # 1
+    """A model with the same capabilities that would have cost less for the
+    observed token mix (list prices).
+    """
+    RECOMMENDATION_KIND_RESPONSE_CACHE: _RecommendationKind.ValueType  # 2
+    """Exact-repeat requests a response cache would have served."""
+    RECOMMENDATION_KIND_SELF_HOSTED_BREAK_EVEN: _RecommendationKind.ValueType  # 3
+    """A self-hosted backend's uptime cost against the API cost of its tokens."""
+
+class RecommendationKind(_RecommendationKind, metaclass=_RecommendationKindEnumTypeWrapper):
+    """What a recommendation is about."""
+
+RECOMMENDATION_KIND_UNSPECIFIED: RecommendationKind.ValueType  # 0
+RECOMMENDATION_KIND_CHEAPER_MODEL: RecommendationKind.ValueType  # 1
+"""A model with the same capabilities that would have cost less for the
+observed token mix (list prices).
+"""
+RECOMMENDATION_KIND_RESPONSE_CACHE: RecommendationKind.ValueType  # 2
+"""Exact-repeat requests a response cache would have served."""
+RECOMMENDATION_KIND_SELF_HOSTED_BREAK_EVEN: RecommendationKind.ValueType  # 3
+"""A self-hosted backend's uptime cost against the API cost of its tokens."""
+Global___RecommendationKind: _TypeAlias = RecommendationKind  # noqa: Y015
+
 @_typing.final
 class Backend(_message.Message):
     """An upstream endpoint. Resource name "backends/{backend}"."""
@@ -1130,6 +1160,8 @@ class BudgetStatus(_message.Message):
     PERIOD_START_TIME_FIELD_NUMBER: _builtins.int
     RESET_TIME_FIELD_NUMBER: _builtins.int
     LEDGER_SPENT_FIELD_NUMBER: _builtins.int
+    PROJECTED_SPEND_FIELD_NUMBER: _builtins.int
+    PROJECTED_EXHAUSTION_TIME_FIELD_NUMBER: _builtins.int
     budget: _builtins.str
     """"budgets/{budget}"."""
     scope: _builtins.str
@@ -1154,6 +1186,19 @@ class BudgetStatus(_message.Message):
         (e.g. rows still in another replica's outbox when the counter was seeded).
         """
 
+    @_builtins.property
+    def projected_spend(self) -> _money_pb2.Money:
+        """Spend at the end of the period if the run rate so far (spent / time since
+        period_start) holds. Lifetime budgets: equal to spent.
+        """
+
+    @_builtins.property
+    def projected_exhaustion_time(self) -> _timestamp_pb2.Timestamp:
+        """When spend would reach the limit at that run rate; unset when it would
+        not within this period, when there is no spend yet, or when the budget is
+        already exhausted.
+        """
+
     def __init__(
         self,
         *,
@@ -1167,10 +1212,12 @@ class BudgetStatus(_message.Message):
         period_start_time: _timestamp_pb2.Timestamp | None = ...,
         reset_time: _timestamp_pb2.Timestamp | None = ...,
         ledger_spent: _money_pb2.Money | None = ...,
+        projected_spend: _money_pb2.Money | None = ...,
+        projected_exhaustion_time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["ledger_spent", b"ledger_spent", "limit", b"limit", "period_start_time", b"period_start_time", "remaining", b"remaining", "reset_time", b"reset_time", "spent", b"spent"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ledger_spent", b"ledger_spent", "limit", b"limit", "period_start_time", b"period_start_time", "projected_exhaustion_time", b"projected_exhaustion_time", "projected_spend", b"projected_spend", "remaining", b"remaining", "reset_time", b"reset_time", "spent", b"spent"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "ledger_spent", b"ledger_spent", "limit", b"limit", "percent_used", b"percent_used", "period", b"period", "period_start_time", b"period_start_time", "remaining", b"remaining", "reset_time", b"reset_time", "scope", b"scope", "spent", b"spent"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "ledger_spent", b"ledger_spent", "limit", b"limit", "percent_used", b"percent_used", "period", b"period", "period_start_time", b"period_start_time", "projected_exhaustion_time", b"projected_exhaustion_time", "projected_spend", b"projected_spend", "remaining", b"remaining", "reset_time", b"reset_time", "scope", b"scope", "spent", b"spent"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -2244,7 +2291,12 @@ class ListApiKeysResponse(_message.Message):
 
     API_KEYS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    AUTHENTICATION_DISABLED_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
+    authentication_disabled: _builtins.bool
+    """True when the gateway runs with authentication off: keys can be managed,
+    but no call needs one (every caller is anonymous with every scope).
+    """
     @_builtins.property
     def api_keys(self) -> _containers.RepeatedCompositeFieldContainer[Global___ApiKey]: ...
     def __init__(
@@ -2252,10 +2304,11 @@ class ListApiKeysResponse(_message.Message):
         *,
         api_keys: _abc.Iterable[Global___ApiKey] | None = ...,
         next_page_token: _builtins.str = ...,
+        authentication_disabled: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["api_keys", b"api_keys", "next_page_token", b"next_page_token"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["api_keys", b"api_keys", "authentication_disabled", b"authentication_disabled", "next_page_token", b"next_page_token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -2357,3 +2410,149 @@ class RevokeApiKeyResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RevokeApiKeyResponse: _TypeAlias = RevokeApiKeyResponse  # noqa: Y015
+
+@_typing.final
+class ListRecommendationsRequest(_message.Message):
+    """Recommendations request."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LOOKBACK_DAYS_FIELD_NUMBER: _builtins.int
+    lookback_days: _builtins.int
+    """Days of ledger to read, ending now; 0 = 7, at most 90."""
+    def __init__(
+        self,
+        *,
+        lookback_days: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lookback_days", b"lookback_days"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRecommendationsRequest: _TypeAlias = ListRecommendationsRequest  # noqa: Y015
+
+@_typing.final
+class ListRecommendationsResponse(_message.Message):
+    """Recommendations response."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECOMMENDATIONS_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    END_TIME_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def recommendations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Recommendation]:
+        """Largest savings first within each kind."""
+
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """The ledger window the figures come from."""
+
+    @_builtins.property
+    def end_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        recommendations: _abc.Iterable[Global___Recommendation] | None = ...,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+        end_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "recommendations", b"recommendations", "start_time", b"start_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRecommendationsResponse: _TypeAlias = ListRecommendationsResponse  # noqa: Y015
+
+@_typing.final
+class Recommendation(_message.Message):
+    """One saving, with the ledger figures it rests on."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    OBSERVED_COST_FIELD_NUMBER: _builtins.int
+    ALTERNATIVE_COST_FIELD_NUMBER: _builtins.int
+    SAVINGS_FIELD_NUMBER: _builtins.int
+    BACKEND_FIELD_NUMBER: _builtins.int
+    MODEL_FIELD_NUMBER: _builtins.int
+    ALTERNATIVE_BACKEND_FIELD_NUMBER: _builtins.int
+    ALTERNATIVE_MODEL_FIELD_NUMBER: _builtins.int
+    REQUEST_COUNT_FIELD_NUMBER: _builtins.int
+    USAGE_FIELD_NUMBER: _builtins.int
+    REPEAT_REQUEST_COUNT_FIELD_NUMBER: _builtins.int
+    REPEAT_SHARE_FIELD_NUMBER: _builtins.int
+    UPTIME_FIELD_NUMBER: _builtins.int
+    HOURLY_RATE_FIELD_NUMBER: _builtins.int
+    BREAK_EVEN_TOKENS_PER_HOUR_FIELD_NUMBER: _builtins.int
+    kind: Global___RecommendationKind.ValueType
+    summary: _builtins.str
+    """One line stating the figures below (generated from them)."""
+    backend: _builtins.str
+    """"backends/{backend}" and model id of what was used."""
+    model: _builtins.str
+    alternative_backend: _builtins.str
+    """The alternative (cheaper model, or the API model priced for break-even)."""
+    alternative_model: _builtins.str
+    request_count: _builtins.int
+    """Requests (attempts for per-model kinds) and their tokens in the window."""
+    repeat_request_count: _builtins.int
+    """Response cache: requests that repeated an earlier identical request."""
+    repeat_share: _builtins.float
+    """repeat_request_count / request_count."""
+    break_even_tokens_per_hour: _builtins.int
+    @_builtins.property
+    def observed_cost(self) -> _money_pb2.Money:
+        """What the ledger charged (break-even: uptime x hourly rate)."""
+
+    @_builtins.property
+    def alternative_cost(self) -> _money_pb2.Money:
+        """What the alternative would have cost for the same usage."""
+
+    @_builtins.property
+    def savings(self) -> _money_pb2.Money:
+        """observed_cost - alternative_cost; negative when the current setup is the
+        cheaper one (break-even only).
+        """
+
+    @_builtins.property
+    def usage(self) -> Global___UsageTotals: ...
+    @_builtins.property
+    def uptime(self) -> _duration_pb2.Duration:
+        """Break-even: uptime in the window, the hourly rate, and the throughput
+        (tokens per hour, at the observed mix) at which both cost the same.
+        """
+
+    @_builtins.property
+    def hourly_rate(self) -> _money_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        kind: Global___RecommendationKind.ValueType = ...,
+        summary: _builtins.str = ...,
+        observed_cost: _money_pb2.Money | None = ...,
+        alternative_cost: _money_pb2.Money | None = ...,
+        savings: _money_pb2.Money | None = ...,
+        backend: _builtins.str = ...,
+        model: _builtins.str = ...,
+        alternative_backend: _builtins.str = ...,
+        alternative_model: _builtins.str = ...,
+        request_count: _builtins.int = ...,
+        usage: Global___UsageTotals | None = ...,
+        repeat_request_count: _builtins.int = ...,
+        repeat_share: _builtins.float = ...,
+        uptime: _duration_pb2.Duration | None = ...,
+        hourly_rate: _money_pb2.Money | None = ...,
+        break_even_tokens_per_hour: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["alternative_cost", b"alternative_cost", "hourly_rate", b"hourly_rate", "observed_cost", b"observed_cost", "savings", b"savings", "uptime", b"uptime", "usage", b"usage"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alternative_backend", b"alternative_backend", "alternative_cost", b"alternative_cost", "alternative_model", b"alternative_model", "backend", b"backend", "break_even_tokens_per_hour", b"break_even_tokens_per_hour", "hourly_rate", b"hourly_rate", "kind", b"kind", "model", b"model", "observed_cost", b"observed_cost", "repeat_request_count", b"repeat_request_count", "repeat_share", b"repeat_share", "request_count", b"request_count", "savings", b"savings", "summary", b"summary", "uptime", b"uptime", "usage", b"usage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Recommendation: _TypeAlias = Recommendation  # noqa: Y015

@@ -75,6 +75,11 @@ class AdminServiceStub:
                 request_serializer=llmgateway_dot_v1_dot_admin__service__pb2.GetCostsRequest.SerializeToString,
                 response_deserializer=llmgateway_dot_v1_dot_admin__service__pb2.GetCostsResponse.FromString,
                 _registered_method=True)
+        self.ListRecommendations = channel.unary_unary(
+                '/llmgateway.v1.AdminService/ListRecommendations',
+                request_serializer=llmgateway_dot_v1_dot_admin__service__pb2.ListRecommendationsRequest.SerializeToString,
+                response_deserializer=llmgateway_dot_v1_dot_admin__service__pb2.ListRecommendationsResponse.FromString,
+                _registered_method=True)
         self.ListBudgets = channel.unary_unary(
                 '/llmgateway.v1.AdminService/ListBudgets',
                 request_serializer=llmgateway_dot_v1_dot_admin__service__pb2.ListBudgetsRequest.SerializeToString,
@@ -177,6 +182,13 @@ class AdminServiceServicer:
 
     def GetCosts(self, request, context):
         """Spend and usage report, grouped and bucketed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRecommendations(self, request, context):
+        """Savings the ledger of the last days shows, each with its figures.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -289,6 +301,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.GetCosts,
                     request_deserializer=llmgateway_dot_v1_dot_admin__service__pb2.GetCostsRequest.FromString,
                     response_serializer=llmgateway_dot_v1_dot_admin__service__pb2.GetCostsResponse.SerializeToString,
+            ),
+            'ListRecommendations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRecommendations,
+                    request_deserializer=llmgateway_dot_v1_dot_admin__service__pb2.ListRecommendationsRequest.FromString,
+                    response_serializer=llmgateway_dot_v1_dot_admin__service__pb2.ListRecommendationsResponse.SerializeToString,
             ),
             'ListBudgets': grpc.unary_unary_rpc_method_handler(
                     servicer.ListBudgets,
@@ -531,6 +548,33 @@ class AdminService:
             '/llmgateway.v1.AdminService/GetCosts',
             llmgateway_dot_v1_dot_admin__service__pb2.GetCostsRequest.SerializeToString,
             llmgateway_dot_v1_dot_admin__service__pb2.GetCostsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRecommendations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/llmgateway.v1.AdminService/ListRecommendations',
+            llmgateway_dot_v1_dot_admin__service__pb2.ListRecommendationsRequest.SerializeToString,
+            llmgateway_dot_v1_dot_admin__service__pb2.ListRecommendationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -58,6 +58,8 @@ class AdminServiceStub:
     """
     GetCosts: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.GetCostsRequest, _admin_service_pb2.GetCostsResponse]
     """Spend and usage report, grouped and bucketed."""
+    ListRecommendations: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.ListRecommendationsRequest, _admin_service_pb2.ListRecommendationsResponse]
+    """Savings the ledger of the last days shows, each with its figures."""
     ListBudgets: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.ListBudgetsRequest, _admin_service_pb2.ListBudgetsResponse]
     """Budgets."""
     UpdateBudget: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.UpdateBudgetRequest, _admin_service_pb2.UpdateBudgetResponse]
@@ -119,6 +121,8 @@ class AdminServiceAsyncStub(AdminServiceStub):
     """
     GetCosts: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.GetCostsRequest, _admin_service_pb2.GetCostsResponse]  # type: ignore[assignment]
     """Spend and usage report, grouped and bucketed."""
+    ListRecommendations: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.ListRecommendationsRequest, _admin_service_pb2.ListRecommendationsResponse]  # type: ignore[assignment]
+    """Savings the ledger of the last days shows, each with its figures."""
     ListBudgets: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.ListBudgetsRequest, _admin_service_pb2.ListBudgetsResponse]  # type: ignore[assignment]
     """Budgets."""
     UpdateBudget: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.UpdateBudgetRequest, _admin_service_pb2.UpdateBudgetResponse]  # type: ignore[assignment]
@@ -219,6 +223,14 @@ class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_admin_service_pb2.GetCostsResponse, _abc.Awaitable[_admin_service_pb2.GetCostsResponse]]:
         """Spend and usage report, grouped and bucketed."""
+
+    @_abc_1.abstractmethod
+    def ListRecommendations(
+        self,
+        request: _admin_service_pb2.ListRecommendationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_service_pb2.ListRecommendationsResponse, _abc.Awaitable[_admin_service_pb2.ListRecommendationsResponse]]:
+        """Savings the ledger of the last days shows, each with its figures."""
 
     @_abc_1.abstractmethod
     def ListBudgets(

@@ -96,6 +96,9 @@ class _ModelViewEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ModelView.V
     MODEL_VIEW_UNSPECIFIED: _ModelView.ValueType  # 0
     """Same as BASIC."""
     MODEL_VIEW_BASIC: _ModelView.ValueType  # 1
+    """What a caller needs to choose a model: names, type, aliases, capabilities,
+    token limits, pricing.
+    """
     MODEL_VIEW_FULL: _ModelView.ValueType  # 2
     """Adds backend placement; needs admin scope (else PERMISSION_DENIED)."""
 
@@ -105,6 +108,9 @@ class ModelView(_ModelView, metaclass=_ModelViewEnumTypeWrapper):
 MODEL_VIEW_UNSPECIFIED: ModelView.ValueType  # 0
 """Same as BASIC."""
 MODEL_VIEW_BASIC: ModelView.ValueType  # 1
+"""What a caller needs to choose a model: names, type, aliases, capabilities,
+token limits, pricing.
+"""
 MODEL_VIEW_FULL: ModelView.ValueType  # 2
 """Adds backend placement; needs admin scope (else PERMISSION_DENIED)."""
 Global___ModelView: _TypeAlias = ModelView  # noqa: Y015
@@ -821,9 +827,16 @@ class CountTokensResponse(_message.Message):
     INPUT_TOKEN_COUNT_FIELD_NUMBER: _builtins.int
     MODEL_FIELD_NUMBER: _builtins.int
     ESTIMATED_INPUT_COST_FIELD_NUMBER: _builtins.int
+    ESTIMATED_FIELD_NUMBER: _builtins.int
     input_token_count: _builtins.int
     model: _builtins.str
     """Model the alias resolved to (counts are tokenizer-specific)."""
+    estimated: _builtins.bool
+    """False when input_token_count comes from the model's own tokenizer (the
+    backend's counting endpoint, or OpenAI's BPE counted locally); true when
+    it is the gateway's script-aware upper bound (never below the real count
+    for natural text of any script; README "Token counts").
+    """
     @_builtins.property
     def estimated_input_cost(self) -> _money_pb2.Money:
         """Estimated input cost at current prices."""
@@ -834,10 +847,11 @@ class CountTokensResponse(_message.Message):
         input_token_count: _builtins.int = ...,
         model: _builtins.str = ...,
         estimated_input_cost: _money_pb2.Money | None = ...,
+        estimated: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["estimated_input_cost", b"estimated_input_cost"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["estimated_input_cost", b"estimated_input_cost", "input_token_count", b"input_token_count", "model", b"model"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["estimated", b"estimated", "estimated_input_cost", b"estimated_input_cost", "input_token_count", b"input_token_count", "model", b"model"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -64,6 +64,14 @@ class CostReport:
     total: CostGroup
 
 
+@dataclass(frozen=True, slots=True)
+class RepeatGroup:
+    """Requests with one fingerprint (identical as a response cache keys them)."""
+
+    requests: int
+    cost_nanos: int
+
+
 class Ledger(Protocol):
     async def start(self) -> None:
         """Open stores, apply migrations, start the relay (if any)."""
@@ -86,3 +94,7 @@ class Ledger(Protocol):
     async def spent(self, scope: BudgetScope, start: float, end: float | None) -> int:
         """Sum of ``charged_nanos`` for ``scope`` in ``[start, end)`` (hour-aligned
         ``start`` reads rollups; budget counters are seeded from it)."""
+
+    async def repeats(self, start: float, end: float) -> list[RepeatGroup]:
+        """Successful fingerprinted requests in ``[start, end)``, one group per
+        fingerprint (rows from before fingerprints existed are left out)."""

@@ -21,7 +21,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from llmgw.accounting.ledger.port import DIMENSIONS, GRANULARITIES, CostGroup, CostQuery, CostReport
+from llmgw.accounting.ledger.port import (
+    DIMENSIONS,
+    GRANULARITIES,
+    CostGroup,
+    CostQuery,
+    CostReport,
+    RepeatGroup,
+)
 from llmgw.accounting.ledger.schema import (
     ATTEMPT_COLUMNS,
     ATTEMPTS_TABLE,
@@ -31,7 +38,7 @@ from llmgw.accounting.ledger.schema import (
 )
 from llmgw.accounting.ledger.write import DAY, HOUR, row_from_values
 from llmgw.domain.budgets import BudgetScope, ScopeKind
-from llmgw.domain.ledger import LedgerRow
+from llmgw.domain.ledger import AttemptStatus, LedgerRow
 from llmgw.storage.database import Database
 
 _SCOPE_COLUMN = {
@@ -155,6 +162,19 @@ async def spent(db: Database, scope: BudgetScope, start: float, end: float | Non
         args.append(scope.value)
     rows = await db.fetch(sql, *args)
     return int(rows[0][0] or 0) if rows else 0
+
+
+async def repeats(db: Database, start: float, end: float) -> list[RepeatGroup]:
+    """Per fingerprint: distinct requests and the cost of their OK attempts."""
+    rows = await db.fetch(
+        f"SELECT COUNT(DISTINCT request_id), SUM(cost_nanos) FROM {ATTEMPTS_TABLE}"
+        " WHERE created_at >= ? AND created_at < ? AND fingerprint IS NOT NULL"
+        " AND fingerprint <> '' AND status = ? GROUP BY fingerprint",
+        float(start),
+        float(end),
+        str(AttemptStatus.OK),
+    )
+    return [RepeatGroup(int(r[0]), int(r[1] or 0)) for r in rows]
 
 
 def _validate(query: CostQuery) -> None:

@@ -35,8 +35,8 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from llmgw.accounting.ledger.group_commit import GroupCommit
-from llmgw.accounting.ledger.port import CostQuery, CostReport
-from llmgw.accounting.ledger.queries import attempts, report, spent
+from llmgw.accounting.ledger.port import CostQuery, CostReport, RepeatGroup
+from llmgw.accounting.ledger.queries import attempts, repeats, report, spent
 from llmgw.accounting.ledger.schema import (
     LEDGER_MIGRATIONS,
     OUTBOX_MIGRATION,
@@ -182,6 +182,9 @@ class RelayedLedger:
 
     async def spent(self, scope: BudgetScope, start: float, end: float | None) -> int:
         return await spent(await self._reader(), scope, start, end)
+
+    async def repeats(self, start: float, end: float) -> list[RepeatGroup]:
+        return await repeats(await self._reader(), start, end)
 
     # -- relay ------------------------------------------------------------
 

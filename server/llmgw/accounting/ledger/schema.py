@@ -52,6 +52,7 @@ ATTEMPT_COLUMNS = (
     "price_version",
     "usage_source",
     "latency_ms",
+    "fingerprint",
 )
 
 # The rollup's key and its summed columns, in the order ``ledger_write`` uses.
@@ -206,12 +207,21 @@ SQLITE_DAILY_TRIGGER_STATEMENTS = (
     END""",
 )
 
+# The request fingerprint (nullable: rows before it have none), and the time
+# index the recommendation queries scan by.
+FINGERPRINT_MIGRATION = "ledger_0005_request_fingerprint"
+FINGERPRINT_STATEMENTS = (
+    f"ALTER TABLE {ATTEMPTS_TABLE} ADD COLUMN fingerprint TEXT",
+    f"CREATE INDEX IF NOT EXISTS ledger_attempts_by_time ON {ATTEMPTS_TABLE} (created_at)",
+)
+
 # In order. Both engines get ``LEDGER_MIGRATIONS``; SQLite (where triggers keep
 # the rollups) also gets ``SQLITE_MIGRATIONS`` after them.
 Migration = tuple[str, tuple[str, ...]]
 LEDGER_MIGRATIONS: tuple[Migration, ...] = (
     (LEDGER_MIGRATION, LEDGER_STATEMENTS),
     (DAILY_MIGRATION, DAILY_STATEMENTS),
+    (FINGERPRINT_MIGRATION, FINGERPRINT_STATEMENTS),
 )
 SQLITE_MIGRATIONS: tuple[Migration, ...] = (
     (SQLITE_TRIGGER_MIGRATION, SQLITE_TRIGGER_STATEMENTS),

@@ -21,8 +21,8 @@ the writer; the composition root closes the database.
 from __future__ import annotations
 
 from llmgw.accounting.ledger.group_commit import GroupCommit
-from llmgw.accounting.ledger.port import CostQuery, CostReport
-from llmgw.accounting.ledger.queries import attempts, report, spent
+from llmgw.accounting.ledger.port import CostQuery, CostReport, RepeatGroup
+from llmgw.accounting.ledger.queries import attempts, repeats, report, spent
 from llmgw.accounting.ledger.schema import LEDGER_MIGRATIONS, SQLITE_MIGRATIONS
 from llmgw.accounting.ledger.write import insert_rows_with_trigger, store_rows
 from llmgw.domain.budgets import BudgetScope
@@ -77,3 +77,6 @@ class SqliteLedger:
 
     async def spent(self, scope: BudgetScope, start: float, end: float | None) -> int:
         return await spent(self._db, scope, start, end)
+
+    async def repeats(self, start: float, end: float) -> list[RepeatGroup]:
+        return await repeats(self._db, start, end)

@@ -88,6 +88,7 @@ def row_values(row: LedgerRow) -> tuple[Any, ...]:
         row.price_version,
         str(row.usage_source),
         row.latency_ms,
+        row.fingerprint or None,
     )
 
 
@@ -118,6 +119,7 @@ def row_from_values(values: Row) -> LedgerRow:
         price_version,
         usage_source,
         latency_ms,
+        *rest,  # fingerprint; absent from outbox payloads written before it
     ) = values
     return LedgerRow(
         attempt_id=attempt_id,
@@ -144,6 +146,7 @@ def row_from_values(values: Row) -> LedgerRow:
         price_version=price_version,
         usage_source=UsageSource(usage_source),
         latency_ms=int(latency_ms),
+        fingerprint=(rest[0] or "") if rest else "",
     )
 
 

@@ -26,6 +26,7 @@ from llmgateway.v1 import admin_service_pb2
 from llmgw.accounting.ledger.port import CostGroup, CostQuery, Ledger
 from llmgw.accounting.uptime import UptimeLog
 from llmgw.api import convert
+from llmgw.api.admin.forecast import fill_forecast
 from llmgw.api.page_tokens import decode_offset, encode_offset
 from llmgw.domain.budgets import Budget, BudgetScope, Enforcement, Period, ScopeKind
 from llmgw.domain.errors import FieldViolation, InvalidRequestError
@@ -188,6 +189,7 @@ async def get_costs(
                 status.budget.scope, status.period_start, status.reset_time
             )
             target.ledger_spent.CopyFrom(convert.money(ledger_spent, status.budget.currency))
+            fill_forecast(target, status, time.time())
     if uptime is not None:
         if fixed:
             await uptime.touch()  # count this process's sidecar up to now

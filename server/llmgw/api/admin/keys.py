@@ -83,6 +83,7 @@ class KeyAdmin:
         return _pb.ListApiKeysResponse(
             api_keys=[to_proto(r, now) for r in records[:size]],
             next_page_token=encode_offset(offset + size) if more else "",
+            authentication_disabled=self._authenticator is None,
         )
 
     async def rotate(

@@ -32,6 +32,7 @@ from llmgw.api.admin.audit import AuditTrail
 from llmgw.api.admin.backend_create import Credentials
 from llmgw.api.admin.costs import CostPlane
 from llmgw.api.admin.keys import KeyAdmin
+from llmgw.api.admin.recommendations import list_recommendations
 from llmgw.api.principal_context import current_principal
 from llmgw.api.status import UPSTREAM_RULES, rule_for, to_status
 from llmgw.control.probes import Prober, ProbeResult
@@ -169,6 +170,14 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
                 "The ledger store is unreachable (rows wait in the outbox); retry.",
                 retry_after=5.0,
             ) from exc
+
+    async def ListRecommendations(
+        self,
+        request: admin_service_pb2.ListRecommendationsRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> admin_service_pb2.ListRecommendationsResponse:
+        listings = self._gateway.list_models()
+        return await _served(context, list_recommendations(request, self._costs, listings))
 
     async def ListBudgets(
         self, request: admin_service_pb2.ListBudgetsRequest, context: grpc.aio.ServicerContext

@@ -1,7 +1,8 @@
 """Adapter for the Anthropic Messages API.
 
 Endpoints (relative to ``base_url``, e.g. ``https://api.anthropic.com``):
-``POST /v1/messages`` (unary and SSE) and ``GET /v1/models``. Auth by
+``POST /v1/messages`` (unary and SSE), ``POST /v1/messages/count_tokens``
+and ``GET /v1/models``. Auth by
 ``x-api-key``; ``anthropic-version`` pinned (``2023-06-01`` unless the backend
 sets ``api_version``). Anthropic has no embeddings API: ``embed`` is a caller
 fault, and routing never sends embeddings here because no model of this
@@ -30,6 +31,7 @@ from llmgw.providers.anthropic.codec import (
     decode_model_ids,
     encode_chat,
 )
+from llmgw.providers.counting import CountProtocolError, anthropic_count_body, decode_count
 from llmgw.providers.http import (
     attempt_timeout,
     error_from_exception,
@@ -159,6 +161,31 @@ class AnthropicProvider:
         except _TRANSPORT_ERRORS as exc:
             raise error_from_exception(self.name, exc) from exc
         except (orjson.JSONDecodeError, ProtocolError) as exc:
+            raise UpstreamError(self.name, FailureClass.PROTOCOL, detail=str(exc)) from exc
+
+    async def count_tokens(
+        self, request: ChatRequest, model: ModelInfo, deadline: Deadline, key: Secret | None = None
+    ) -> int:
+        """Input tokens by Anthropic's own counter (free, nothing generated)."""
+        body = encode_chat(
+            request, model, stream=False, default_max_tokens=self._spec.default_max_output_tokens
+        )
+        try:
+            async with self._http().post(
+                self._base + "/v1/messages/count_tokens",
+                data=orjson.dumps(anthropic_count_body(body)),
+                **attempt_timeout(deadline, self._spec),
+                **self._auth(key),
+                allow_redirects=False,
+            ) as response:
+                if response.status >= 300:
+                    raise await error_from_response(self.name, response)
+                raw = await response.read()
+        except _TRANSPORT_ERRORS as exc:
+            raise error_from_exception(self.name, exc) from exc
+        try:
+            return decode_count(orjson.loads(raw), "input_tokens")
+        except (orjson.JSONDecodeError, CountProtocolError) as exc:
             raise UpstreamError(self.name, FailureClass.PROTOCOL, detail=str(exc)) from exc
 
     async def probe(self, deadline: Deadline) -> None:

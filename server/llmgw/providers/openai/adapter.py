@@ -27,6 +27,7 @@ from llmgw.domain.requests import (
     StreamEvent,
 )
 from llmgw.domain.secret import Secret
+from llmgw.providers.counting import CountProtocolError, decode_count, vllm_tokenize_body
 from llmgw.providers.http import (
     attempt_timeout,
     error_from_exception,
@@ -184,6 +185,33 @@ class OpenAIProvider:
         try:
             return decode_embed(body)
         except ProtocolError as exc:
+            raise UpstreamError(self.name, FailureClass.PROTOCOL, detail=str(exc)) from exc
+
+    async def count_tokens(
+        self, request: ChatRequest, model: ModelInfo, deadline: Deadline, key: Secret | None = None
+    ) -> int | None:
+        """vLLM counts with the served model's tokenizer and chat template
+        (``/tokenize`` at the server root); other engines cannot: ``None``."""
+        if self._spec.preset != "vllm":
+            return None
+        url = self._base.removesuffix("/v1") + "/tokenize"
+        body = vllm_tokenize_body(encode_chat(request, model, stream=False))
+        try:
+            async with self._http().post(
+                url,
+                data=orjson.dumps(body),
+                **attempt_timeout(deadline, self._spec),
+                **self._auth(key),
+                allow_redirects=False,
+            ) as response:
+                if response.status >= 300:
+                    raise await error_from_response(self.name, response)
+                raw = await response.read()
+        except _TRANSPORT_ERRORS as exc:
+            raise error_from_exception(self.name, exc) from exc
+        try:
+            return decode_count(orjson.loads(raw), "count")
+        except (orjson.JSONDecodeError, CountProtocolError) as exc:
             raise UpstreamError(self.name, FailureClass.PROTOCOL, detail=str(exc)) from exc
 
     async def list_models(self, deadline: Deadline) -> Sequence[str]:

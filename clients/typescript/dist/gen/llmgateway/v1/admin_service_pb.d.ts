@@ -732,6 +732,21 @@ export type BudgetStatus = Message<"llmgateway.v1.BudgetStatus"> & {
      * @generated from field: google.type.Money ledger_spent = 10;
      */
     ledgerSpent?: Money | undefined;
+    /**
+     * Spend at the end of the period if the run rate so far (spent / time since
+     * period_start) holds. Lifetime budgets: equal to spent.
+     *
+     * @generated from field: google.type.Money projected_spend = 11;
+     */
+    projectedSpend?: Money | undefined;
+    /**
+     * When spend would reach the limit at that run rate; unset when it would
+     * not within this period, when there is no spend yet, or when the budget is
+     * already exhausted.
+     *
+     * @generated from field: google.protobuf.Timestamp projected_exhaustion_time = 12;
+     */
+    projectedExhaustionTime?: Timestamp | undefined;
 };
 /**
  * Describes the message llmgateway.v1.BudgetStatus.
@@ -1758,6 +1773,13 @@ export type ListApiKeysResponse = Message<"llmgateway.v1.ListApiKeysResponse"> &
      * @generated from field: string next_page_token = 2;
      */
     nextPageToken: string;
+    /**
+     * True when the gateway runs with authentication off: keys can be managed,
+     * but no call needs one (every caller is anonymous with every scope).
+     *
+     * @generated from field: bool authentication_disabled = 3;
+     */
+    authenticationDisabled: boolean;
 };
 /**
  * Describes the message llmgateway.v1.ListApiKeysResponse.
@@ -1842,6 +1864,150 @@ export type RevokeApiKeyResponse = Message<"llmgateway.v1.RevokeApiKeyResponse">
  * Use `create(RevokeApiKeyResponseSchema)` to create a new message.
  */
 export declare const RevokeApiKeyResponseSchema: GenMessage<RevokeApiKeyResponse>;
+/**
+ * Recommendations request.
+ *
+ * @generated from message llmgateway.v1.ListRecommendationsRequest
+ */
+export type ListRecommendationsRequest = Message<"llmgateway.v1.ListRecommendationsRequest"> & {
+    /**
+     * Days of ledger to read, ending now; 0 = 7, at most 90.
+     *
+     * @generated from field: int32 lookback_days = 1;
+     */
+    lookbackDays: number;
+};
+/**
+ * Describes the message llmgateway.v1.ListRecommendationsRequest.
+ * Use `create(ListRecommendationsRequestSchema)` to create a new message.
+ */
+export declare const ListRecommendationsRequestSchema: GenMessage<ListRecommendationsRequest>;
+/**
+ * Recommendations response.
+ *
+ * @generated from message llmgateway.v1.ListRecommendationsResponse
+ */
+export type ListRecommendationsResponse = Message<"llmgateway.v1.ListRecommendationsResponse"> & {
+    /**
+     * Largest savings first within each kind.
+     *
+     * @generated from field: repeated llmgateway.v1.Recommendation recommendations = 1;
+     */
+    recommendations: Recommendation[];
+    /**
+     * The ledger window the figures come from.
+     *
+     * @generated from field: google.protobuf.Timestamp start_time = 2;
+     */
+    startTime?: Timestamp | undefined;
+    /**
+     * @generated from field: google.protobuf.Timestamp end_time = 3;
+     */
+    endTime?: Timestamp | undefined;
+};
+/**
+ * Describes the message llmgateway.v1.ListRecommendationsResponse.
+ * Use `create(ListRecommendationsResponseSchema)` to create a new message.
+ */
+export declare const ListRecommendationsResponseSchema: GenMessage<ListRecommendationsResponse>;
+/**
+ * One saving, with the ledger figures it rests on.
+ *
+ * @generated from message llmgateway.v1.Recommendation
+ */
+export type Recommendation = Message<"llmgateway.v1.Recommendation"> & {
+    /**
+     * @generated from field: llmgateway.v1.RecommendationKind kind = 1;
+     */
+    kind: RecommendationKind;
+    /**
+     * One line stating the figures below (generated from them).
+     *
+     * @generated from field: string summary = 2;
+     */
+    summary: string;
+    /**
+     * What the ledger charged (break-even: uptime x hourly rate).
+     *
+     * @generated from field: google.type.Money observed_cost = 3;
+     */
+    observedCost?: Money | undefined;
+    /**
+     * What the alternative would have cost for the same usage.
+     *
+     * @generated from field: google.type.Money alternative_cost = 4;
+     */
+    alternativeCost?: Money | undefined;
+    /**
+     * observed_cost - alternative_cost; negative when the current setup is the
+     * cheaper one (break-even only).
+     *
+     * @generated from field: google.type.Money savings = 5;
+     */
+    savings?: Money | undefined;
+    /**
+     * "backends/{backend}" and model id of what was used.
+     *
+     * @generated from field: string backend = 6;
+     */
+    backend: string;
+    /**
+     * @generated from field: string model = 7;
+     */
+    model: string;
+    /**
+     * The alternative (cheaper model, or the API model priced for break-even).
+     *
+     * @generated from field: string alternative_backend = 8;
+     */
+    alternativeBackend: string;
+    /**
+     * @generated from field: string alternative_model = 9;
+     */
+    alternativeModel: string;
+    /**
+     * Requests (attempts for per-model kinds) and their tokens in the window.
+     *
+     * @generated from field: int64 request_count = 10;
+     */
+    requestCount: bigint;
+    /**
+     * @generated from field: llmgateway.v1.UsageTotals usage = 11;
+     */
+    usage?: UsageTotals | undefined;
+    /**
+     * Response cache: requests that repeated an earlier identical request.
+     *
+     * @generated from field: int64 repeat_request_count = 12;
+     */
+    repeatRequestCount: bigint;
+    /**
+     * repeat_request_count / request_count.
+     *
+     * @generated from field: double repeat_share = 13;
+     */
+    repeatShare: number;
+    /**
+     * Break-even: uptime in the window, the hourly rate, and the throughput
+     * (tokens per hour, at the observed mix) at which both cost the same.
+     *
+     * @generated from field: google.protobuf.Duration uptime = 14;
+     */
+    uptime?: Duration | undefined;
+    /**
+     * @generated from field: google.type.Money hourly_rate = 15;
+     */
+    hourlyRate?: Money | undefined;
+    /**
+     * @generated from field: int64 break_even_tokens_per_hour = 16;
+     */
+    breakEvenTokensPerHour: bigint;
+};
+/**
+ * Describes the message llmgateway.v1.Recommendation.
+ * Use `create(RecommendationSchema)` to create a new message.
+ */
+export declare const RecommendationSchema: GenMessage<Recommendation>;
 /**
  * Upstream engine/provider kind.
  *
@@ -2326,6 +2492,40 @@ export declare enum ApiKeyState {
  */
 export declare const ApiKeyStateSchema: GenEnum<ApiKeyState>;
 /**
+ * What a recommendation is about.
+ *
+ * @generated from enum llmgateway.v1.RecommendationKind
+ */
+export declare enum RecommendationKind {
+    /**
+     * @generated from enum value: RECOMMENDATION_KIND_UNSPECIFIED = 0;
+     */
+    UNSPECIFIED = 0,
+    /**
+     * A model with the same capabilities that would have cost less for the
+     * observed token mix (list prices).
+     *
+     * @generated from enum value: RECOMMENDATION_KIND_CHEAPER_MODEL = 1;
+     */
+    CHEAPER_MODEL = 1,
+    /**
+     * Exact-repeat requests a response cache would have served.
+     *
+     * @generated from enum value: RECOMMENDATION_KIND_RESPONSE_CACHE = 2;
+     */
+    RESPONSE_CACHE = 2,
+    /**
+     * A self-hosted backend's uptime cost against the API cost of its tokens.
+     *
+     * @generated from enum value: RECOMMENDATION_KIND_SELF_HOSTED_BREAK_EVEN = 3;
+     */
+    SELF_HOSTED_BREAK_EVEN = 3
+}
+/**
+ * Describes the enum llmgateway.v1.RecommendationKind.
+ */
+export declare const RecommendationKindSchema: GenEnum<RecommendationKind>;
+/**
  * Control plane for operators (grpcurl, internal tooling). Served on a
  * separate, internal-only listener with its own auth, so data-plane keys can
  * never reach it and it can be left out of public ingress entirely.
@@ -2405,6 +2605,16 @@ export declare const AdminService: GenService<{
         methodKind: "unary";
         input: typeof GetCostsRequestSchema;
         output: typeof GetCostsResponseSchema;
+    };
+    /**
+     * Savings the ledger of the last days shows, each with its figures.
+     *
+     * @generated from rpc llmgateway.v1.AdminService.ListRecommendations
+     */
+    listRecommendations: {
+        methodKind: "unary";
+        input: typeof ListRecommendationsRequestSchema;
+        output: typeof ListRecommendationsResponseSchema;
     };
     /**
      * Budgets.

@@ -689,6 +689,15 @@ export type CountTokensResponse = Message<"llmgateway.v1.CountTokensResponse"> &
      * @generated from field: google.type.Money estimated_input_cost = 3;
      */
     estimatedInputCost?: Money | undefined;
+    /**
+     * False when input_token_count comes from the model's own tokenizer (the
+     * backend's counting endpoint, or OpenAI's BPE counted locally); true when
+     * it is the gateway's script-aware upper bound (never below the real count
+     * for natural text of any script; README "Token counts").
+     *
+     * @generated from field: bool estimated = 4;
+     */
+    estimated: boolean;
 };
 /**
  * Describes the message llmgateway.v1.CountTokensResponse.
@@ -933,6 +942,9 @@ export declare enum ModelView {
      */
     UNSPECIFIED = 0,
     /**
+     * What a caller needs to choose a model: names, type, aliases, capabilities,
+     * token limits, pricing.
+     *
      * @generated from enum value: MODEL_VIEW_BASIC = 1;
      */
     BASIC = 1,
