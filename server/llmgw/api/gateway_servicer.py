@@ -3,7 +3,8 @@
 Each handler: validate (``INVALID_ARGUMENT`` before any work), convert to
 domain types, call the pipeline with the caller's deadline (or the server
 default: gRPC sends none unless the caller set one), convert back. Every
-failure leaves through ``llmgw.api.status`` so it carries ``ErrorInfo``.
+failure leaves through ``api/error_seam.end_rpc`` (the status table) so it
+carries ``ErrorInfo`` and a request id.
 
 StreamChat order: ``start`` (route known) -> ``delta``* (and ``usage`` when
 asked, ``heartbeat`` when idle longer than the asked interval) -> ``final``.
@@ -22,17 +23,12 @@ import grpc
 from llmgateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
 
 from llmgw.api import convert
+from llmgw.api.error_seam import end_rpc
 from llmgw.api.page_tokens import decode_offset, encode_offset
 from llmgw.api.principal_context import current_principal
-from llmgw.api.status import rule_for, to_status
 from llmgw.api.validation import NO_SIZE_LIMITS, SizeLimits, check_chat, check_embed
 from llmgw.domain.deadline import Deadline
-from llmgw.domain.errors import (
-    FieldViolation,
-    GatewayError,
-    InvalidRequestError,
-    ScopeDeniedError,
-)
+from llmgw.domain.errors import FieldViolation, InvalidRequestError, ScopeDeniedError
 from llmgw.domain.ids import new_id
 from llmgw.domain.models import Capability, ModelType
 from llmgw.domain.principal import Scope
@@ -43,11 +39,9 @@ from llmgw.domain.requests import (
     ToolCallDelta,
     UsageUpdate,
 )
-from llmgw.observability.logging import get_logger
 from llmgw.pipeline.gateway import Gateway
 from llmgw.pipeline.results import ModelListing, StreamSession
 
-_log = get_logger("llmgw.api")
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 
@@ -87,8 +81,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
             return convert.chat_response(completion)
         except Exception as exc:
             failure = exc
-        await _abort(context, failure, request_id, "Chat")
-        raise AssertionError("unreachable")  # abort raises
+        await end_rpc(context, failure, request_id, "Chat")
 
     async def StreamChat(
         self, request: gateway_service_pb2.StreamChatRequest, context: grpc.aio.ServicerContext
@@ -106,7 +99,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         except Exception as exc:
             failure = exc
         if failure is not None:
-            await _abort(context, failure, request_id, "StreamChat")
+            await end_rpc(context, failure, request_id, "StreamChat")
             return
         options = request.stream_options
         try:
@@ -150,7 +143,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         finally:
             await session.aclose()
         if failure is not None:
-            await _abort(context, failure, request_id, "StreamChat")
+            await end_rpc(context, failure, request_id, "StreamChat")
 
     async def Embed(
         self, request: gateway_service_pb2.EmbedRequest, context: grpc.aio.ServicerContext
@@ -166,8 +159,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
             return convert.embed_response(result, packed)
         except Exception as exc:
             failure = exc
-        await _abort(context, failure, request_id, "Embed")
-        raise AssertionError("unreachable")
+        await end_rpc(context, failure, request_id, "Embed")
 
     async def CountTokens(
         self, request: gateway_service_pb2.CountTokensRequest, context: grpc.aio.ServicerContext
@@ -184,8 +176,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
             )
         except Exception as exc:
             failure = exc
-        await _abort(context, failure, request_id, "CountTokens")
-        raise AssertionError("unreachable")
+        await end_rpc(context, failure, request_id, "CountTokens")
 
     async def ListModels(
         self, request: gateway_service_pb2.ListModelsRequest, context: grpc.aio.ServicerContext
@@ -199,8 +190,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
             return _list_models(self._gateway.list_models(), request)
         except Exception as exc:
             failure = exc
-        await _abort(context, failure, "", "ListModels")
-        raise AssertionError("unreachable")
+        await end_rpc(context, failure, "", "ListModels")
 
 
 def _final(end: StreamEnd, session: StreamSession) -> gateway_service_pb2.StreamFinal:
@@ -269,31 +259,6 @@ async def _with_heartbeats(
     finally:
         if pending is not None:
             pending.cancel()
-
-
-async def _abort(
-    context: grpc.aio.ServicerContext, error: BaseException, request_id: str, method: str
-) -> None:
-    """End the RPC with the table's status; log what callers must not see."""
-    rule = rule_for(error)
-    if isinstance(error, GatewayError):
-        detail = getattr(error, "detail", "")
-        _log.info(
-            "request failed",
-            method=method,
-            request_id=request_id,
-            code=rule.code.name,
-            reason=rule.reason,
-            upstream_detail=detail or None,
-        )
-    else:
-        _log.error(
-            "internal error",
-            method=method,
-            request_id=request_id,
-            error=f"{type(error).__name__}: {error}",
-        )
-    await context.abort_with_status(to_status(error, request_id))
 
 
 # ---------------------------------------------------------------- ListModels

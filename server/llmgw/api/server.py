@@ -34,9 +34,10 @@ from llmgateway.v1 import (
 from llmgw.api.admin.backend_create import Credentials
 from llmgw.api.admin.costs import CostPlane
 from llmgw.api.admin.keys import KeyAdmin
-from llmgw.api.admin.servicer import AdminServicer
+from llmgw.api.admin.servicer import AdminParts, AdminServicer
 from llmgw.api.auth_interceptor import AuthInterceptor
 from llmgw.api.authz import ADMIN_PLANE, DATA_PLANE
+from llmgw.api.backstop import Backstop
 from llmgw.api.gateway_servicer import GatewayServicer, HandlerOptions
 from llmgw.api.validation import NO_SIZE_LIMITS, SizeLimits
 from llmgw.auth.authenticator import Authenticator
@@ -93,6 +94,9 @@ class GatewayServers:
         # Authentication on: one deny-by-default interceptor per port (api/authz.py).
         data_auth = [AuthInterceptor(authenticator, DATA_PLANE)] if authenticator else []
         admin_auth = [AuthInterceptor(authenticator, ADMIN_PLANE)] if authenticator else []
+        # The backstop is outermost: nothing below it can answer UNKNOWN (api/backstop.py).
+        data_auth.insert(0, Backstop())
+        admin_auth.insert(0, Backstop())
         self._data = grpc.aio.server(options=channel_options, interceptors=data_auth)
         self._admin = grpc.aio.server(options=channel_options, interceptors=admin_auth)
         self._health = health_aio.HealthServicer()
@@ -112,15 +116,17 @@ class GatewayServers:
         admin_service_pb2_grpc.add_AdminServiceServicer_to_server(
             AdminServicer(
                 gateway,
-                specs,
-                lambda: self._draining,
-                prober,
-                rebuild,
-                costs,
-                audit=audit,
-                endpoints=endpoints,
-                keys=key_admin,
-                credentials=credentials,
+                AdminParts(
+                    specs,
+                    lambda: self._draining,
+                    prober,
+                    rebuild,
+                    costs or CostPlane(),
+                    audit,
+                    endpoints,
+                    key_admin,
+                    credentials or (lambda _name: None),
+                ),
             ),
             self._admin,
         )

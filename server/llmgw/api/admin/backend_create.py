@@ -18,8 +18,9 @@ once as a ``FieldViolation`` (``INVALID_ARGUMENT`` + ``BadRequest``):
   never echoed: not in answers, errors, logs or audit rows;
 * ``request_timeout`` and ``max_concurrent_request_count`` >= 0 (0 = default).
 
-The endpoint is *not* checked here: the caller passes ``base_url`` through the
-SSRF guard (``pipeline.endpoint_guard``), which needs DNS.
+The endpoint is *not* checked here: ``control/backends.py`` passes ``base_url``
+through the SSRF guard (``outbound.endpoint_guard``), which needs DNS, then
+probes or registers the backend.
 """
 
 from __future__ import annotations
@@ -110,21 +111,6 @@ def spec_from_request(
     )
 
 
-def audit_view(spec: BackendSpec) -> dict[str, Any]:
-    """The created backend for the audit row: no credential, only whether a key is set."""
-    return {
-        "type": spec.kind.value,
-        "preset": spec.preset or None,
-        "endpoint_uri": spec.base_url,
-        "pinned_addresses": list(spec.pinned_addresses),
-        "models": [
-            {"model_id": m.id, "upstream_model": m.upstream_id, "type": m.type.value}
-            for m in spec.models
-        ],
-        "upstream_key_set": bool(spec.api_keys),
-    }
-
-
 def _models(
     backend: str,
     served: Any,  # RepeatedCompositeFieldContainer[ServedModel]
@@ -206,3 +192,6 @@ def _credential(
         )
         return ()
     return (Secret(value),)
+
+
+__all__ = ["BACKEND_ID", "Credentials", "backend_id", "spec_from_request"]
