@@ -31,11 +31,22 @@ _pb = admin_service_pb2
 
 
 class Clock:
+    """A wall clock (called) that is also a ``domain.clock.Clock`` (``now()``)."""
+
     def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
+        self.at = now
 
     def __call__(self) -> float:
-        return self.now
+        return self.at
+
+    def now(self) -> float:
+        return self.at
+
+    async def sleep(self, seconds: float) -> None:
+        self.at += seconds
+
+    def jitter(self) -> float:
+        return 0.0
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -77,9 +88,9 @@ async def test_secret_format_and_only_its_hash_is_stored(store: ApiKeyStore) -> 
 
 async def test_rotation_with_grace_then_expiry_and_revocation(store: ApiKeyStore) -> None:
     wall, mono = Clock(), Clock(0.0)
-    auth = Authenticator(store, cache_ttl=5.0, wall=wall, monotonic=mono)
+    auth = Authenticator(store, cache_ttl=5.0, wall=wall, clock=mono)
     admin = KeyAdmin(store, auth, wall=wall)
-    created = await admin.create(_create(expire_time=wall.now + 3600), ROOT)
+    created = await admin.create(_create(expire_time=wall.at + 3600), ROOT)
     old = created.secret
     assert (await auth.authenticate(old)).key_id == created.api_key.key_id
 
@@ -90,12 +101,12 @@ async def test_rotation_with_grace_then_expiry_and_revocation(store: ApiKeyStore
     assert rotated.secret != old and rotated.api_key.HasField("rotate_time")
     assert (await auth.authenticate(rotated.secret)).key_id == created.api_key.key_id
     assert (await auth.authenticate(old)).key_id == created.api_key.key_id  # in grace
-    wall.now += 61
+    wall.at += 61
     with pytest.raises(UnauthenticatedError):
         await auth.authenticate(old)  # grace over, even from the cache
     assert await auth.authenticate(rotated.secret)
 
-    wall.now += 3600  # past expire_time
+    wall.at += 3600  # past expire_time
     with pytest.raises(UnauthenticatedError):
         await auth.authenticate(rotated.secret)
     listed = await admin.list(_pb.ListApiKeysRequest(show_inactive=True))
@@ -116,8 +127,8 @@ async def test_rotation_without_grace_stops_the_old_secret_at_once(store: ApiKey
 
 async def test_revocation_reaches_another_replica_within_the_cache_ttl(store: ApiKeyStore) -> None:
     mono = Clock(0.0)
-    here = Authenticator(store, cache_ttl=5.0, monotonic=mono)
-    there = Authenticator(store, cache_ttl=5.0, monotonic=mono)  # same database, own cache
+    here = Authenticator(store, cache_ttl=5.0, clock=mono)
+    there = Authenticator(store, cache_ttl=5.0, clock=mono)  # same database, own cache
     admin = KeyAdmin(store, here)
     created = await admin.create(_create(), ROOT)
     assert await here.authenticate(created.secret) and await there.authenticate(created.secret)
@@ -125,7 +136,7 @@ async def test_revocation_reaches_another_replica_within_the_cache_ttl(store: Ap
     with pytest.raises(UnauthenticatedError):
         await here.authenticate(created.secret)  # this replica: at once
     assert await there.authenticate(created.secret)  # the other: cached...
-    mono.now += 5.0
+    mono.at += 5.0
     with pytest.raises(UnauthenticatedError):
         await there.authenticate(created.secret)  # ...until the TTL passes
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import grpc
 from llmgateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
 
-from llmgw.api import convert
+from llmgw.api import convert, convert_out
 from llmgw.api.error_seam import end_rpc
 from llmgw.api.page_tokens import decode_offset, encode_offset
 from llmgw.api.principal_context import current_principal
@@ -78,7 +78,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
             completion = await self._gateway.chat(
                 chat, self._deadline(context), current_principal()
             )
-            return convert.chat_response(completion)
+            return convert_out.chat_response(completion)
         except Exception as exc:
             failure = exc
         await end_rpc(context, failure, request_id, "Chat")
@@ -156,7 +156,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
                 embed, self._deadline(context), current_principal()
             )
             packed = request.encoding == gateway_service_pb2.EMBEDDING_ENCODING_FLOAT32_BYTES
-            return convert.embed_response(result, packed)
+            return convert_out.embed_response(result, packed)
         except Exception as exc:
             failure = exc
         await end_rpc(context, failure, request_id, "Embed")
@@ -194,7 +194,8 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
 
 
 def _final(end: StreamEnd, session: StreamSession) -> gateway_service_pb2.StreamFinal:
-    final = gateway_service_pb2.StreamFinal(candidates=convert.candidate_finishes(end.candidates))
+    candidates = convert_out.candidate_finishes(end.candidates)
+    final = gateway_service_pb2.StreamFinal(candidates=candidates)
     convert.fill_usage(final.usage, end.usage)
     convert.fill_route(final.route, session.route)
     if session.cost is not None:
@@ -283,7 +284,7 @@ def _list_models(
     page = rows[offset : offset + size]
     full = request.view == gateway_service_pb2.MODEL_VIEW_FULL
     response = gateway_service_pb2.ListModelsResponse(
-        models=[convert.model(group, full) for group in page]
+        models=[convert_out.model(group, full) for group in page]
     )
     if offset + size < len(rows):
         response.next_page_token = encode_offset(offset + size)

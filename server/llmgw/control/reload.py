@@ -73,6 +73,7 @@ def caller_defaults(settings: Settings) -> CallerDefaults:
         user=LimitSet(**config.user.model_dump()),
         tenants={name: LimitSet(**v.model_dump()) for name, v in config.tenants.items()},
         max_concurrent_streams=config.max_concurrent_streams,
+        fail_open=config.fail_open,
     )
 
 

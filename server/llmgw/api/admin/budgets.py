@@ -16,7 +16,7 @@ from google.protobuf import timestamp_pb2
 from llmgateway.v1 import admin_service_pb2
 
 from llmgw.api import convert
-from llmgw.api.admin.checks import money_nanos
+from llmgw.api.checks import money_nanos
 from llmgw.domain.budgets import Budget, BudgetScope, Enforcement, Period, ScopeKind
 from llmgw.domain.errors import FieldViolation, InvalidRequestError
 from llmgw.pipeline.budget import BudgetStatus

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from llmgateway.v1 import admin_service_pb2
 
 from llmgw.api import convert
-from llmgw.api.admin.checks import MAX_METRICS_WINDOW_SECONDS, duration_seconds
 from llmgw.api.admin.views import fill_breaker
+from llmgw.api.checks import MAX_METRICS_WINDOW_SECONDS, duration_seconds
 from llmgw.api.status import UPSTREAM_RULES
 from llmgw.domain.errors import FailureClass, FieldViolation, InvalidRequestError
 from llmgw.observability.traffic import percentile

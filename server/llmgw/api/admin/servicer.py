@@ -25,7 +25,8 @@ from typing import Any, TypeAlias, TypeVar
 import grpc
 from llmgateway.v1 import admin_service_pb2, admin_service_pb2_grpc
 
-from llmgw.api.admin import backend_create, budgets, checks, views
+from llmgw.api import checks
+from llmgw.api.admin import backend_create, budgets, views
 from llmgw.api.admin import metrics as admin_metrics
 from llmgw.api.admin.audit import AuditTrail
 from llmgw.api.admin.backend_create import Credentials

@@ -1,4 +1,4 @@
-"""Field checks of admin requests that the proto types cannot express.
+"""Field checks of requests that the proto types cannot express (both services).
 
 Each check returns the domain value or raises ``InvalidRequestError``
 (``INVALID_ARGUMENT`` + ``BadRequest`` naming the field), so caller input
@@ -8,7 +8,7 @@ meaningless value:
 
 * durations (``SwitchBackend.ttl``, ``GetMetrics.window``): ``seconds`` and
   ``nanos`` non-negative, ``nanos`` below one second, at most ``max_seconds``;
-* money (``UpdateBudget.budget.limit``): an ISO-4217-shaped code (three
+* money (``UpdateBudget.budget.limit``, ``RoutingOptions.max_cost``): an ISO-4217-shaped code (three
   capital letters; empty = the price book's currency) equal to the price
   book's currency (spend is priced in it, a budget in another currency would
   never be comparable), ``nanos`` within +-999,999,999 with the sign of
