@@ -16,7 +16,7 @@ from helpers import chat
 from llmgateway.v1 import admin_service_pb2, admin_service_pb2_grpc, gateway_service_pb2_grpc
 from llmgw.api.admin.keys import KeyAdmin
 from llmgw.auth.authenticator import Authenticator
-from llmgw.domain.errors import UnauthenticatedError
+from llmgw.domain.errors import GatewayOverloadedError, UnauthenticatedError
 from llmgw.domain.principal import ALL_SCOPES, Principal, Scope
 from llmgw.storage.api_keys import (
     BOOTSTRAP_KEY_ID,
@@ -276,3 +276,40 @@ async def test_model_allow_list_is_enforced_with_model_access_denied() -> None:
         assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
         info = detail(denied.value, error_details_pb2.ErrorInfo)
         assert info.reason == "MODEL_ACCESS_DENIED"  # type: ignore[attr-defined]
+
+
+async def test_store_outage_serves_verified_keys_for_stale_ttl_then_unavailable(
+    store: ApiKeyStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mono = Clock(0.0)
+    auth = Authenticator(store, cache_ttl=5.0, stale_ttl=60.0, clock=mono)
+    admin = KeyAdmin(store, auth)
+    made = [await admin.create(_create(), ROOT) for _ in range(2)]
+    (known, known_id), (fresh, fresh_id) = [(m.secret, m.api_key.key_id) for m in made]
+    assert (await auth.authenticate(known)).key_id == known_id
+    lookups = 0
+
+    async def down(digest: str) -> object:
+        nonlocal lookups
+        lookups += 1
+        raise ConnectionRefusedError(111, "Connect call failed")
+
+    monkeypatch.setattr(store, "lookup", down)
+    mono.at += 10.0  # past cache_ttl: the store is asked, fails, the entry is served stale
+    assert (await auth.authenticate(known)).key_id == known_id
+    assert lookups == 1
+    with pytest.raises(GatewayOverloadedError) as caught:
+        await auth.authenticate(fresh)  # never verified here: UNAVAILABLE, not UNAUTHENTICATED
+    assert "Connect" not in caught.value.public_message
+    assert lookups == 1  # marked down: not asked again within a second
+    mono.at += 1.0
+    with pytest.raises(GatewayOverloadedError):
+        await auth.authenticate(fresh)
+    assert lookups == 2  # asked again after the retry interval
+    mono.at += 49.0  # 60 s after the last verification: too stale to trust
+    with pytest.raises(GatewayOverloadedError):
+        await auth.authenticate(known)
+    monkeypatch.undo()
+    mono.at += 1.0
+    assert (await auth.authenticate(fresh)).key_id == fresh_id  # store back
+    assert (await auth.authenticate(known)).key_id == known_id

@@ -110,23 +110,25 @@ class Authenticator:
     async def _refresh(self, credential: str, digest: str, cached: _Entry | None) -> _Entry:
         """A fresh entry from the store, or the stale one while the store is down."""
         now = self._clock.now()
+        if now < self._store_down_until:  # failed moments ago: do not ask again yet
+            return self._stale_or_unavailable(cached, now)
         try:
-            if now < self._store_down_until:
-                raise ConnectionError("key store marked down")
             entry = await self._resolve(credential, digest)
         except GatewayError:
             raise
         except Exception as exc:  # the store (driver, pool, network) failed: not the caller
-            if now >= self._store_down_until:
-                _log.warning("key_store_unavailable", error=type(exc).__name__)
+            _log.warning("key_store_unavailable", error=type(exc).__name__)
             self._store_down_until = now + _STORE_RETRY_SECONDS
-            if cached is not None and now - cached.fetched_at < self._stale_ttl:
-                return cached
-            raise GatewayOverloadedError(STORE_DOWN, retry_after=_STORE_RETRY_SECONDS) from None
+            return self._stale_or_unavailable(cached, now)
         if len(self._cache) >= _MAX_ENTRIES:
             self._cache.clear()
         self._cache[digest] = entry
         return entry
+
+    def _stale_or_unavailable(self, cached: _Entry | None, now: float) -> _Entry:
+        if cached is not None and now - cached.fetched_at < self._stale_ttl:
+            return cached
+        raise GatewayOverloadedError(STORE_DOWN, retry_after=_STORE_RETRY_SECONDS)
 
     async def _resolve(self, credential: str, digest: str) -> _Entry:
         now = self._clock.now()
