@@ -481,7 +481,8 @@ def run(
 
     def load() -> Settings:
         """The file and env, then the command line's overrides (also on SIGHUP)."""
-        return Settings.model_validate({**load_settings(config).model_dump(), **overrides})
+        loaded = load_settings(config).model_dump(exclude_unset=True)  # what the file said
+        return Settings.model_validate({**loaded, **overrides})
 
     settings = load()
     problem = exposure_problem(settings)

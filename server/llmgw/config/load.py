@@ -55,9 +55,13 @@ def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Se
             loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise ConfigError(f"cannot read config file {path}: {exc}") from exc
-        if loaded is not None and not isinstance(loaded, dict):
+        if loaded is None:  # empty, or only comments: a truncated write, not a configuration
+            raise ConfigError(
+                f"config file {path} is empty; write {{}} for a configuration of defaults only"
+            )
+        if not isinstance(loaded, dict):
             raise ConfigError(f"config file {path}: top level must be a mapping")
-        raw = loaded or {}
+        raw = loaded
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
@@ -81,6 +85,8 @@ def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Se
         settings = settings.model_copy(update={"ledger": ledger})
     file_names = {b.name for b in settings.backends}
     from_env = [b for b in backends_from_env(env) if b.name not in file_names]
+    if not from_env:  # keep ``model_fields_set`` to what the file said (reload checks it)
+        return settings
     return settings.model_copy(update={"backends": [*from_env, *settings.backends]})
 
 

@@ -21,7 +21,13 @@ endpoint policy, message sizes, ...) needs a restart: when it differs from
 what the process started with, a warning names it (never its value) and it
 is left as it is.
 
-An invalid file (unreadable, bad YAML, fails validation) changes nothing; the
+A file that would remove every budget or every backend must say so: the
+section (``budgets:``, ``backends:``) has to be in the file, e.g.
+``budgets: {}``; a file that merely lacks it (a truncated write, the wrong
+file) is refused like an invalid one, and an empty file is refused by the
+loader. What is compared is the configuration last applied.
+
+An invalid file (unreadable, empty, bad YAML, fails validation) changes nothing; the
 error is logged and the gateway keeps serving. Each reload appends one audit
 row: action ``ReloadConfig``, target ``config``, actor the trigger
 (``signal:SIGHUP``), outcome success or failure, ``after`` a summary of what
@@ -132,6 +138,7 @@ class ConfigReloader:
     ) -> None:
         self._load = load
         self._started = started
+        self._current = started  # the configuration last applied
         self._targets = targets
         self._actor = actor
         self._lock = asyncio.Lock()
@@ -169,6 +176,7 @@ class ConfigReloader:
         if restart:
             _log.warning("config_reload_needs_restart", settings=list(restart))
         try:  # everything derived before anything changes
+            _refuse_unsaid_removals(self._current, new)
             aliases = effective_aliases(new, list(targets.specs))
             overrides = price_overrides(new)
             budgets = budget_definitions(new)
@@ -220,6 +228,7 @@ class ConfigReloader:
                 if getattr(limits.defaults, name) != getattr(defaults, name)
             ]
             limits.set_defaults(defaults)
+        self._current = new
         _log.info("config_reloaded", changes=changes, restart_required=list(restart))
         return ReloadResult(True, changes, restart)
 
@@ -242,6 +251,24 @@ class ConfigReloader:
             )
         except Exception as exc:  # the reload stands; the missing row is logged
             _log.error("config_reload_audit_failed", error=repr(exc))
+
+
+def _refuse_unsaid_removals(current: Settings, new: Settings) -> None:
+    """``ConfigError`` when ``new`` drops every budget or every backend of
+    ``current`` without naming the section (see the module docstring)."""
+    unsaid = [
+        section
+        for section, had, has in (
+            ("budgets", bool(budget_definitions(current)), bool(budget_definitions(new))),
+            ("backends", bool(current.backends), bool(new.backends)),
+        )
+        if had and not has and section not in new.model_fields_set
+    ]
+    if unsaid:
+        raise ConfigError(
+            f"the file removes every entry of {', '.join(unsaid)} without naming the section; "
+            "write it explicitly (e.g. budgets: {}) to remove them"
+        )
 
 
 def _routing(current: RoutingSettings, new: Settings) -> RoutingSettings:
