@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import grpc
 from llmgateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
 
-from llmgw.api import convert, convert_out
+from llmgw.api import checks, convert, convert_out
 from llmgw.api.error_seam import end_rpc
 from llmgw.api.page_tokens import decode_offset, encode_offset
 from llmgw.api.principal_context import current_principal
@@ -44,6 +44,7 @@ from llmgw.pipeline.results import ModelListing, StreamSession
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
+MAX_HEARTBEAT_SECONDS = 3600.0
 
 _Response = gateway_service_pb2.StreamChatResponse
 _Delta = gateway_service_pb2.StreamDelta
@@ -92,6 +93,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
             if not request.HasField("chat"):
                 raise InvalidRequestError((FieldViolation("chat", "is required", "REQUIRED"),))
             check_chat(request.chat, "chat.", self._options.size_limits)
+            heartbeat = _heartbeat_seconds(request.stream_options)
             chat = convert.chat_request(request.chat, request_id, current_principal())
             session = await self._gateway.stream_chat(
                 chat, self._deadline(context), current_principal()
@@ -101,26 +103,14 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         if failure is not None:
             await end_rpc(context, failure, request_id, "StreamChat")
             return
-        options = request.stream_options
         try:
-            start = gateway_service_pb2.StreamStart(
-                response_id=session.response_id,
-                request_id=session.request_id,
-                route=convert.route(session.route),
-            )
-            start.create_time.FromNanoseconds(int(session.created_at * 1e9))
-            yield _Response(start=start)
-            heartbeat = (
-                options.heartbeat_interval.ToTimedelta().total_seconds()
-                if options.HasField("heartbeat_interval")
-                else 0.0
-            )
+            yield _Response(start=_start(session))
             events = (
                 _with_heartbeats(session.__aiter__(), heartbeat)
                 if heartbeat > 0
                 else session.__aiter__()
             )
-            include_usage = options.include_usage_updates
+            include_usage = request.stream_options.include_usage_updates
             async for event in events:
                 if type(event) is TextDelta:
                     # Attribute assignment builds the message ~3x faster than
@@ -191,6 +181,23 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         except Exception as exc:
             failure = exc
         await end_rpc(context, failure, "", "ListModels")
+
+
+def _heartbeat_seconds(options: gateway_service_pb2.StreamOptions) -> float:
+    if not options.HasField("heartbeat_interval"):
+        return 0.0
+    field = "stream_options.heartbeat_interval"
+    return checks.duration_seconds(options.heartbeat_interval, field, MAX_HEARTBEAT_SECONDS)
+
+
+def _start(session: StreamSession) -> gateway_service_pb2.StreamStart:
+    start = gateway_service_pb2.StreamStart(
+        response_id=session.response_id,
+        request_id=session.request_id,
+        route=convert.route(session.route),
+    )
+    start.create_time.FromNanoseconds(int(session.created_at * 1e9))
+    return start
 
 
 def _final(end: StreamEnd, session: StreamSession) -> gateway_service_pb2.StreamFinal:

@@ -14,7 +14,7 @@ Applied in place (requests already planned keep their plan):
   ``budgets``) by ``BudgetGuard.reload_config_budgets`` (admin changes win;
   spend counters are kept);
 * caller rate limits (``rate_limits.tenant``, ``user``, ``tenants``,
-  ``max_concurrent_streams``); counters are kept.
+  ``max_concurrent_streams``, ``fail_open``); counters are kept.
 
 Every other setting (backends, listen addresses, auth, databases, Redis, the
 endpoint policy, message sizes, ...) needs a restart: when it differs from
@@ -53,6 +53,7 @@ from llmgw.config import (
 )
 from llmgw.domain.backends import BackendSpec
 from llmgw.domain.ids import new_id
+from llmgw.domain.money import ModelPrice
 from llmgw.observability.logging import get_logger
 from llmgw.pipeline.budget import BudgetGuard
 from llmgw.pipeline.gateway import Gateway, RoutingSettings
@@ -67,7 +68,7 @@ _RELOADED = {"aliases", "prices"}
 _RELOADED_FIELDS = {
     "routing": {"strategies", "allow_downgrade", "downgrade_at_percent", "latency_exploration"},
     "budgets": {"global_limit", "global_period", "time_zone", "budgets"},
-    "rate_limits": {"tenant", "user", "tenants", "max_concurrent_streams"},
+    "rate_limits": {"tenant", "user", "tenants", "max_concurrent_streams", "fail_open"},
 }
 
 
@@ -202,32 +203,7 @@ class ConfigReloader:
             }
             if any(budget_changes.values()):
                 changes["budgets"] = budget_changes
-        before = _chains(gateway)
-        gateway.catalog.set_aliases(aliases)
-        alias_changes = _alias_diff(before, _chains(gateway))
-        if alias_changes:
-            changes["aliases"] = alias_changes
-        routed = [
-            name
-            for name in ("strategies", "exploration", "allow_downgrade", "downgrade_at_percent")
-            if getattr(routing, name) != getattr(gateway.routing, name)
-        ]
-        gateway.set_routing(routing)
-        if routed:
-            changes["routing"] = routed
-        repriced, ignored = gateway.prices.reprice(overrides)
-        if repriced or ignored:
-            changes["prices"] = {"changed": repriced, "ignored": ignored}
-            if ignored:
-                _log.warning("config_reload_prices_ignored", unknown_models=ignored)
-        limits = gateway.limits
-        if limits is not None and limits.defaults != defaults:
-            changes["rate_limits"] = [
-                name
-                for name in ("tenant", "user", "tenants", "max_concurrent_streams")
-                if getattr(limits.defaults, name) != getattr(defaults, name)
-            ]
-            limits.set_defaults(defaults)
+        changes.update(_apply_in_memory(gateway, aliases, routing, overrides, defaults))
         self._current = new
         _log.info("config_reloaded", changes=changes, restart_required=list(restart))
         return ReloadResult(True, changes, restart)
@@ -251,6 +227,45 @@ class ConfigReloader:
             )
         except Exception as exc:  # the reload stands; the missing row is logged
             _log.error("config_reload_audit_failed", error=repr(exc))
+
+
+def _apply_in_memory(
+    gateway: Gateway,
+    aliases: Mapping[str, Sequence[str]],
+    routing: RoutingSettings,
+    overrides: Mapping[str, ModelPrice],
+    defaults: CallerDefaults,
+) -> dict[str, Any]:
+    """Aliases, routing, prices and caller limits (no I/O, cannot fail
+    halfway); returns what changed, by section."""
+    changes: dict[str, Any] = {}
+    before = _chains(gateway)
+    gateway.catalog.set_aliases(aliases)
+    alias_changes = _alias_diff(before, _chains(gateway))
+    if alias_changes:
+        changes["aliases"] = alias_changes
+    routed = [
+        name
+        for name in ("strategies", "exploration", "allow_downgrade", "downgrade_at_percent")
+        if getattr(routing, name) != getattr(gateway.routing, name)
+    ]
+    gateway.set_routing(routing)
+    if routed:
+        changes["routing"] = routed
+    repriced, ignored = gateway.prices.reprice(overrides)
+    if repriced or ignored:
+        changes["prices"] = {"changed": repriced, "ignored": ignored}
+        if ignored:
+            _log.warning("config_reload_prices_ignored", unknown_models=ignored)
+    limits = gateway.limits
+    if limits is not None and limits.defaults != defaults:
+        changes["rate_limits"] = [
+            name
+            for name in ("tenant", "user", "tenants", "max_concurrent_streams", "fail_open")
+            if getattr(limits.defaults, name) != getattr(defaults, name)
+        ]
+        limits.set_defaults(defaults)
+    return changes
 
 
 def _refuse_unsaid_removals(current: Settings, new: Settings) -> None:

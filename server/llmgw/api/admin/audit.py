@@ -42,6 +42,19 @@ _OUTCOMES = {
 }
 
 
+def _with_extras(state: object, extra: dict[str, object]) -> object:
+    """``state`` with the non-``None`` ``extra`` fields merged in (a non-dict
+    state is kept under ``value``)."""
+    extras = {k: v for k, v in extra.items() if v is not None}
+    if not extras:
+        return state
+    if isinstance(state, dict):
+        base: dict[str, object] = dict(state)
+    else:
+        base = {} if state is None else {"value": state}
+    return {**base, **extras}
+
+
 class AuditTrail:
     """Writes and reads audit rows (see the module docstring)."""
 
@@ -66,15 +79,7 @@ class AuditTrail:
         (error, mode, ttl_seconds, ...) are kept in ``after`` (``None``
         values dropped).
         """
-        state_after = _state(after)
-        extras = {k: v for k, v in extra.items() if v is not None}
-        if extras:
-            base: dict[str, object] = (
-                dict(state_after)
-                if isinstance(state_after, dict)
-                else ({} if state_after is None else {"value": state_after})
-            )
-            state_after = {**base, **extras}
+        state_after = _with_extras(_state(after), extra)
         actor = current_principal().subject
         rid = request_id or new_id()
         kind = AuditOutcome(outcome)

@@ -136,16 +136,7 @@ def _models(
             )
             continue
         seen.add(model_id)
-        capabilities: set[Capability] = set()
-        for value in model.capabilities:
-            capability = _CAPABILITIES_IN.get(value)
-            if capability is None:
-                name = routing_pb2.Capability.Name(value) if value >= 0 else str(value)
-                violations.append(
-                    FieldViolation(f"{where}.capabilities", f"{name} is not a capability")
-                )
-            else:
-                capabilities.add(capability)
+        capabilities = _capabilities(where, model.capabilities, violations)
         for field in ("input_token_limit", "output_token_limit"):
             if getattr(model, field) < 0:
                 violations.append(FieldViolation(f"{where}.{field}", "must be >= 0"))
@@ -165,6 +156,20 @@ def _models(
     return tuple(models)
 
 
+def _capabilities(where: str, values: Any, violations: list[FieldViolation]) -> set[Capability]:
+    capabilities: set[Capability] = set()
+    for value in values:
+        capability = _CAPABILITIES_IN.get(value)
+        if capability is None:
+            name = routing_pb2.Capability.Name(value) if value >= 0 else str(value)
+            violations.append(
+                FieldViolation(f"{where}.capabilities", f"{name} is not a capability")
+            )
+        else:
+            capabilities.add(capability)
+    return capabilities
+
+
 def _credential(
     ref: str, credentials: Credentials, violations: list[FieldViolation]
 ) -> tuple[Secret, ...]:
@@ -173,8 +178,11 @@ def _credential(
     field = "backend.credential_ref"
     if not ref.startswith(_ENV_SCHEME):
         violations.append(
-            FieldViolation(field, "must be env://VAR_NAME (other schemes are not supported)",
-                           "UNSUPPORTED_SCHEME")
+            FieldViolation(
+                field,
+                "must be env://VAR_NAME (other schemes are not supported)",
+                "UNSUPPORTED_SCHEME",
+            )
         )
         return ()
     variable = ref.removeprefix(_ENV_SCHEME)

@@ -178,18 +178,31 @@ async def get_costs(
             )
             target.ledger_spent.CopyFrom(convert.money(ledger_spent, status.budget.currency))
     if uptime is not None:
-        if fixed:
-            await uptime.touch()  # count this process's sidecar up to now
-        for line in fixed:
-            seconds = await uptime.uptime(line.backend, start, end)
-            cost = decimal_to_nanos(Decimal(seconds) / Decimal(_HOUR) * line.hourly_rate)
-            row = response.fixed_costs.add(name=f"{line.backend}-uptime", backend=line.backend)
-            row.uptime.FromNanoseconds(int(seconds * 1e9))
-            row.hourly_rate.CopyFrom(convert.money(decimal_to_nanos(line.hourly_rate), currency))
-            row.cost.CopyFrom(convert.money(cost, line.currency))
-            total_nanos += cost
+        total_nanos += await _fixed_costs(response, uptime, fixed, (start, end), currency)
     response.grand_total_cost.CopyFrom(convert.money(total_nanos, currency))
     return response
+
+
+async def _fixed_costs(
+    response: admin_service_pb2.GetCostsResponse,
+    uptime: UptimeLog,
+    fixed: Sequence[FixedCost],
+    window: tuple[float, float],
+    currency: str,
+) -> int:
+    """Self-hosted backends billed by uptime x hourly rate; returns their sum."""
+    if fixed:
+        await uptime.touch()  # count this process's sidecar up to now
+    total = 0
+    for line in fixed:
+        seconds = await uptime.uptime(line.backend, *window)
+        cost = decimal_to_nanos(Decimal(seconds) / Decimal(_HOUR) * line.hourly_rate)
+        row = response.fixed_costs.add(name=f"{line.backend}-uptime", backend=line.backend)
+        row.uptime.FromNanoseconds(int(seconds * 1e9))
+        row.hourly_rate.CopyFrom(convert.money(decimal_to_nanos(line.hourly_rate), currency))
+        row.cost.CopyFrom(convert.money(cost, line.currency))
+        total += cost
+    return total
 
 
 def _nanos(money: object) -> int:

@@ -143,12 +143,11 @@ def to_proto(record: ApiKeyRecord, now: float) -> admin_service_pb2.ApiKey:
     return key
 
 
-def _validated(
-    request: admin_service_pb2.CreateApiKeyRequest, now: float, caller: Principal
-) -> ApiKeyRecord:
-    key = request.api_key
+def _violations(
+    key_id: str, key: admin_service_pb2.ApiKey, expire: float | None, now: float
+) -> list[FieldViolation]:
+    """Every bad field of a key to create (reported together)."""
     violations: list[FieldViolation] = []
-    key_id = request.key_id or new_id()[:20]
     if not _KEY_ID.match(key_id):
         violations.append(FieldViolation("key_id", "must match [a-z0-9][a-z0-9-]{0,62}"))
     if not _NAME.match(key.tenant):
@@ -161,9 +160,18 @@ def _validated(
     for field in ("requests_per_minute", "input_tokens_per_minute", "output_tokens_per_minute"):
         if getattr(key, field) < 0:
             violations.append(FieldViolation(f"api_key.{field}", "must be >= 0"))
-    expire = _seconds(key.expire_time) if key.HasField("expire_time") else None
     if expire is not None and expire <= now:
         violations.append(FieldViolation("api_key.expire_time", "must be in the future"))
+    return violations
+
+
+def _validated(
+    request: admin_service_pb2.CreateApiKeyRequest, now: float, caller: Principal
+) -> ApiKeyRecord:
+    key = request.api_key
+    key_id = request.key_id or new_id()[:20]
+    expire = _seconds(key.expire_time) if key.HasField("expire_time") else None
+    violations = _violations(key_id, key, expire, now)
     if violations:
         raise InvalidRequestError(tuple(violations))
     scopes = frozenset(Scope(s) for s in key.scopes)
