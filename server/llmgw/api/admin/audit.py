@@ -18,6 +18,7 @@ from __future__ import annotations
 import orjson
 from llmgateway.v1 import admin_service_pb2
 
+from llmgw.api.checks import timestamp_ns
 from llmgw.api.principal_context import current_principal
 from llmgw.domain.errors import FieldViolation, InvalidRequestError
 from llmgw.domain.ids import new_id
@@ -116,8 +117,14 @@ class AuditTrail:
             raise _bad("page_size", f"must be at most {MAX_PAGE_SIZE}", "VALUE_OUT_OF_RANGE")
         size = request.page_size or DEFAULT_PAGE_SIZE
         query = AuditQuery(
-            start_ns=request.start_time.ToNanoseconds() if request.HasField("start_time") else None,
-            end_ns=request.end_time.ToNanoseconds() if request.HasField("end_time") else None,
+            start_ns=(
+                timestamp_ns(request.start_time, "start_time")
+                if request.HasField("start_time")
+                else None
+            ),
+            end_ns=(
+                timestamp_ns(request.end_time, "end_time") if request.HasField("end_time") else None
+            ),
             actor=request.actor,
             action=request.action,
         )

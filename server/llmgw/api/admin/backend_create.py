@@ -16,7 +16,8 @@ once as a ``FieldViolation`` (``INVALID_ARGUMENT`` + ``BadRequest``):
   through the injected ``Credentials`` callable (the composition root decides
   which variables may be read). The value becomes the backend's one key and is
   never echoed: not in answers, errors, logs or audit rows;
-* ``request_timeout`` and ``max_concurrent_request_count`` >= 0 (0 = default).
+* ``request_timeout`` in [0, 1 h] and ``max_concurrent_request_count`` >= 0
+  (0 = default).
 
 The endpoint is *not* checked here: ``control/backends.py`` passes ``base_url``
 through the SSRF guard (``outbound.endpoint_guard``), which needs DNS, then
@@ -32,6 +33,7 @@ from typing import Any
 from llmgateway.v1 import admin_service_pb2, routing_pb2
 
 from llmgw.api import convert
+from llmgw.api.checks import duration_seconds
 from llmgw.domain.backends import BackendKind, BackendSpec
 from llmgw.domain.errors import FieldViolation, InvalidRequestError
 from llmgw.domain.models import Capability, ModelInfo, ModelType
@@ -44,6 +46,7 @@ Credentials = Callable[[str], str | None]
 BACKEND_ID = re.compile(r"[a-z][a-z0-9-]{0,62}")
 _ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 _ENV_SCHEME = "env://"
+MAX_REQUEST_TIMEOUT_SECONDS = 3600.0
 _pb = admin_service_pb2
 _KINDS: dict[int, tuple[BackendKind, str]] = {
     _pb.BACKEND_TYPE_VLLM: (BackendKind.OPENAI_COMPATIBLE, "vllm"),
@@ -89,9 +92,7 @@ def spec_from_request(
         violations.append(FieldViolation("backend.endpoint_uri", "is required", "REQUIRED"))
     models = _models(name, backend.served_models, violations)
     keys = _credential(backend.credential_ref.strip(), credentials, violations)
-    timeout = backend.request_timeout.ToTimedelta().total_seconds()
-    if timeout < 0:
-        violations.append(FieldViolation("backend.request_timeout", "must be >= 0"))
+    timeout = _timeout(backend, violations)
     if backend.max_concurrent_request_count < 0:
         violations.append(FieldViolation("backend.max_concurrent_request_count", "must be >= 0"))
     if violations or kind is None:
@@ -154,6 +155,16 @@ def _models(
             )
         )
     return tuple(models)
+
+
+def _timeout(backend: admin_service_pb2.Backend, violations: list[FieldViolation]) -> float:
+    try:
+        return duration_seconds(
+            backend.request_timeout, "backend.request_timeout", MAX_REQUEST_TIMEOUT_SECONDS
+        )
+    except InvalidRequestError as exc:
+        violations.extend(exc.violations)
+        return 0.0
 
 
 def _capabilities(where: str, values: Any, violations: list[FieldViolation]) -> set[Capability]:

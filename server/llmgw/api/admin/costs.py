@@ -27,6 +27,7 @@ from llmgw.accounting.ledger.port import CostGroup, CostQuery, Ledger
 from llmgw.accounting.uptime import UptimeLog
 from llmgw.api import convert
 from llmgw.api.admin.budgets import PERIODS as _PERIODS
+from llmgw.api.checks import timestamp_seconds
 from llmgw.api.page_tokens import decode_offset, encode_offset
 from llmgw.domain.errors import FieldViolation, InvalidRequestError
 from llmgw.domain.ledger import AttemptStatus, LedgerRow, UsageSource
@@ -148,8 +149,12 @@ async def get_costs(
 ) -> admin_service_pb2.GetCostsResponse:
     if not request.HasField("start_time"):
         raise _bad("start_time", "is required", "REQUIRED")
-    start = _seconds(request.start_time)
-    end = _seconds(request.end_time) if request.HasField("end_time") else time.time()
+    start = timestamp_seconds(request.start_time, "start_time")
+    end = (
+        timestamp_seconds(request.end_time, "end_time")
+        if request.HasField("end_time")
+        else time.time()
+    )
     if end <= start:
         raise _bad("end_time", "must be after start_time", "VALUE_OUT_OF_RANGE")
     if request.group_by_labels:

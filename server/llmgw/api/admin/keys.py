@@ -18,6 +18,7 @@ from dataclasses import replace
 from google.protobuf import timestamp_pb2
 from llmgateway.v1 import admin_service_pb2
 
+from llmgw.api.checks import duration_seconds, timestamp_seconds
 from llmgw.api.page_tokens import decode_offset, encode_offset
 from llmgw.auth.authenticator import Authenticator
 from llmgw.domain.api_keys import KEY_ID_PATTERN, ApiKeyRecord, KeyState
@@ -89,9 +90,7 @@ class KeyAdmin:
         self, request: admin_service_pb2.RotateApiKeyRequest
     ) -> admin_service_pb2.RotateApiKeyResponse:
         key_id = _key_id(request.name)
-        grace = request.grace_period.seconds + request.grace_period.nanos / 1e9
-        if not 0 <= grace <= _MAX_GRACE_SECONDS:
-            raise _invalid("grace_period", "must be between 0 and 30 days")
+        grace = duration_seconds(request.grace_period, "grace_period", _MAX_GRACE_SECONDS)
         now = self._wall()
         secret = new_secret()
         record = await self._store.rotate(
@@ -170,7 +169,8 @@ def _validated(
 ) -> ApiKeyRecord:
     key = request.api_key
     key_id = request.key_id or new_id()[:20]
-    expire = _seconds(key.expire_time) if key.HasField("expire_time") else None
+    has_expiry = key.HasField("expire_time")
+    expire = timestamp_seconds(key.expire_time, "api_key.expire_time") if has_expiry else None
     violations = _violations(key_id, key, expire, now)
     if violations:
         raise InvalidRequestError(tuple(violations))
@@ -207,10 +207,6 @@ def _key_id(name: str) -> str:
 
 def _invalid(field: str, description: str) -> InvalidRequestError:
     return InvalidRequestError((FieldViolation(field, description),))
-
-
-def _seconds(ts: timestamp_pb2.Timestamp) -> float:
-    return ts.seconds + ts.nanos / 1e9
 
 
 def _timestamp(seconds: float) -> timestamp_pb2.Timestamp:
