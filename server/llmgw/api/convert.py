@@ -387,3 +387,20 @@ def route(value: RouteInfo) -> routing_pb2.RouteInfo:
     out = routing_pb2.RouteInfo()
     fill_route(out, value)
     return out
+
+
+__all__ = [
+    "CAPABILITIES",
+    "FINISH_REASONS",
+    "ROLES",
+    "chat_request",
+    "cost",
+    "embed_request",
+    "fill_cost",
+    "fill_money",
+    "fill_route",
+    "fill_usage",
+    "money",
+    "route",
+    "usage",
+]

@@ -341,3 +341,9 @@ def _parse_filter(text: str) -> Callable[[ModelListing], bool]:
 
 
 _CAPABILITY_NAMES = frozenset(c.value for c in Capability)
+
+
+__all__ = [
+    "GatewayServicer",
+    "HandlerOptions",
+]

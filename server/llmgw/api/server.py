@@ -112,7 +112,7 @@ class GatewayServers:
             ),
             self._data,
         )
-        # Handlers are attached from the service descriptor (see admin_servicer).
+        # Handlers are attached from the service descriptor (see api/admin/servicer.py).
         admin_service_pb2_grpc.add_AdminServiceServicer_to_server(
             AdminServicer(
                 gateway,
@@ -168,3 +168,10 @@ def _bind(server: grpc.aio.Server, address: str) -> int:
     if port == 0:
         raise OSError(f"cannot listen on {address}")
     return port
+
+
+__all__ = [
+    "HEALTH_NAMES",
+    "GatewayServers",
+    "ServerOptions",
+]

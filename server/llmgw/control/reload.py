@@ -328,3 +328,14 @@ def _public(text: str) -> str:
     if text.startswith("cannot read config file"):
         lines = [ln for ln in lines if not ln.startswith(" ") or ln.lstrip().startswith("in ")]
     return "\n".join(lines)[:2000]
+
+
+__all__ = [
+    "ACTION",
+    "SIGHUP_ACTOR",
+    "ConfigReloader",
+    "ReloadResult",
+    "ReloadTargets",
+    "caller_defaults",
+    "restart_required",
+]

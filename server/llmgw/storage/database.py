@@ -197,3 +197,13 @@ class _PostgresTransaction:
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         return [tuple(r) for r in await self._connection.fetch(_numbered(sql), *args)]
+
+
+__all__ = [
+    "Database",
+    "PostgresDatabase",
+    "Row",
+    "SqliteDatabase",
+    "migrate",
+    "open_database",
+]

@@ -169,3 +169,8 @@ def _message(event: AuditEvent) -> admin_service_pb2.AuditEvent:
 
 def _bad(field: str, description: str, reason: str) -> InvalidRequestError:
     return InvalidRequestError((FieldViolation(field, description, reason),))
+
+
+__all__ = [
+    "AuditTrail",
+]

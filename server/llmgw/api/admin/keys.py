@@ -212,3 +212,8 @@ def _invalid(field: str, description: str) -> InvalidRequestError:
 def _timestamp(seconds: float) -> timestamp_pb2.Timestamp:
     whole = int(seconds)
     return timestamp_pb2.Timestamp(seconds=whole, nanos=int((seconds - whole) * 1e9))
+
+
+__all__ = [
+    "KeyAdmin",
+]
