@@ -217,12 +217,11 @@ async def test_immediate_switch_ends_in_flight_requests_with_unavailable(env) ->
     for _ in range(200):  # the unary call takes the slow reply: wait until it has
         if primary.requests:
             break
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # poll interval (bounded by the loop)
     stream = stub.StreamChat(gateway_service_pb2.StreamChatRequest(chat=chat("chain")))
     async for event in stream:
         if event.WhichOneof("event") == "delta":
-            break  # the stream is running on primary
-    await asyncio.sleep(0.1)
+            break  # the stream is running on primary (both attempts are registered)
     response = await admin.SwitchBackend(
         _switch(
             backend="backends/secondary",
