@@ -7,8 +7,9 @@ server dies.
 * PostgreSQL (key store, ledger) down with authentication on: a key this
   replica verified before keeps working from its cache; a key it has not
   verified answers ``UNAVAILABLE`` + ``RetryInfo`` (not ``UNKNOWN`` with the
-  driver's text) and reaches no upstream; once the database is back the new
-  key works. Every answered request is billed once (ledger rows in
+  driver's text) and reaches no upstream; admin RPCs that need the database
+  (keys, audit) answer ``UNAVAILABLE`` + ``RetryInfo``, not ``INTERNAL``;
+  once the database is back the new key works. Every answered request is billed once (ledger rows in
   PostgreSQL after recovery), the refused ones not at all.
 * Redis (rate-limit counters) down with ``rate_limits`` configured: Chat,
   StreamChat and Embed answer ``UNAVAILABLE`` + ``RetryInfo`` (fail closed,
@@ -152,6 +153,14 @@ async def test_postgres_down_keeps_verified_keys_and_refuses_new_ones(tmp_path: 
                 for i in range(5):
                     await stub.Chat(chat("chat-model", request_id=f"during-{i}"), metadata=known)
                 await admin.GetHealth(admin_service_pb2.GetHealthRequest(), metadata=admin_md)
+                # Authenticated, but the RPC itself needs the database: UNAVAILABLE too.
+                for call, request in (
+                    (admin.ListApiKeys, admin_service_pb2.ListApiKeysRequest()),
+                    (admin.ListAuditEvents, admin_service_pb2.ListAuditEventsRequest()),
+                ):
+                    with pytest.raises(grpc.aio.AioRpcError) as caught:
+                        await call(request, metadata=admin_md)
+                    _assert_unavailable(caught.value)
                 garbage = (("authorization", "Bearer llmgw_no-such-key-0123456789abcdef"),)
                 for metadata in (fresh, garbage):
                     with pytest.raises(grpc.aio.AioRpcError) as caught:

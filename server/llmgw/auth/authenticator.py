@@ -50,6 +50,7 @@ from llmgw.domain.errors import GatewayError, GatewayOverloadedError, Unauthenti
 from llmgw.domain.principal import Principal
 from llmgw.observability.logging import get_logger
 from llmgw.storage.api_keys import ApiKeyStore, hash_secret
+from llmgw.storage.database import StoreUnavailableError
 
 INVALID_CREDENTIAL = "invalid or expired credential"
 STORE_DOWN = "The credential store is unreachable; retry shortly."
@@ -114,8 +115,12 @@ class Authenticator:
             return self._stale_or_unavailable(cached, now)
         try:
             entry = await self._resolve(credential, digest)
-        except GatewayError:
-            raise
+        except GatewayError as exc:
+            if not isinstance(exc, StoreUnavailableError):
+                raise
+            _log.warning("key_store_unavailable", error=type(exc.__cause__ or exc).__name__)
+            self._store_down_until = now + _STORE_RETRY_SECONDS
+            return self._stale_or_unavailable(cached, now)
         except Exception as exc:  # the store (driver, pool, network) failed: not the caller
             _log.warning("key_store_unavailable", error=type(exc).__name__)
             self._store_down_until = now + _STORE_RETRY_SECONDS

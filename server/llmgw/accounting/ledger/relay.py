@@ -53,7 +53,7 @@ from llmgw.domain.budgets import BudgetScope
 from llmgw.domain.clock import Clock, SystemClock
 from llmgw.domain.ledger import LedgerRow
 from llmgw.observability.logging import get_logger, redact
-from llmgw.storage.database import Database, migrate, open_database
+from llmgw.storage.database import Database, StoreUnavailableError, migrate, open_database
 
 log = get_logger(__name__)
 
@@ -288,6 +288,8 @@ class RelayedLedger:
         return ceiling * (0.8 + 0.2 * self.clock.jitter())  # jitter: replicas not in step
 
     def _describe(self, exc: BaseException) -> str:
+        if isinstance(exc, StoreUnavailableError) and exc.__cause__ is not None:
+            exc = exc.__cause__  # the driver's error says more to an operator
         text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         return redact(text, self._secrets)
 
