@@ -1,7 +1,8 @@
-"""Property test through a real server: no admin request, however malformed,
-answers ``INTERNAL`` or ``UNKNOWN``, and no answer carries a secret.
+"""Property test through a real server: no admin request (nor data-plane
+request), however malformed, answers ``INTERNAL`` or ``UNKNOWN``, and no
+answer carries a secret.
 
-Requests are generated from the ``AdminService`` descriptors (every method,
+Requests are generated from the service descriptors (every method,
 every field: arbitrary and tricky strings, out-of-range integers and enum
 numbers, NaN, negative and huge durations and timestamps, unknown
 currencies), so a new method or field is fuzzed without editing this file.
@@ -23,10 +24,16 @@ from google.protobuf.message import Message
 from grpc_status import rpc_status
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from llmgateway.v1 import admin_service_pb2, admin_service_pb2_grpc
+from llmgateway.v1 import (
+    admin_service_pb2,
+    admin_service_pb2_grpc,
+    gateway_service_pb2,
+    gateway_service_pb2_grpc,
+)
 from upstream_fakes import FakeOpenAI
 
 ADMIN = admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"]
+GATEWAY = gateway_service_pb2.DESCRIPTOR.services_by_name["GatewayService"]
 UPSTREAM_KEY = "sk-canary-admin-fuzz-0123456789"
 ENV_SECRET = "canarypw-admin-fuzz-credential"
 _T = FieldDescriptor
@@ -143,6 +150,7 @@ def _leaks(text: str) -> list[str]:
 
 def test_no_admin_request_answers_internal_or_unknown_or_a_secret() -> None:
     samples = {m.name: _samples(m, 40) for m in ADMIN.methods}
+    data_samples = {m.name: _samples(m, 40) for m in GATEWAY.methods}
 
     async def run() -> list[tuple[str, grpc.StatusCode, str]]:
         bad: list[tuple[str, grpc.StatusCode, str]] = []
@@ -171,10 +179,27 @@ def test_no_admin_request_answers_internal_or_unknown_or_a_secret() -> None:
                             if outcome is not None:
                                 bad.append((name, *outcome))
                     await stub.GetHealth(admin_service_pb2.GetHealthRequest())  # still serving
+                async with grpc.aio.insecure_channel(running.data_address) as channel:
+                    data = gateway_service_pb2_grpc.GatewayServiceStub(channel)
+                    for name, requests in data_samples.items():
+                        streaming = GATEWAY.methods_by_name[name].server_streaming
+                        for request in requests:
+                            rpc = getattr(data, name)
+                            call = _drained(rpc) if streaming else rpc
+                            outcome = await _call(call, request)
+                            if outcome is not None:
+                                bad.append((name, *outcome))
         return bad
 
     bad = asyncio.run(run())
     assert bad == []
+
+
+def _drained(rpc: Any) -> Any:
+    async def call(request: Message, **options: Any) -> list[Any]:
+        return [event async for event in rpc(request, **options)]
+
+    return call
 
 
 async def _call(rpc: Any, request: Message) -> tuple[grpc.StatusCode, str] | None:

@@ -24,6 +24,7 @@ from helpers import chat, detail, error_info
 from llmgateway.v1 import (
     admin_service_pb2,
     admin_service_pb2_grpc,
+    gateway_service_pb2,
     gateway_service_pb2_grpc,
     routing_pb2,
 )
@@ -175,3 +176,17 @@ async def test_max_cost_in_another_currency_is_refused_before_any_call(
     assert fake.requests == []  # never reached the upstream
     (budget,) = (await admin.ListBudgets(_pb.ListBudgetsRequest())).budgets
     assert budget.spent.units == 0 and budget.spent.nanos == 0  # nothing billed
+
+
+async def test_stream_heartbeat_interval_out_of_range_is_refused_before_any_call(env: Any) -> None:
+    """``ToTimedelta`` of a 10,000-year heartbeat used to overflow mid-stream."""
+    stub, _, fake = env
+    request = gateway_service_pb2.StreamChatRequest(chat=chat("chain"))
+    request.stream_options.heartbeat_interval.seconds = 10_000 * YEAR
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        async for _ in stub.StreamChat(request):
+            pass
+    assert _violations(caught.value) == [
+        ("stream_options.heartbeat_interval", "VALUE_OUT_OF_RANGE")
+    ]
+    assert fake.requests == []
