@@ -12,7 +12,8 @@ it wraps every method handler (all four cardinalities, ``api/handler_wrap``):
   ``INVALID_ARGUMENT`` + ``BadRequest(field "request", reason
   "MALFORMED_MESSAGE")`` without running the handler. This happens before
   authentication, like grpc's own framing and size checks: nothing of the
-  message is read, so nothing is revealed.
+  message is read, so nothing is revealed. (For a request-streaming method,
+  none in v1, the marker raises that error when the handler reads it.)
 * **Escaped exceptions.** An exception that leaves a handler (or the
   authentication interceptor) other than the abort that ends an RPC goes
   through ``error_seam.end_rpc``: ``INTERNAL`` with a request id and no
@@ -74,13 +75,25 @@ def _tolerant(deserializer: Deserializer) -> Deserializer:
     return decode
 
 
+async def _checked(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """A request stream whose undecodable messages raise ``InvalidRequestError``."""
+    async for request in requests:
+        if isinstance(request, Undecodable):
+            raise request.error()
+        yield request
+
+
+def _request(request: Any) -> Any:
+    return _checked(request) if hasattr(request, "__aiter__") else request
+
+
 def _around_unary(method: str) -> Callable[[Unary], Unary]:
     def wrap(inner: Unary) -> Unary:
         async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> Any:
             if isinstance(request, Undecodable):
                 await end_rpc(context, request.error(), "", method)
             try:
-                response = await inner(request, context)
+                response = await inner(_request(request), context)
             except grpc.aio.AbortError:
                 raise  # the RPC already ended through the seam
             except Exception as exc:
@@ -100,7 +113,7 @@ def _around_stream(method: str) -> Callable[[Streaming], Streaming]:
             if isinstance(request, Undecodable):
                 await end_rpc(context, request.error(), "", method)
             try:
-                async for item in inner(request, context):
+                async for item in inner(_request(request), context):
                     yield item
             except grpc.aio.AbortError:
                 raise
