@@ -125,10 +125,6 @@ def parse_filter(text: str) -> dict[str, str]:
     return found
 
 
-def _seconds(stamp: timestamp_pb2.Timestamp) -> float:
-    return stamp.seconds + stamp.nanos / 1e9
-
-
 def _stamp(target: timestamp_pb2.Timestamp, seconds: float) -> None:
     target.FromNanoseconds(round(seconds * 1e9))
 
