@@ -493,9 +493,10 @@ def run(
 
     def load() -> Settings:
         """The file and env, then the command line's overrides (also on SIGHUP)."""
-        raw = load_settings(config).model_dump()
-        raw["tls"] = {**raw["tls"], **(tls or {})}
-        return Settings.model_validate({**raw, **overrides})
+        loaded = load_settings(config).model_dump(exclude_unset=True)  # what the file said
+        if tls:
+            loaded["tls"] = {**loaded.get("tls", {}), **tls}
+        return Settings.model_validate({**loaded, **overrides})
 
     settings = load()
     if settings.tls.problem():

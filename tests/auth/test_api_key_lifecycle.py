@@ -16,7 +16,7 @@ from helpers import chat
 from llmgateway.v1 import admin_service_pb2, admin_service_pb2_grpc, gateway_service_pb2_grpc
 from llmgw.api.admin.keys import KeyAdmin
 from llmgw.auth.authenticator import Authenticator
-from llmgw.domain.errors import UnauthenticatedError
+from llmgw.domain.errors import GatewayOverloadedError, UnauthenticatedError
 from llmgw.domain.principal import ALL_SCOPES, Principal, Scope
 from llmgw.storage.api_keys import (
     BOOTSTRAP_KEY_ID,
@@ -31,11 +31,22 @@ _pb = admin_service_pb2
 
 
 class Clock:
+    """A wall clock (called) that is also a ``domain.clock.Clock`` (``now()``)."""
+
     def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
+        self.at = now
 
     def __call__(self) -> float:
-        return self.now
+        return self.at
+
+    def now(self) -> float:
+        return self.at
+
+    async def sleep(self, seconds: float) -> None:
+        self.at += seconds
+
+    def jitter(self) -> float:
+        return 0.0
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -77,9 +88,9 @@ async def test_secret_format_and_only_its_hash_is_stored(store: ApiKeyStore) -> 
 
 async def test_rotation_with_grace_then_expiry_and_revocation(store: ApiKeyStore) -> None:
     wall, mono = Clock(), Clock(0.0)
-    auth = Authenticator(store, cache_ttl=5.0, wall=wall, monotonic=mono)
+    auth = Authenticator(store, cache_ttl=5.0, wall=wall, clock=mono)
     admin = KeyAdmin(store, auth, wall=wall)
-    created = await admin.create(_create(expire_time=wall.now + 3600), ROOT)
+    created = await admin.create(_create(expire_time=wall.at + 3600), ROOT)
     old = created.secret
     assert (await auth.authenticate(old)).key_id == created.api_key.key_id
 
@@ -90,12 +101,12 @@ async def test_rotation_with_grace_then_expiry_and_revocation(store: ApiKeyStore
     assert rotated.secret != old and rotated.api_key.HasField("rotate_time")
     assert (await auth.authenticate(rotated.secret)).key_id == created.api_key.key_id
     assert (await auth.authenticate(old)).key_id == created.api_key.key_id  # in grace
-    wall.now += 61
+    wall.at += 61
     with pytest.raises(UnauthenticatedError):
         await auth.authenticate(old)  # grace over, even from the cache
     assert await auth.authenticate(rotated.secret)
 
-    wall.now += 3600  # past expire_time
+    wall.at += 3600  # past expire_time
     with pytest.raises(UnauthenticatedError):
         await auth.authenticate(rotated.secret)
     listed = await admin.list(_pb.ListApiKeysRequest(show_inactive=True))
@@ -116,8 +127,8 @@ async def test_rotation_without_grace_stops_the_old_secret_at_once(store: ApiKey
 
 async def test_revocation_reaches_another_replica_within_the_cache_ttl(store: ApiKeyStore) -> None:
     mono = Clock(0.0)
-    here = Authenticator(store, cache_ttl=5.0, monotonic=mono)
-    there = Authenticator(store, cache_ttl=5.0, monotonic=mono)  # same database, own cache
+    here = Authenticator(store, cache_ttl=5.0, clock=mono)
+    there = Authenticator(store, cache_ttl=5.0, clock=mono)  # same database, own cache
     admin = KeyAdmin(store, here)
     created = await admin.create(_create(), ROOT)
     assert await here.authenticate(created.secret) and await there.authenticate(created.secret)
@@ -125,7 +136,7 @@ async def test_revocation_reaches_another_replica_within_the_cache_ttl(store: Ap
     with pytest.raises(UnauthenticatedError):
         await here.authenticate(created.secret)  # this replica: at once
     assert await there.authenticate(created.secret)  # the other: cached...
-    mono.now += 5.0
+    mono.at += 5.0
     with pytest.raises(UnauthenticatedError):
         await there.authenticate(created.secret)  # ...until the TTL passes
 
@@ -265,3 +276,40 @@ async def test_model_allow_list_is_enforced_with_model_access_denied() -> None:
         assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
         info = detail(denied.value, error_details_pb2.ErrorInfo)
         assert info.reason == "MODEL_ACCESS_DENIED"  # type: ignore[attr-defined]
+
+
+async def test_store_outage_serves_verified_keys_for_stale_ttl_then_unavailable(
+    store: ApiKeyStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mono = Clock(0.0)
+    auth = Authenticator(store, cache_ttl=5.0, stale_ttl=60.0, clock=mono)
+    admin = KeyAdmin(store, auth)
+    made = [await admin.create(_create(), ROOT) for _ in range(2)]
+    (known, known_id), (fresh, fresh_id) = [(m.secret, m.api_key.key_id) for m in made]
+    assert (await auth.authenticate(known)).key_id == known_id
+    lookups = 0
+
+    async def down(digest: str) -> object:
+        nonlocal lookups
+        lookups += 1
+        raise ConnectionRefusedError(111, "Connect call failed")
+
+    monkeypatch.setattr(store, "lookup", down)
+    mono.at += 10.0  # past cache_ttl: the store is asked, fails, the entry is served stale
+    assert (await auth.authenticate(known)).key_id == known_id
+    assert lookups == 1
+    with pytest.raises(GatewayOverloadedError) as caught:
+        await auth.authenticate(fresh)  # never verified here: UNAVAILABLE, not UNAUTHENTICATED
+    assert "Connect" not in caught.value.public_message
+    assert lookups == 1  # marked down: not asked again within a second
+    mono.at += 1.0
+    with pytest.raises(GatewayOverloadedError):
+        await auth.authenticate(fresh)
+    assert lookups == 2  # asked again after the retry interval
+    mono.at += 49.0  # 60 s after the last verification: too stale to trust
+    with pytest.raises(GatewayOverloadedError):
+        await auth.authenticate(known)
+    monkeypatch.undo()
+    mono.at += 1.0
+    assert (await auth.authenticate(fresh)).key_id == fresh_id  # store back
+    assert (await auth.authenticate(known)).key_id == known_id

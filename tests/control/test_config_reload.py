@@ -115,8 +115,13 @@ async def test_reload_applies_runtime_settings_refuses_bad_files_and_audits(
             # Invalid files change nothing: a failed validation, then broken YAML
             # whose quoted line holds a literal key (never copied anywhere).
             path.write_text(
-                yaml.safe_dump({**edited, "aliases": {"broken": ["demo/demo-chat"]},
-                                "routing": {"strategies": {"quick": "nonsense"}}}),
+                yaml.safe_dump(
+                    {
+                        **edited,
+                        "aliases": {"broken": ["demo/demo-chat"]},
+                        "routing": {"strategies": {"quick": "nonsense"}},
+                    }
+                ),
                 encoding="utf-8",
             )
             invalid = await reloader.reload()
@@ -171,12 +176,67 @@ async def test_sighup_reloads_a_running_process(tmp_path: Path) -> None:
                 if time.monotonic() > deadline or gateway.process.poll() is not None:
                     pytest.fail(f"the new alias never answered:\n{gateway.logs()}")
                 await asyncio.sleep(0.05)  # poll interval (the deadline bounds the wait)
-            events = await admin.ListAuditEvents(
-                _pb.ListAuditEventsRequest(action="ReloadConfig")
-            )
+            events = await admin.ListAuditEvents(_pb.ListAuditEventsRequest(action="ReloadConfig"))
             assert [(e.actor, e.outcome) for e in events.events] == [
                 ("signal:SIGHUP", _pb.AUDIT_OUTCOME_SUCCESS)
             ]
+        assert gateway.terminate() == 0
+    finally:
+        gateway.kill()
+
+
+async def _reload_outcomes(admin: Any) -> list[int]:
+    events = await admin.ListAuditEvents(_pb.ListAuditEventsRequest(action="ReloadConfig"))
+    return [e.outcome for e in events.events]  # newest first
+
+
+async def test_sighup_with_an_empty_or_truncated_file_changes_nothing(tmp_path: Path) -> None:
+    """Issue 10 item 8: an empty file on SIGHUP removed the hard budgets,
+    reverted price overrides and reset ``default``."""
+    config = {
+        "probe_interval_seconds": 0,
+        "aliases": {"default": ["demo/demo-chat"], "fast": ["demo/demo-chat"]},
+        "prices": {
+            "demo/demo-chat": {"input_per_million_tokens": "7", "output_per_million_tokens": "9"}
+        },
+        "budgets": {"budgets": [{"name": "hard", "limit": 5}]},
+    }
+    path = tmp_path / "config.yaml"
+    gateway = start_gateway(tmp_path, config)
+    try:
+        await wait_ready(gateway)
+        async with (
+            grpc.aio.insecure_channel(gateway.address) as data,
+            grpc.aio.insecure_channel(gateway.admin) as admin_channel,
+        ):
+            stub = gateway_service_pb2_grpc.GatewayServiceStub(data)
+            admin = admin_service_pb2_grpc.AdminServiceStub(admin_channel)
+            before = (await stub.Chat(chat("default"))).cost.total
+            truncated = {k: v for k, v in config.items() if k != "budgets"}
+            documents = ["", "# only a comment\n", yaml.safe_dump(truncated)]
+            for expected, text in enumerate(documents, start=1):
+                path.write_text(text, encoding="utf-8")
+                gateway.process.send_signal(signal.SIGHUP)
+                deadline = time.monotonic() + 20
+                while len(await _reload_outcomes(admin)) < expected:
+                    if time.monotonic() > deadline or gateway.process.poll() is not None:
+                        pytest.fail(f"no ReloadConfig audit row:\n{gateway.logs()}")
+                    await asyncio.sleep(0.05)  # poll interval (the deadline bounds the wait)
+                assert (await _reload_outcomes(admin))[0] == _pb.AUDIT_OUTCOME_FAILURE, text
+                budgets = (await admin.ListBudgets(_pb.ListBudgetsRequest())).budgets
+                assert [(b.name, b.limit.units) for b in budgets] == [("budgets/hard", 5)]
+                assert await _code(stub, "fast") == grpc.StatusCode.OK  # aliases kept
+                after = (await stub.Chat(chat("default"))).cost.total
+                assert (after.units, after.nanos) == (before.units, before.nanos)  # prices kept
+            # Saying so explicitly removes them.
+            path.write_text(yaml.safe_dump({**truncated, "budgets": {}}), encoding="utf-8")
+            gateway.process.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 20
+            while (await admin.ListBudgets(_pb.ListBudgetsRequest())).budgets:
+                if time.monotonic() > deadline or gateway.process.poll() is not None:
+                    pytest.fail(f"the explicit removal was not applied:\n{gateway.logs()}")
+                await asyncio.sleep(0.05)
+            assert (await _reload_outcomes(admin))[0] == _pb.AUDIT_OUTCOME_SUCCESS
         assert gateway.terminate() == 0
     finally:
         gateway.kill()

@@ -196,16 +196,18 @@ async def test_validate_only_probes_and_changes_nothing() -> None:
 
             with pytest.raises(grpc.aio.AioRpcError) as down:
                 await admin.CreateBackend(
-                    _create("http://127.0.0.1:9/v1", "sidecar", credential_ref="",
-                            validate_only=True)
+                    _create(
+                        "http://127.0.0.1:9/v1", "sidecar", credential_ref="", validate_only=True
+                    )
                 )
             assert down.value.code() == grpc.StatusCode.FAILED_PRECONDITION
             assert await _names(admin) == ["backends/demo"]
 
             # Creating for real afterwards still works (the dry run reserved nothing).
             created = await admin.CreateBackend(
-                _create(upstream.base_url, "sidecar", type=_pb.BACKEND_TYPE_ANTHROPIC,
-                        credential_ref="")
+                _create(
+                    upstream.base_url, "sidecar", type=_pb.BACKEND_TYPE_ANTHROPIC, credential_ref=""
+                )
             )
             assert created.backend.type == _pb.BACKEND_TYPE_ANTHROPIC
             events = await admin.ListAuditEvents(_pb.ListAuditEventsRequest())

@@ -4,6 +4,8 @@ another backend (health-checked, dry-run, TTL, etag)."""
 from __future__ import annotations
 
 import asyncio
+import time
+from types import SimpleNamespace
 
 import grpc
 import pytest
@@ -16,6 +18,10 @@ from llmgateway.v1 import (
     gateway_service_pb2,
     gateway_service_pb2_grpc,
 )
+from llmgw.control.switching import RouteSwitcher, SwitchOrder
+from llmgw.domain.backends import BackendKind, BackendSpec
+from llmgw.domain.models import ModelInfo
+from llmgw.pipeline.catalog import Catalog
 from upstream_fakes import FakeAnthropic, FakeOpenAI, Reply
 
 KEY = "sk-fake"
@@ -93,18 +99,67 @@ async def test_validate_only_changes_nothing(env) -> None:
     assert (await stub.Chat(chat("chain"))).route.backend == "primary"
 
 
-async def test_ttl_reverts_the_switch(env) -> None:
-    stub, admin = env
-    await admin.SwitchBackend(
+async def test_ttl_is_accepted_and_listed_as_the_override_expiry(env) -> None:
+    _, admin = env
+    before = time.time()
+    response = await admin.SwitchBackend(
         _switch(
             backend="backends/secondary",
             model_id="claude-haiku-4-5",
-            ttl=duration_pb2.Duration(nanos=300_000_000),
+            ttl=duration_pb2.Duration(seconds=600),
         )
     )
-    assert (await stub.Chat(chat("chain"))).route.backend == "secondary"
-    await asyncio.sleep(0.35)
-    assert (await stub.Chat(chat("chain"))).route.backend == "primary"
+    override = response.route.active_override
+    expires = override.expire_time.ToNanoseconds() / 1e9
+    created = override.create_time.ToNanoseconds() / 1e9
+    assert before <= created <= time.time()
+    assert expires == pytest.approx(created + 600)
+
+
+class _Wall:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _model(backend: str, model_id: str) -> ModelInfo:
+    return ModelInfo(id=model_id, backend=backend, upstream_id=model_id)
+
+
+async def test_ttl_reverts_the_switch_on_the_injected_wall_clock() -> None:
+    """The revert is driven by the catalogue's clock: no real sleep."""
+    wall = _Wall()
+    models = [_model("primary", "fast-model"), _model("secondary", "claude-haiku-4-5")]
+    catalog = Catalog(models, {"chain": ["primary/fast-model", "secondary/claude-haiku-4-5"]}, wall)
+    gateway = SimpleNamespace(catalog=catalog, abort=lambda backend, alias: 0)
+    specs = {
+        name: BackendSpec(name, BackendKind.OPENAI_COMPATIBLE, "", ())
+        for name in ("primary", "secondary")
+    }
+    switcher = RouteSwitcher(gateway, specs, None, wall)  # type: ignore[arg-type]
+    order = SwitchOrder(
+        alias="chain", backend="secondary", model_id="claude-haiku-4-5", ttl_seconds=300.0
+    )
+    outcome = await switcher.switch(order)
+    assert outcome.previous.backend == "primary"
+    assert [t.backend for t in catalog.route("chain")] == ["secondary", "primary"]
+    override = catalog.override("chain")
+    assert override is not None and override.expires_at == wall.now + 300.0
+    etag = catalog.etag("chain")
+    wall.now += 299.999
+    assert catalog.route("chain")[0].backend == "secondary"  # not yet
+    wall.now += 0.001
+    assert [t.backend for t in catalog.route("chain")] == ["primary", "secondary"]
+    assert catalog.override("chain") is None
+    assert catalog.etag("chain") != etag  # the revert is a change of the chain
+    sticky = await switcher.switch(
+        SwitchOrder(alias="chain", backend="secondary", model_id="claude-haiku-4-5")
+    )
+    assert sticky.target.backend == "secondary"
+    wall.now += 10 * 365 * 86_400.0
+    assert catalog.route("chain")[0].backend == "secondary"  # no ttl: sticky
 
 
 async def test_unhealthy_target_is_refused_unless_told_to_skip_the_check(env) -> None:
@@ -162,12 +217,11 @@ async def test_immediate_switch_ends_in_flight_requests_with_unavailable(env) ->
     for _ in range(200):  # the unary call takes the slow reply: wait until it has
         if primary.requests:
             break
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # poll interval (bounded by the loop)
     stream = stub.StreamChat(gateway_service_pb2.StreamChatRequest(chat=chat("chain")))
     async for event in stream:
         if event.WhichOneof("event") == "delta":
-            break  # the stream is running on primary
-    await asyncio.sleep(0.1)
+            break  # the stream is running on primary (both attempts are registered)
     response = await admin.SwitchBackend(
         _switch(
             backend="backends/secondary",

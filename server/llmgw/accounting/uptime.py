@@ -16,6 +16,7 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 
+from llmgw.domain.clock import Clock, SystemClock
 from llmgw.domain.ids import new_id
 from llmgw.storage.database import Database, migrate
 
@@ -36,8 +37,10 @@ class UptimeLog:
         backends: Sequence[str],
         heartbeat: float = 60.0,
         clock: Callable[[], float] = time.time,
+        timer: Clock | None = None,
     ) -> None:
         self._db = db
+        self._timer: Clock = timer or SystemClock()  # paces the heartbeat
         self._backends = tuple(backends)
         self._heartbeat = heartbeat
         self._clock = clock
@@ -62,7 +65,7 @@ class UptimeLog:
 
     async def _beat(self) -> None:
         while True:
-            await asyncio.sleep(self._heartbeat)
+            await self._timer.sleep(self._heartbeat)
             with contextlib.suppress(Exception):  # a missed beat loses one interval
                 await self.touch()
 

@@ -1,4 +1,17 @@
-"""The gRPC edge: servicers, proto <-> domain conversion, validation, status mapping.
+"""The gRPC edge: the ONLY package that imports grpc or the generated stubs.
 
-The only package that imports grpc or the generated stubs.
+Public modules (each lists its names in ``__all__``):
+
+* ``server`` -- ``GatewayServers``: both grpc.aio servers, health, reflection;
+* ``gateway_servicer`` -- ``GatewayService`` (Chat, StreamChat, Embed, ...);
+* ``admin`` -- ``AdminService`` (``admin.servicer``) and its conversions;
+* ``error_seam`` -- ``end_rpc``: the one way an RPC ends with an error;
+* ``backstop`` -- the outermost interceptor: never ``UNKNOWN``, undecodable
+  bytes are ``INVALID_ARGUMENT``;
+* ``auth_interceptor``, ``authz``, ``principal_context`` -- who calls, and
+  which methods each scope may call;
+* ``status`` -- the domain error -> ``google.rpc.Status`` table;
+* ``convert``, ``convert_out``, ``validation``, ``checks``, ``page_tokens``
+  -- pure proto <-> domain conversion and field checks;
+* ``handler_wrap`` -- rewrapping a method handler, cardinality kept.
 """

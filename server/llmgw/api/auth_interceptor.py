@@ -10,6 +10,9 @@ flags), so that inside the RPC's own task it:
 2. authenticates it (``UNAUTHENTICATED`` + ``API_KEY_INVALID`` otherwise);
    with no such credential and mTLS identities configured, the verified
    client certificate's SANs name the principal instead (``auth.cert_identity``);
+   An unreachable key store is ``UNAVAILABLE`` + ``RetryInfo`` (see
+   ``auth/authenticator.py`` for the keys still served from the cache);
+   any other failure ends through ``api/error_seam.py`` like every RPC;
 3. checks the method's scope (``PERMISSION_DENIED`` + ``PERMISSION_DENIED``;
    a method with no rule is always denied);
 4. sets ``current_principal()`` for the handler and resets it after.
@@ -28,14 +31,14 @@ from typing import Any
 import grpc
 
 from llmgw.api.authz import AccessRules, Needed
+from llmgw.api.error_seam import end_rpc
+from llmgw.api.handler_wrap import Streaming, Unary, rewrap
 from llmgw.api.principal_context import reset_principal, set_principal
-from llmgw.api.status import to_status
 from llmgw.api.tls import peer_names
 from llmgw.auth.authenticator import Authenticator
 from llmgw.auth.cert_identity import CertificateIdentities
 from llmgw.auth.jwt_verifier import JwtRejected
-from llmgw.domain.errors import GatewayError, ScopeDeniedError, UnauthenticatedError
-from llmgw.domain.ids import new_id
+from llmgw.domain.errors import ScopeDeniedError, UnauthenticatedError
 from llmgw.domain.principal import Principal
 from llmgw.observability.logging import get_logger
 
@@ -85,10 +88,9 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             try:
                 principal = await self._principal(credential, context)
                 _check_scope(principal, method, needed)
-            except GatewayError as exc:
+            except Exception as exc:  # store down, verifier bug: still the one seam
                 _log_denial(method, exc)
-                await context.abort_with_status(to_status(exc, new_id()))
-                raise AssertionError("unreachable") from exc
+                await end_rpc(context, exc, "", method)
             return set_principal(principal)
 
         return _wrapped(handler, admit)
@@ -106,8 +108,13 @@ def _check_scope(principal: Principal, method: str, needed: Needed) -> None:
         raise ScopeDeniedError(method, want)
 
 
-def _log_denial(method: str, exc: GatewayError) -> None:
-    kind = "unauthenticated" if isinstance(exc, UnauthenticatedError) else "permission_denied"
+def _log_denial(method: str, exc: Exception) -> None:
+    if isinstance(exc, UnauthenticatedError):
+        kind = "unauthenticated"
+    elif isinstance(exc, ScopeDeniedError):
+        kind = "permission_denied"
+    else:
+        kind = "unavailable"
     why = exc.why if isinstance(exc, JwtRejected) else type(exc).__name__
     log.info("auth denied", method=method, outcome=kind, reason=why)
 
@@ -123,67 +130,29 @@ Admit = Callable[[grpc.aio.ServicerContext], Awaitable[object]]
 
 def _wrapped(handler: grpc.RpcMethodHandler, admit: Admit) -> grpc.RpcMethodHandler:
     """``handler`` with ``admit`` run first in the RPC's task, same cardinality."""
-    h: Any = handler
-    if h.unary_unary is not None:
-        inner = h.unary_unary
 
-        async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+    def around_unary(inner: Unary) -> Unary:
+        async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> Any:
             token = await admit(context)
             try:
                 return await inner(request, context)
             finally:
                 _reset(token)
 
-        return grpc.unary_unary_rpc_method_handler(
-            unary_unary, h.request_deserializer, h.response_serializer
-        )
-    if h.unary_stream is not None:
-        inner_us = h.unary_stream
+        return behaviour
 
-        async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> Any:
+    def around_stream(inner: Streaming) -> Streaming:
+        async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             token = await admit(context)
             try:
-                async for item in _items(inner_us(request, context)):
+                async for item in inner(request, context):
                     yield item
             finally:
                 _reset(token)
 
-        return grpc.unary_stream_rpc_method_handler(
-            unary_stream, h.request_deserializer, h.response_serializer
-        )
-    if h.stream_unary is not None:
-        inner_su = h.stream_unary
+        return behaviour
 
-        async def stream_unary(requests: Any, context: grpc.aio.ServicerContext) -> Any:
-            token = await admit(context)
-            try:
-                return await inner_su(requests, context)
-            finally:
-                _reset(token)
-
-        return grpc.stream_unary_rpc_method_handler(
-            stream_unary, h.request_deserializer, h.response_serializer
-        )
-    inner_ss = h.stream_stream
-
-    async def stream_stream(requests: Any, context: grpc.aio.ServicerContext) -> Any:
-        token = await admit(context)
-        try:
-            async for item in _items(inner_ss(requests, context)):
-                yield item
-        finally:
-            _reset(token)
-
-    return grpc.stream_stream_rpc_method_handler(
-        stream_stream, h.request_deserializer, h.response_serializer
-    )
+    return rewrap(handler, around_unary, around_stream)
 
 
-async def _items(result: Any) -> AsyncIterator[Any]:
-    """Items of a streaming handler: an async generator, or a coroutine that
-    writes with ``context.write`` and yields nothing here."""
-    if hasattr(result, "__aiter__"):
-        async for item in result:
-            yield item
-    else:
-        await result
+__all__ = ["AuthInterceptor", "credential_from"]

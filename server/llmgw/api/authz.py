@@ -99,3 +99,13 @@ ADMIN_PLANE = AccessRules(
     methods=_qualified(ADMIN, ADMIN_METHODS),
     services={HEALTH_SERVICE: None, **dict.fromkeys(REFLECTION_SERVICES, _READ)},
 )
+
+
+__all__ = [
+    "ADMIN_METHODS",
+    "ADMIN_PLANE",
+    "DATA_PLANE",
+    "GATEWAY_METHODS",
+    "AccessRules",
+    "Needed",
+]

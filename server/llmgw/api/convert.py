@@ -1,22 +1,20 @@
-"""Proto <-> domain conversion (validated requests in, results out).
+"""Proto -> domain requests, and the shared money, usage, cost and route fillers.
 
 Requests are converted after ``llmgw.api.validation`` accepted them. Results
-are built straight into response messages; money goes out as
+are built straight into response messages (``api/convert_out.py``); money goes out as
 ``google.type.Money`` from integer nanos (never a float).
 """
 
 from __future__ import annotations
 
-import array
-import sys
 from collections.abc import Sequence
-from decimal import Decimal
 
 from google.type import money_pb2
 from llmgateway.v1 import content_pb2, gateway_service_pb2, generation_pb2, routing_pb2
 
+from llmgw.api.checks import money_nanos
 from llmgw.api.struct_values import struct_values
-from llmgw.domain.errors import PermissionDeniedError
+from llmgw.domain.errors import FieldViolation, InvalidRequestError, PermissionDeniedError
 from llmgw.domain.generation import (
     FinishReason,
     FunctionDeclaration,
@@ -38,17 +36,16 @@ from llmgw.domain.messages import (
     ToolCallPart,
     ToolResultPart,
 )
-from llmgw.domain.models import Capability, ModelInfo, ModelType
-from llmgw.domain.money import Cost, ModelPrice, decimal_to_nanos, split_nanos
+from llmgw.domain.models import Capability
+from llmgw.domain.money import Cost, split_nanos
 from llmgw.domain.principal import ANONYMOUS, Principal
 from llmgw.domain.requests import (
     Attribution,
-    CandidateEnd,
     ChatRequest,
     EmbedRequest,
     RoutingHints,
 )
-from llmgw.pipeline.results import Completion, EmbedResult, ModelListing, RouteInfo
+from llmgw.pipeline.results import RouteInfo
 
 ROLES = {
     content_pb2.ROLE_SYSTEM: Role.SYSTEM,
@@ -56,7 +53,6 @@ ROLES = {
     content_pb2.ROLE_ASSISTANT: Role.ASSISTANT,
     content_pb2.ROLE_TOOL: Role.TOOL,
 }
-_ROLES_OUT = {v: k for k, v in ROLES.items()}
 _DETAILS = {
     content_pb2.Media.DETAIL_LOW: MediaDetail.LOW,
     content_pb2.Media.DETAIL_HIGH: MediaDetail.HIGH,
@@ -277,12 +273,22 @@ def _routing(options: routing_pb2.RoutingOptions) -> RoutingHints:
         fallback_mode=_FALLBACK_MODES.get(options.fallback_mode, ""),
         pinned_backend=options.pinned_backend,
         max_cost_nanos=(
-            options.max_cost.units * 1_000_000_000 + options.max_cost.nanos
+            _max_cost(options.max_cost)
             if options.HasField("max_cost")
             else None
         ),
         allow_downgrade=options.allow_downgrade if options.HasField("allow_downgrade") else None,
     )
+
+
+def _max_cost(value: money_pb2.Money) -> int:
+    """A request's cost cap in nanos of the price book's currency (checked)."""
+    nanos, _currency = money_nanos(value, "routing.max_cost")
+    if nanos < 0:
+        raise InvalidRequestError(
+            (FieldViolation("routing.max_cost", "must be >= 0", "VALUE_OUT_OF_RANGE"),)
+        )
+    return nanos
 
 
 def _check_models(principal: Principal, model: str, fallbacks: Sequence[str]) -> None:
@@ -383,142 +389,18 @@ def route(value: RouteInfo) -> routing_pb2.RouteInfo:
     return out
 
 
-def _part_out(part: Part) -> content_pb2.Part:
-    if isinstance(part, TextPart):
-        return content_pb2.Part(text=part.text)
-    if isinstance(part, ToolCallPart):
-        return content_pb2.Part(
-            tool_call=content_pb2.ToolCall(
-                id=part.id, name=part.name, arguments_json=part.arguments_json
-            )
-        )
-    if isinstance(part, ReasoningPart):
-        return content_pb2.Part(
-            reasoning=content_pb2.Reasoning(
-                text=part.text, signature=part.signature, redacted=part.redacted
-            )
-        )
-    if isinstance(part, MediaPart):
-        media = content_pb2.Media(mime_type=part.mime_type)
-        if part.uri:
-            media.uri = part.uri
-        else:
-            media.data = part.data or b""
-        return content_pb2.Part(media=media)
-    return content_pb2.Part(
-        tool_result=content_pb2.ToolResult(tool_call_id=part.tool_call_id, name=part.name)
-    )
-
-
-def chat_response(completion: Completion) -> gateway_service_pb2.ChatResponse:
-    response = gateway_service_pb2.ChatResponse()
-    response.response_id = completion.response_id
-    response.request_id = completion.request_id
-    for c in completion.response.candidates:
-        candidate = response.candidates.add()
-        if c.index:
-            candidate.index = c.index
-        candidate.message.role = _ROLES_OUT[c.message.role]
-        parts = c.message.parts
-        if len(parts) == 1 and type(parts[0]) is TextPart:
-            candidate.message.parts.add().text = parts[0].text
-        else:
-            candidate.message.parts.extend(_part_out(p) for p in parts)
-        candidate.finish_reason = FINISH_REASONS[c.finish_reason]
-        if c.stop_sequence:
-            candidate.stop_sequence = c.stop_sequence
-        candidate.backend_finish_reason = c.backend_finish_reason
-    fill_usage(response.usage, completion.response.usage)
-    fill_cost(response.cost, completion.cost)
-    fill_route(response.route, completion.route)
-    response.create_time.FromNanoseconds(int(completion.created_at * 1e9))
-    return response
-
-
-def candidate_finishes(ends: Sequence[CandidateEnd]) -> list[gateway_service_pb2.CandidateFinish]:
-    return [
-        gateway_service_pb2.CandidateFinish(
-            index=e.index,
-            finish_reason=FINISH_REASONS[e.finish_reason],
-            stop_sequence=e.stop_sequence,
-            backend_finish_reason=e.backend_finish_reason,
-        )
-        for e in ends
-    ]
-
-
-def embed_response(result: EmbedResult, packed: bool) -> gateway_service_pb2.EmbedResponse:
-    vectors = result.response.vectors
-    embeddings = []
-    for i, vector in enumerate(vectors):
-        if packed:
-            values = array.array("f", vector)
-            if values.itemsize != 4:  # pragma: no cover - every CPython platform has 4
-                raise RuntimeError("float32 array item size is not 4")
-            if sys.byteorder != "little":  # pragma: no cover
-                values.byteswap()
-            embeddings.append(
-                gateway_service_pb2.Embedding(index=i, packed_values=values.tobytes())
-            )
-        else:
-            embeddings.append(
-                gateway_service_pb2.Embedding(
-                    index=i, float_values=gateway_service_pb2.FloatVector(values=vector)
-                )
-            )
-    return gateway_service_pb2.EmbedResponse(
-        response_id=result.response_id,
-        embeddings=embeddings,
-        dimension_count=len(vectors[0]) if vectors else 0,
-        encoding=(
-            gateway_service_pb2.EMBEDDING_ENCODING_FLOAT32_BYTES
-            if packed
-            else gateway_service_pb2.EMBEDDING_ENCODING_FLOAT
-        ),
-        usage=usage(result.response.usage),
-        cost=cost(result.cost),
-        route=route(result.route),
-    )
-
-
-def _per_million(value: Decimal, currency: str) -> money_pb2.Money:
-    return money(decimal_to_nanos(value), currency)
-
-
-def model(models: Sequence[ModelListing], full: bool) -> gateway_service_pb2.Model:
-    """One ``Model`` from the listings sharing an id (one per serving backend)."""
-    first = models[0]
-    info: ModelInfo = first.info
-    out = gateway_service_pb2.Model(
-        id=info.id,
-        display_name=info.display_name or info.id,
-        type=(
-            gateway_service_pb2.MODEL_TYPE_EMBEDDING
-            if info.type is ModelType.EMBEDDING
-            else gateway_service_pb2.MODEL_TYPE_CHAT
-        ),
-        aliases=sorted({a for m in models for a in m.aliases}),
-        simulated=info.simulated,
-    )
-    # Every view: what a caller needs to choose a model. Only placement (which
-    # backend serves it) is operator information, FULL view with admin scope.
-    out.capabilities.extend(CAPABILITIES[c] for c in sorted(info.capabilities))
-    out.input_token_limit = info.context_window
-    out.output_token_limit = info.max_output_tokens
-    out.max_batch_size = info.max_batch_size
-    price: ModelPrice | None = first.price
-    if price is not None:
-        out.pricing.CopyFrom(
-            gateway_service_pb2.Pricing(
-                input_per_million_tokens=_per_million(price.input_per_mtok, price.currency),
-                output_per_million_tokens=_per_million(price.output_per_mtok, price.currency),
-                pricing_version=price.version,
-            )
-        )
-        if price.cached_input_per_mtok is not None:
-            out.pricing.cached_input_per_million_tokens.CopyFrom(
-                _per_million(price.cached_input_per_mtok, price.currency)
-            )
-    if full:
-        out.backends.extend(m.info.backend for m in models)
-    return out
+__all__ = [
+    "CAPABILITIES",
+    "FINISH_REASONS",
+    "ROLES",
+    "chat_request",
+    "cost",
+    "embed_request",
+    "fill_cost",
+    "fill_money",
+    "fill_route",
+    "fill_usage",
+    "money",
+    "route",
+    "usage",
+]

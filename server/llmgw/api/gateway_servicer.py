@@ -3,7 +3,8 @@
 Each handler: validate (``INVALID_ARGUMENT`` before any work), convert to
 domain types, call the pipeline with the caller's deadline (or the server
 default: gRPC sends none unless the caller set one), convert back. Every
-failure leaves through ``llmgw.api.status`` so it carries ``ErrorInfo``.
+failure leaves through ``api/error_seam.end_rpc`` (the status table) so it
+carries ``ErrorInfo`` and a request id.
 
 StreamChat order: ``start`` (route known) -> ``delta``* (and ``usage`` when
 asked, ``heartbeat`` when idle longer than the asked interval) -> ``final``.
@@ -21,11 +22,11 @@ from dataclasses import dataclass
 import grpc
 from llmgateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
 
-from llmgw.api import convert
+from llmgw.api import checks, convert, convert_out
+from llmgw.api.error_seam import end_rpc
 from llmgw.api.page_tokens import decode_offset, encode_offset
 from llmgw.api.principal_context import current_principal
 from llmgw.api.request_fingerprint import request_fingerprint
-from llmgw.api.status import rule_for, to_status
 from llmgw.api.validation import (
     NO_SIZE_LIMITS,
     SizeLimits,
@@ -36,7 +37,6 @@ from llmgw.api.validation import (
 from llmgw.domain.deadline import Deadline
 from llmgw.domain.errors import (
     FieldViolation,
-    GatewayError,
     InvalidRequestError,
     ScopeDeniedError,
 )
@@ -49,15 +49,14 @@ from llmgw.domain.requests import (
     ToolCallDelta,
     UsageUpdate,
 )
-from llmgw.observability.logging import get_logger
 from llmgw.pipeline.fingerprint import set_fingerprint
 from llmgw.pipeline.gateway import Gateway
 from llmgw.pipeline.results import ModelListing, StreamSession
 from llmgw.pipeline.token_count import TokenCounter
 
-_log = get_logger("llmgw.api")
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
+MAX_HEARTBEAT_SECONDS = 3600.0
 
 _Response = gateway_service_pb2.StreamChatResponse
 _Delta = gateway_service_pb2.StreamDelta
@@ -94,11 +93,10 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
             completion = await self._gateway.chat(
                 chat, self._deadline(context), current_principal()
             )
-            return convert.chat_response(completion)
+            return convert_out.chat_response(completion)
         except Exception as exc:
             failure = exc
-        await _abort(context, failure, request_id, "Chat")
-        raise AssertionError("unreachable")  # abort raises
+        await end_rpc(context, failure, request_id, "Chat")
 
     async def StreamChat(
         self, request: gateway_service_pb2.StreamChatRequest, context: grpc.aio.ServicerContext
@@ -110,6 +108,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
                 raise InvalidRequestError((FieldViolation("chat", "is required", "REQUIRED"),))
             check_chat(request.chat, "chat.", self._options.size_limits)
             set_fingerprint(request_fingerprint(request.chat))  # into this RPC's ledger rows
+            heartbeat = _heartbeat_seconds(request.stream_options)
             chat = convert.chat_request(request.chat, request_id, current_principal())
             session = await self._gateway.stream_chat(
                 chat, self._deadline(context), current_principal()
@@ -117,28 +116,16 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         except Exception as exc:
             failure = exc
         if failure is not None:
-            await _abort(context, failure, request_id, "StreamChat")
+            await end_rpc(context, failure, request_id, "StreamChat")
             return
-        options = request.stream_options
         try:
-            start = gateway_service_pb2.StreamStart(
-                response_id=session.response_id,
-                request_id=session.request_id,
-                route=convert.route(session.route),
-            )
-            start.create_time.FromNanoseconds(int(session.created_at * 1e9))
-            yield _Response(start=start)
-            heartbeat = (
-                options.heartbeat_interval.ToTimedelta().total_seconds()
-                if options.HasField("heartbeat_interval")
-                else 0.0
-            )
+            yield _Response(start=_start(session))
             events = (
                 _with_heartbeats(session.__aiter__(), heartbeat)
                 if heartbeat > 0
                 else session.__aiter__()
             )
-            include_usage = options.include_usage_updates
+            include_usage = request.stream_options.include_usage_updates
             async for event in events:
                 if type(event) is TextDelta:
                     # Attribute assignment builds the message ~3x faster than
@@ -161,7 +148,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         finally:
             await session.aclose()
         if failure is not None:
-            await _abort(context, failure, request_id, "StreamChat")
+            await end_rpc(context, failure, request_id, "StreamChat")
 
     async def Embed(
         self, request: gateway_service_pb2.EmbedRequest, context: grpc.aio.ServicerContext
@@ -172,11 +159,10 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
             embed = convert.embed_request(request, current_principal())
             result = await self._gateway.embed(embed, self._deadline(context), current_principal())
             packed = request.encoding == gateway_service_pb2.EMBEDDING_ENCODING_FLOAT32_BYTES
-            return convert.embed_response(result, packed)
+            return convert_out.embed_response(result, packed)
         except Exception as exc:
             failure = exc
-        await _abort(context, failure, request_id, "Embed")
-        raise AssertionError("unreachable")
+        await end_rpc(context, failure, request_id, "Embed")
 
     async def CountTokens(
         self, request: gateway_service_pb2.CountTokensRequest, context: grpc.aio.ServicerContext
@@ -200,8 +186,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
             )
         except Exception as exc:
             failure = exc
-        await _abort(context, failure, request_id, "CountTokens")
-        raise AssertionError("unreachable")
+        await end_rpc(context, failure, request_id, "CountTokens")
 
     async def ListModels(
         self, request: gateway_service_pb2.ListModelsRequest, context: grpc.aio.ServicerContext
@@ -218,12 +203,29 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
             return _list_models(self._gateway.list_models(), request)
         except Exception as exc:
             failure = exc
-        await _abort(context, failure, "", "ListModels")
-        raise AssertionError("unreachable")
+        await end_rpc(context, failure, "", "ListModels")
+
+
+def _heartbeat_seconds(options: gateway_service_pb2.StreamOptions) -> float:
+    if not options.HasField("heartbeat_interval"):
+        return 0.0
+    field = "stream_options.heartbeat_interval"
+    return checks.duration_seconds(options.heartbeat_interval, field, MAX_HEARTBEAT_SECONDS)
+
+
+def _start(session: StreamSession) -> gateway_service_pb2.StreamStart:
+    start = gateway_service_pb2.StreamStart(
+        response_id=session.response_id,
+        request_id=session.request_id,
+        route=convert.route(session.route),
+    )
+    start.create_time.FromNanoseconds(int(session.created_at * 1e9))
+    return start
 
 
 def _final(end: StreamEnd, session: StreamSession) -> gateway_service_pb2.StreamFinal:
-    final = gateway_service_pb2.StreamFinal(candidates=convert.candidate_finishes(end.candidates))
+    candidates = convert_out.candidate_finishes(end.candidates)
+    final = gateway_service_pb2.StreamFinal(candidates=candidates)
     convert.fill_usage(final.usage, end.usage)
     convert.fill_route(final.route, session.route)
     if session.cost is not None:
@@ -290,31 +292,6 @@ async def _with_heartbeats(
             pending.cancel()
 
 
-async def _abort(
-    context: grpc.aio.ServicerContext, error: BaseException, request_id: str, method: str
-) -> None:
-    """End the RPC with the table's status; log what callers must not see."""
-    rule = rule_for(error)
-    if isinstance(error, GatewayError):
-        detail = getattr(error, "detail", "")
-        _log.info(
-            "request failed",
-            method=method,
-            request_id=request_id,
-            code=rule.code.name,
-            reason=rule.reason,
-            upstream_detail=detail or None,
-        )
-    else:
-        _log.error(
-            "internal error",
-            method=method,
-            request_id=request_id,
-            error=f"{type(error).__name__}: {error}",
-        )
-    await context.abort_with_status(to_status(error, request_id))
-
-
 # ---------------------------------------------------------------- ListModels
 
 
@@ -337,7 +314,7 @@ def _list_models(
     page = rows[offset : offset + size]
     full = request.view == gateway_service_pb2.MODEL_VIEW_FULL
     response = gateway_service_pb2.ListModelsResponse(
-        models=[convert.model(group, full) for group in page]
+        models=[convert_out.model(group, full) for group in page]
     )
     if offset + size < len(rows):
         response.next_page_token = encode_offset(offset + size)
@@ -388,3 +365,9 @@ def _parse_filter(text: str) -> Callable[[ModelListing], bool]:
 
 
 _CAPABILITY_NAMES = frozenset(c.value for c in Capability)
+
+
+__all__ = [
+    "GatewayServicer",
+    "HandlerOptions",
+]

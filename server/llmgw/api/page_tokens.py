@@ -30,3 +30,9 @@ def decode_offset(token: str) -> int:
     raise InvalidRequestError(
         (FieldViolation("page_token", "is not a token from this API", "INVALID_PAGE_TOKEN"),)
     )
+
+
+__all__ = [
+    "decode_offset",
+    "encode_offset",
+]

@@ -25,3 +25,10 @@ def set_principal(principal: Principal) -> object:
 
 def reset_principal(token: object) -> None:
     _current.reset(token)  # type: ignore[arg-type]
+
+
+__all__ = [
+    "current_principal",
+    "reset_principal",
+    "set_principal",
+]

@@ -45,9 +45,10 @@ from llmgateway.v1 import (
 from llmgw.api.admin.backend_create import Credentials
 from llmgw.api.admin.costs import CostPlane
 from llmgw.api.admin.keys import KeyAdmin
-from llmgw.api.admin.servicer import AdminServicer
+from llmgw.api.admin.servicer import AdminParts, AdminServicer
 from llmgw.api.auth_interceptor import AuthInterceptor
 from llmgw.api.authz import ADMIN_PLANE, DATA_PLANE
+from llmgw.api.backstop import Backstop
 from llmgw.api.gateway_servicer import GatewayServicer, HandlerOptions
 from llmgw.api.reflection import enable_reflection
 from llmgw.api.tls import CertificateSource, server_credentials
@@ -126,6 +127,9 @@ class GatewayServers:
         ids = options.identities
         data_auth = [AuthInterceptor(authenticator, DATA_PLANE, ids)] if authenticator else []
         admin_auth = [AuthInterceptor(authenticator, ADMIN_PLANE, ids)] if authenticator else []
+        # The backstop is outermost: nothing below it can answer UNKNOWN (api/backstop.py).
+        data_auth.insert(0, Backstop())
+        admin_auth.insert(0, Backstop())
         self._data = grpc.aio.server(options=channel_options, interceptors=data_auth)
         self._admin = grpc.aio.server(options=channel_options, interceptors=admin_auth)
         self._health = health_aio.HealthServicer()
@@ -142,19 +146,21 @@ class GatewayServers:
             ),
             self._data,
         )
-        # Handlers are attached from the service descriptor (see admin_servicer).
+        # Handlers are attached from the service descriptor (see api/admin/servicer.py).
         admin_service_pb2_grpc.add_AdminServiceServicer_to_server(
             AdminServicer(
                 gateway,
-                specs,
-                lambda: self._draining,
-                prober,
-                rebuild,
-                costs,
-                audit=audit,
-                endpoints=endpoints,
-                keys=key_admin,
-                credentials=credentials,
+                AdminParts(
+                    specs,
+                    lambda: self._draining,
+                    prober,
+                    rebuild,
+                    costs or CostPlane(),
+                    audit,
+                    endpoints,
+                    key_admin,
+                    credentials or (lambda _name: None),
+                ),
             ),
             self._admin,
         )
@@ -243,3 +249,10 @@ def _bind(
     if port == 0:
         raise OSError(f"cannot listen on {address}")
     return port
+
+
+__all__ = [
+    "HEALTH_NAMES",
+    "GatewayServers",
+    "ServerOptions",
+]

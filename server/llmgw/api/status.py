@@ -14,6 +14,7 @@ errors' ``public_message``: upstream bodies and credentials never get here.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import grpc
@@ -143,16 +144,7 @@ def to_status(error: BaseException, request_id: str) -> grpc.Status:
 
 def _specific_details(error: BaseException) -> list[ProtoMessage]:
     if isinstance(error, InvalidRequestError):
-        return [
-            error_details_pb2.BadRequest(
-                field_violations=[
-                    error_details_pb2.BadRequest.FieldViolation(
-                        field=v.field, description=v.description, reason=v.reason
-                    )
-                    for v in error.violations
-                ]
-            )
-        ]
+        return [_bad_request((v.field, v.description, v.reason) for v in error.violations)]
     if isinstance(error, ModelNotFoundError):
         return [
             error_details_pb2.ResourceInfo(
@@ -183,18 +175,21 @@ def _specific_details(error: BaseException) -> list[ProtoMessage]:
             )
         ]
     if isinstance(error, UpstreamError) and error.failure is FailureClass.CALLER_FAULT:
-        return [
-            error_details_pb2.BadRequest(
-                field_violations=[
-                    error_details_pb2.BadRequest.FieldViolation(
-                        field="chat",
-                        description=f"rejected by backend {error.backend}",
-                        reason="REJECTED_BY_BACKEND",
-                    )
-                ]
-            )
-        ]
+        why = f"rejected by backend {error.backend}"
+        return [_bad_request([("chat", why, "REJECTED_BY_BACKEND")])]
     return []
+
+
+def _bad_request(violations: Iterable[tuple[str, str, str]]) -> error_details_pb2.BadRequest:
+    """``BadRequest`` from (field, description, reason) triples."""
+    return error_details_pb2.BadRequest(
+        field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(
+                field=field, description=description, reason=reason
+            )
+            for field, description, reason in violations
+        ]
+    )
 
 
 def _retry_after(error: BaseException) -> float:

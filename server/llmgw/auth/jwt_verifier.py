@@ -109,3 +109,11 @@ def _names(value: object) -> list[str]:
     if isinstance(value, Iterable):
         return [str(v) for v in value]
     return []
+
+
+__all__ = [
+    "JwtRejected",
+    "JwtVerifier",
+    "KeySource",
+    "StaticKey",
+]

@@ -49,15 +49,7 @@ _BUDGET_ENV = (("global_limit", "BUDGET_LIMIT"), ("vllm_hourly_rate", "VLLM_HOUR
 def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Settings:
     """Read the YAML file (if any) and merge env-derived backends under it."""
     env = os.environ if env is None else env
-    raw: dict[str, Any] = {}
-    if path is not None:
-        try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"cannot read config file {path}: {exc}") from exc
-        if loaded is not None and not isinstance(loaded, dict):
-            raise ConfigError(f"config file {path}: top level must be a mapping")
-        raw = loaded or {}
+    raw = _read_document(path) if path is not None else {}
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
@@ -84,7 +76,25 @@ def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Se
         settings = settings.model_copy(update={"ledger": ledger})
     file_names = {b.name for b in settings.backends}
     from_env = [b for b in backends_from_env(env) if b.name not in file_names]
+    if not from_env:  # keep ``model_fields_set`` to what the file said (reload checks it)
+        return settings
     return settings.model_copy(update={"backends": [*from_env, *settings.backends]})
+
+
+def _read_document(path: Path) -> dict[str, Any]:
+    """The YAML mapping in ``path``; ``ConfigError`` when unreadable, empty
+    (a truncated write, not a configuration) or not a mapping."""
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+    if loaded is None:
+        raise ConfigError(
+            f"config file {path} is empty; write {{}} for a configuration of defaults only"
+        )
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"config file {path}: top level must be a mapping")
+    return loaded
 
 
 def _with_admin_key(settings: Settings, env: Mapping[str, str]) -> Settings:

@@ -286,7 +286,9 @@ class RateLimitConfig(_Strict):
     record. ``max_concurrent_streams`` caps open StreamChat calls per tenant;
     ``stream_slot_ttl_seconds`` is how long a slot may outlive a crashed
     replica (Redis). ``max_embedding_batch`` 0 defers to the top-level
-    ``max_embedding_batch``.
+    ``max_embedding_batch``. ``fail_open``: when the counter store (Redis) is
+    unreachable, admit requests unlimited instead of answering ``UNAVAILABLE``
+    (the default; logged and counted either way).
     """
 
     tenant: LimitSet = Field(default_factory=LimitSet)
@@ -294,6 +296,7 @@ class RateLimitConfig(_Strict):
     tenants: dict[str, LimitSet] = Field(default_factory=dict)
     max_concurrent_streams: int = Field(default=0, ge=0)
     stream_slot_ttl_seconds: float = Field(default=900.0, gt=0)
+    fail_open: bool = False
     max_messages: int = Field(default=10_000, ge=1)
     max_total_characters: int = Field(default=0, ge=0)
     max_output_tokens: int = Field(default=0, ge=0)

@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from llmgw.domain.clock import Clock, SystemClock
 from llmgw.domain.deadline import Deadline
 from llmgw.domain.errors import UpstreamError
 from llmgw.providers.base import Provider
@@ -36,8 +37,15 @@ class Prober:
     """Probes backends on demand and periodically; keeps the latest results."""
 
     def __init__(
-        self, providers: Mapping[str, Provider], interval: float = 30.0, timeout: float = 5.0
+        self,
+        providers: Mapping[str, Provider],
+        interval: float = 30.0,
+        timeout: float = 5.0,
+        clock: Clock | None = None,
+        wall: Callable[[], float] = time.time,
     ) -> None:
+        self._clock: Clock = clock or SystemClock()  # latency and the probe period
+        self._wall = wall  # checked_at (epoch seconds, shown to operators)
         self._providers = providers
         self._interval = interval
         self._timeout = timeout
@@ -48,7 +56,7 @@ class Prober:
         """Probe one backend now (``provider`` overrides the registered one,
         e.g. a candidate endpoint under validation; its result is not kept)."""
         target = provider or self._providers[backend]
-        started = time.monotonic()
+        started = self._clock.now()
         error: UpstreamError | None = None
         try:
             await target.probe(Deadline.after(self._timeout))
@@ -56,9 +64,8 @@ class Prober:
             error = exc
         previous = self.results.get(backend)
         failures = 0 if error is None else (previous.consecutive_failures + 1 if previous else 1)
-        result = ProbeResult(
-            error is None, time.time(), time.monotonic() - started, failures, error
-        )
+        latency = self._clock.now() - started
+        result = ProbeResult(error is None, self._wall(), latency, failures, error)
         if provider is None:
             self.results[backend] = result
         return result
@@ -68,7 +75,7 @@ class Prober:
             await asyncio.gather(
                 *(self.probe(name) for name in list(self._providers)), return_exceptions=True
             )
-            await asyncio.sleep(self._interval)
+            await self._clock.sleep(self._interval)
 
     def start(self) -> None:
         if self._task is None and self._interval > 0:
@@ -80,3 +87,6 @@ class Prober:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+__all__ = ["ProbeResult", "Prober"]

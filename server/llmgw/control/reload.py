@@ -14,14 +14,20 @@ Applied in place (requests already planned keep their plan):
   ``budgets``) by ``BudgetGuard.reload_config_budgets`` (admin changes win;
   spend counters are kept);
 * caller rate limits (``rate_limits.tenant``, ``user``, ``tenants``,
-  ``max_concurrent_streams``); counters are kept.
+  ``max_concurrent_streams``, ``fail_open``); counters are kept.
 
 Every other setting (backends, listen addresses, auth, databases, Redis, the
 endpoint policy, message sizes, ...) needs a restart: when it differs from
 what the process started with, a warning names it (never its value) and it
 is left as it is.
 
-An invalid file (unreadable, bad YAML, fails validation) changes nothing; the
+A file that would remove every budget or every backend must say so: the
+section (``budgets:``, ``backends:``) has to be in the file, e.g.
+``budgets: {}``; a file that merely lacks it (a truncated write, the wrong
+file) is refused like an invalid one, and an empty file is refused by the
+loader. What is compared is the configuration last applied.
+
+An invalid file (unreadable, empty, bad YAML, fails validation) changes nothing; the
 error is logged and the gateway keeps serving. Each reload appends one audit
 row: action ``ReloadConfig``, target ``config``, actor the trigger
 (``signal:SIGHUP``), outcome success or failure, ``after`` a summary of what
@@ -47,6 +53,7 @@ from llmgw.config import (
 )
 from llmgw.domain.backends import BackendSpec
 from llmgw.domain.ids import new_id
+from llmgw.domain.money import ModelPrice
 from llmgw.observability.logging import get_logger
 from llmgw.pipeline.budget import BudgetGuard
 from llmgw.pipeline.gateway import Gateway, RoutingSettings
@@ -61,7 +68,7 @@ _RELOADED = {"aliases", "prices"}
 _RELOADED_FIELDS = {
     "routing": {"strategies", "allow_downgrade", "downgrade_at_percent", "latency_exploration"},
     "budgets": {"global_limit", "global_period", "time_zone", "budgets"},
-    "rate_limits": {"tenant", "user", "tenants", "max_concurrent_streams"},
+    "rate_limits": {"tenant", "user", "tenants", "max_concurrent_streams", "fail_open"},
 }
 
 
@@ -73,6 +80,7 @@ def caller_defaults(settings: Settings) -> CallerDefaults:
         user=LimitSet(**config.user.model_dump()),
         tenants={name: LimitSet(**v.model_dump()) for name, v in config.tenants.items()},
         max_concurrent_streams=config.max_concurrent_streams,
+        fail_open=config.fail_open,
     )
 
 
@@ -131,6 +139,7 @@ class ConfigReloader:
     ) -> None:
         self._load = load
         self._started = started
+        self._current = started  # the configuration last applied
         self._targets = targets
         self._actor = actor
         self._lock = asyncio.Lock()
@@ -168,6 +177,7 @@ class ConfigReloader:
         if restart:
             _log.warning("config_reload_needs_restart", settings=list(restart))
         try:  # everything derived before anything changes
+            _refuse_unsaid_removals(self._current, new)
             aliases = effective_aliases(new, list(targets.specs))
             overrides = price_overrides(new)
             budgets = budget_definitions(new)
@@ -193,32 +203,8 @@ class ConfigReloader:
             }
             if any(budget_changes.values()):
                 changes["budgets"] = budget_changes
-        before = _chains(gateway)
-        gateway.catalog.set_aliases(aliases)
-        alias_changes = _alias_diff(before, _chains(gateway))
-        if alias_changes:
-            changes["aliases"] = alias_changes
-        routed = [
-            name
-            for name in ("strategies", "exploration", "allow_downgrade", "downgrade_at_percent")
-            if getattr(routing, name) != getattr(gateway.routing, name)
-        ]
-        gateway.set_routing(routing)
-        if routed:
-            changes["routing"] = routed
-        repriced, ignored = gateway.prices.reprice(overrides)
-        if repriced or ignored:
-            changes["prices"] = {"changed": repriced, "ignored": ignored}
-            if ignored:
-                _log.warning("config_reload_prices_ignored", unknown_models=ignored)
-        limits = gateway.limits
-        if limits is not None and limits.defaults != defaults:
-            changes["rate_limits"] = [
-                name
-                for name in ("tenant", "user", "tenants", "max_concurrent_streams")
-                if getattr(limits.defaults, name) != getattr(defaults, name)
-            ]
-            limits.set_defaults(defaults)
+        changes.update(_apply_in_memory(gateway, aliases, routing, overrides, defaults))
+        self._current = new
         _log.info("config_reloaded", changes=changes, restart_required=list(restart))
         return ReloadResult(True, changes, restart)
 
@@ -241,6 +227,63 @@ class ConfigReloader:
             )
         except Exception as exc:  # the reload stands; the missing row is logged
             _log.error("config_reload_audit_failed", error=repr(exc))
+
+
+def _apply_in_memory(
+    gateway: Gateway,
+    aliases: Mapping[str, Sequence[str]],
+    routing: RoutingSettings,
+    overrides: Mapping[str, ModelPrice],
+    defaults: CallerDefaults,
+) -> dict[str, Any]:
+    """Aliases, routing, prices and caller limits (no I/O, cannot fail
+    halfway); returns what changed, by section."""
+    changes: dict[str, Any] = {}
+    before = _chains(gateway)
+    gateway.catalog.set_aliases(aliases)
+    alias_changes = _alias_diff(before, _chains(gateway))
+    if alias_changes:
+        changes["aliases"] = alias_changes
+    routed = [
+        name
+        for name in ("strategies", "exploration", "allow_downgrade", "downgrade_at_percent")
+        if getattr(routing, name) != getattr(gateway.routing, name)
+    ]
+    gateway.set_routing(routing)
+    if routed:
+        changes["routing"] = routed
+    repriced, ignored = gateway.prices.reprice(overrides)
+    if repriced or ignored:
+        changes["prices"] = {"changed": repriced, "ignored": ignored}
+        if ignored:
+            _log.warning("config_reload_prices_ignored", unknown_models=ignored)
+    limits = gateway.limits
+    if limits is not None and limits.defaults != defaults:
+        changes["rate_limits"] = [
+            name
+            for name in ("tenant", "user", "tenants", "max_concurrent_streams", "fail_open")
+            if getattr(limits.defaults, name) != getattr(defaults, name)
+        ]
+        limits.set_defaults(defaults)
+    return changes
+
+
+def _refuse_unsaid_removals(current: Settings, new: Settings) -> None:
+    """``ConfigError`` when ``new`` drops every budget or every backend of
+    ``current`` without naming the section (see the module docstring)."""
+    unsaid = [
+        section
+        for section, had, has in (
+            ("budgets", bool(budget_definitions(current)), bool(budget_definitions(new))),
+            ("backends", bool(current.backends), bool(new.backends)),
+        )
+        if had and not has and section not in new.model_fields_set
+    ]
+    if unsaid:
+        raise ConfigError(
+            f"the file removes every entry of {', '.join(unsaid)} without naming the section; "
+            "write it explicitly (e.g. budgets: {}) to remove them"
+        )
 
 
 def _routing(current: RoutingSettings, new: Settings) -> RoutingSettings:
@@ -285,3 +328,14 @@ def _public(text: str) -> str:
     if text.startswith("cannot read config file"):
         lines = [ln for ln in lines if not ln.startswith(" ") or ln.lstrip().startswith("in ")]
     return "\n".join(lines)[:2000]
+
+
+__all__ = [
+    "ACTION",
+    "SIGHUP_ACTOR",
+    "ConfigReloader",
+    "ReloadResult",
+    "ReloadTargets",
+    "caller_defaults",
+    "restart_required",
+]

@@ -12,7 +12,7 @@ alias's chain until it expires or is replaced; the rest of the chain stays behin
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from llmgw.domain.errors import ModelNotFoundError
@@ -48,7 +48,13 @@ class Catalog:
     key is simply absent); an alias left with no target does not resolve.
     """
 
-    def __init__(self, models: Iterable[ModelInfo], aliases: Mapping[str, Sequence[str]]) -> None:
+    def __init__(
+        self,
+        models: Iterable[ModelInfo],
+        aliases: Mapping[str, Sequence[str]],
+        wall: Callable[[], float] = time.time,  # expires overrides; injected in tests
+    ) -> None:
+        self._wall = wall
         self._models: tuple[ModelInfo, ...] = ()
         self._by_ref: dict[str, list[ModelInfo]] = {}
         self.add_models(models)
@@ -121,7 +127,7 @@ class Catalog:
         override = self._overrides.get(alias)
         if override is None:
             return targets
-        if not override.active(time.time()):
+        if not override.active(self._wall()):
             del self._overrides[alias]
             self._versions[alias] += 1
             return targets

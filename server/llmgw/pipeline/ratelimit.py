@@ -29,6 +29,14 @@ racing request, gone when the window slides). Output tokens are counted
 after the answer, so output TPM can be exceeded by the answers in flight
 when it fills (the next requests are then refused).
 
+Counter store unreachable (Redis down): by default admission fails
+*closed*: ``GatewayOverloadedError`` (``UNAVAILABLE`` + ``RetryInfo``), the
+same answer as the budget counters give; with ``rate_limits.fail_open`` the
+request is admitted unlimited instead. Either way the failure is logged
+(``rate_limit_store_unavailable``, the exception type only) and counted
+(``store_failures``). Counting output tokens after an answer always fails
+open (the answer has been produced; refusing it would not undo the spend).
+
 Fast path: a principal with no limits configured for any of its scopes costs
 no I/O at all.
 """
@@ -44,12 +52,15 @@ from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
 from llmgw.domain.clock import Clock
-from llmgw.domain.errors import RateLimitedError
+from llmgw.domain.errors import GatewayOverloadedError, RateLimitedError
 from llmgw.domain.principal import Principal
+from llmgw.observability.logging import get_logger
 from llmgw.pipeline.stream_slots import LocalSlots, StreamSlots
 
 _STREAM_RETRY_SECONDS = 1.0  # a slot frees when some stream ends: unknown, so a short hint
 _MIN_RETRY_SECONDS = 0.01
+_STORE_RETRY_SECONDS = 1.0
+_log = get_logger("llmgw.ratelimit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +84,7 @@ class CallerDefaults:
     user: LimitSet = LimitSet()
     tenants: Mapping[str, LimitSet] = field(default_factory=dict)
     max_concurrent_streams: int = 0  # per tenant; 0 = no cap
+    fail_open: bool = False  # counter store unreachable: admit (True) or UNAVAILABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +128,7 @@ class CallerLimits:
         self._prefix = prefix
         self._items: dict[int, RateLimitItem] = {}
         self._idle = True
+        self.store_failures = 0  # counter-store failures seen (either policy)
         self.set_defaults(defaults)
 
     @property
@@ -163,7 +176,28 @@ class CallerLimits:
             or self._scopes(principal, end_user)
         )
 
+    def _store_failed(self, exc: Exception, fail_open: bool) -> None:
+        """Log and count a counter-store failure; raise unless failing open."""
+        self.store_failures += 1
+        _log.warning(
+            "rate_limit_store_unavailable", error=type(exc).__name__, fail_open=fail_open
+        )
+        if not fail_open:
+            raise GatewayOverloadedError(
+                "Rate-limit counters are unavailable; retry shortly.",
+                retry_after=_STORE_RETRY_SECONDS,
+            ) from None
+
     async def admit(self, principal: Principal, end_user: str, input_tokens: int) -> None:
+        """``_admit`` under the store-failure policy (module docstring)."""
+        try:
+            await self._admit(principal, end_user, input_tokens)
+        except RateLimitedError:
+            raise
+        except Exception as exc:
+            self._store_failed(exc, self._defaults.fail_open)
+
+    async def _admit(self, principal: Principal, end_user: str, input_tokens: int) -> None:
         """Count one request and its input tokens, or raise ``RateLimitedError``.
 
         Every applicable limit is tested before any is hit: a refusal consumes
@@ -200,6 +234,13 @@ class CallerLimits:
                 raise _limited(subject, await self._wait(item, ids))
 
     async def record_output(self, principal: Principal, end_user: str, output_tokens: int) -> None:
+        """``_record_output``, failing open on a store failure (module docstring)."""
+        try:
+            await self._record_output(principal, end_user, output_tokens)
+        except Exception as exc:
+            self._store_failed(exc, True)
+
+    async def _record_output(self, principal: Principal, end_user: str, output_tokens: int) -> None:
         """Count the output tokens an answer used against every output TPM.
 
         A counter cannot go past its limit in the ``limits`` library, so an
@@ -219,6 +260,17 @@ class CallerLimits:
                         break
 
     async def acquire_stream_slot(self, principal: Principal) -> StreamSlot:
+        """``_acquire_stream_slot`` under the store-failure policy (failing
+        open holds no slot)."""
+        try:
+            return await self._acquire_stream_slot(principal)
+        except RateLimitedError:
+            raise
+        except Exception as exc:
+            self._store_failed(exc, self._defaults.fail_open)
+            return StreamSlot(self._slots, [])
+
+    async def _acquire_stream_slot(self, principal: Principal) -> StreamSlot:
         """Take a slot of the tenant's (and the key's) concurrent-stream cap, or
         raise ``RateLimitedError``; the caller must ``release`` it when the
         stream ends, however it ends."""

@@ -292,3 +292,14 @@ async def ensure_bootstrap_key(store: ApiKeyStore, secret: str, now: float | Non
     except InvalidRequestError:
         return False  # another replica created it first
     return True
+
+
+__all__ = [
+    "BOOTSTRAP_KEY_ID",
+    "ApiKeyStore",
+    "SecretMatch",
+    "ensure_bootstrap_key",
+    "hash_secret",
+    "new_secret",
+    "visible_prefix",
+]

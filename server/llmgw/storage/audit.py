@@ -200,3 +200,12 @@ def _decode(token: str) -> tuple[int, str]:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
     raise InvalidPageTokenError(token)
+
+
+__all__ = [
+    "AuditEvent",
+    "AuditOutcome",
+    "AuditQuery",
+    "AuditStore",
+    "InvalidPageTokenError",
+]

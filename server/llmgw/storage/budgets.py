@@ -182,3 +182,11 @@ def _stored(row: Row) -> StoredBudget:
         currency=str(row[8]),
     )
     return StoredBudget(budget, etag=str(row[10]), update_time=float(row[11]), origin=str(row[9]))
+
+
+__all__ = [
+    "ORIGIN_ADMIN",
+    "ORIGIN_CONFIG",
+    "BudgetStore",
+    "FiredAlert",
+]

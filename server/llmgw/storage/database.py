@@ -6,6 +6,13 @@ NOTHING``, ``RETURNING``, ``BIGINT``/``TEXT``/``DOUBLE PRECISION``); this module
 turns ``?`` into ``$1..$n`` for asyncpg. Migrations are named, ordered SQL
 statements applied once each, recorded in ``schema_migrations``.
 
+A shared database that cannot be reached (connection refused or reset, a
+dropped connection, a timeout) raises ``StoreUnavailableError``: a domain
+``GatewayOverloadedError`` (callers get ``UNAVAILABLE`` + ``RetryInfo``
+through the status table, never the driver's text) that is still a
+``ConnectionError`` for code that retries on those. The driver's exception
+is its ``__cause__`` (for the logs).
+
 SQLite runs in WAL mode with ``synchronous=NORMAL``: a committed transaction
 survives a process crash (``kill -9``); only a power loss may drop the last
 commits. One connection, serialised by a lock (SQLite has one writer anyway).
@@ -15,16 +22,42 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
 import aiosqlite
 import asyncpg
 
+from llmgw.domain.errors import GatewayOverloadedError
+
 Row = tuple[Any, ...]
 _PLACEHOLDER = re.compile(r"\?")
+_RETRY_SECONDS = 1.0
+# OSError covers refused/reset connections and TimeoutError.
+_UNREACHABLE = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+)
+
+
+class StoreUnavailableError(GatewayOverloadedError, ConnectionError):
+    """The shared state database cannot be reached (see the module docstring)."""
+
+    def __init__(self) -> None:
+        super().__init__("The state database is unreachable; retry shortly.", _RETRY_SECONDS)
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
+    """Driver connection failures inside the block -> ``StoreUnavailableError``."""
+    try:
+        yield
+    except _UNREACHABLE as exc:
+        raise StoreUnavailableError() from exc
 
 
 class Database(Protocol):
@@ -166,18 +199,22 @@ class PostgresDatabase:
         self._pool = pool
 
     async def execute(self, sql: str, *args: Any) -> None:
-        await self._pool.execute(_numbered(sql), *args)
+        with _reachable():
+            await self._pool.execute(_numbered(sql), *args)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        await self._pool.executemany(_numbered(sql), list(rows))
+        with _reachable():
+            await self._pool.executemany(_numbered(sql), list(rows))
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
-        return [tuple(r) for r in await self._pool.fetch(_numbered(sql), *args)]
+        with _reachable():
+            return [tuple(r) for r in await self._pool.fetch(_numbered(sql), *args)]
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_PostgresTransaction]:
-        async with self._pool.acquire() as connection, connection.transaction():
-            yield _PostgresTransaction(connection)
+        with _reachable():
+            async with self._pool.acquire() as connection, connection.transaction():
+                yield _PostgresTransaction(connection)
 
     async def close(self) -> None:
         await self._pool.close()
@@ -190,10 +227,24 @@ class _PostgresTransaction:
         self._connection = connection
 
     async def execute(self, sql: str, *args: Any) -> None:
-        await self._connection.execute(_numbered(sql), *args)
+        with _reachable():
+            await self._connection.execute(_numbered(sql), *args)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        await self._connection.executemany(_numbered(sql), list(rows))
+        with _reachable():
+            await self._connection.executemany(_numbered(sql), list(rows))
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
-        return [tuple(r) for r in await self._connection.fetch(_numbered(sql), *args)]
+        with _reachable():
+            return [tuple(r) for r in await self._connection.fetch(_numbered(sql), *args)]
+
+
+__all__ = [
+    "Database",
+    "PostgresDatabase",
+    "Row",
+    "SqliteDatabase",
+    "StoreUnavailableError",
+    "migrate",
+    "open_database",
+]

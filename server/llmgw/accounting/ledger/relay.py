@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
@@ -51,9 +50,10 @@ from llmgw.accounting.ledger.write import (
     store_rows,
 )
 from llmgw.domain.budgets import BudgetScope
+from llmgw.domain.clock import Clock, SystemClock
 from llmgw.domain.ledger import LedgerRow
 from llmgw.observability.logging import get_logger, redact
-from llmgw.storage.database import Database, migrate, open_database
+from llmgw.storage.database import Database, StoreUnavailableError, migrate, open_database
 
 log = get_logger(__name__)
 
@@ -108,6 +108,7 @@ class RelayedLedger:
         self._relay: asyncio.Task[None] | None = None
         self._failures = 0
         self._closed = False
+        self.clock: Clock = SystemClock()  # paces batching and backoff; tests swap it
         self.last_error = ""  # "" while healthy; the latest failure (no secrets) otherwise
 
     @property
@@ -193,7 +194,7 @@ class RelayedLedger:
         while True:
             await self._dirty.wait()
             if self._interval > 0:
-                await asyncio.sleep(self._interval)  # let a batch accumulate
+                await self.clock.sleep(self._interval)  # let a batch accumulate
             self._dirty.clear()
             try:
                 await self._connect()
@@ -203,7 +204,7 @@ class RelayedLedger:
             except Exception as exc:
                 self._failed(exc)
                 self._dirty.set()
-                await asyncio.sleep(self._backoff())
+                await self.clock.sleep(self._backoff())
             else:
                 self._succeeded()
 
@@ -287,9 +288,11 @@ class RelayedLedger:
 
     def _backoff(self) -> float:
         ceiling = min(self._max_backoff, FIRST_BACKOFF * 2.0 ** min(self._failures - 1, 30))
-        return ceiling * random.uniform(0.8, 1.0)  # jitter: replicas do not retry in step
+        return ceiling * (0.8 + 0.2 * self.clock.jitter())  # jitter: replicas not in step
 
     def _describe(self, exc: BaseException) -> str:
+        if isinstance(exc, StoreUnavailableError) and exc.__cause__ is not None:
+            exc = exc.__cause__  # the driver's error says more to an operator
         text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         return redact(text, self._secrets)
 

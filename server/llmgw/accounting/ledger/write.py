@@ -15,7 +15,7 @@ column codec used by reads (``row_values``/``row_from_values``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import orjson
@@ -92,62 +92,34 @@ def row_values(row: LedgerRow) -> tuple[Any, ...]:
     )
 
 
+_FROM_SQL: dict[str, Callable[[Any], Any]] = {
+    "created_at": float,
+    "status": AttemptStatus,
+    "labels": lambda text: _labels_from_json(text),  # defined below
+    "input_tokens": int,
+    "cached_input_tokens": int,
+    "output_tokens": int,
+    "cost_nanos": int,
+    "charged_nanos": int,
+    "priced": bool,
+    "usage_source": UsageSource,
+    "latency_ms": int,
+    "fingerprint": lambda value: value or "",
+}
+
+
 def row_from_values(values: Row) -> LedgerRow:
     """Inverse of ``row_values`` (a ``SELECT`` of ``ATTEMPT_COLUMNS``)."""
-    (
-        attempt_id,
-        request_id,
-        created_at,
-        tenant,
-        project,
-        end_user,
-        alias,
-        backend,
-        model,
-        status,
-        principal,
-        key_id,
-        upstream_key_id,
-        labels,
-        input_tokens,
-        cached_input_tokens,
-        output_tokens,
-        cost_nanos,
-        charged_nanos,
-        currency,
-        priced,
-        price_version,
-        usage_source,
-        latency_ms,
-        *rest,  # fingerprint; absent from outbox payloads written before it
-    ) = values
+    if len(values) == len(ATTEMPT_COLUMNS) - 1:  # outbox payloads written before fingerprints
+        values = (*values, None)
+    fields = dict(zip(ATTEMPT_COLUMNS, values, strict=True))  # = LedgerRow fields
     return LedgerRow(
-        attempt_id=attempt_id,
-        request_id=request_id,
-        created_at=float(created_at),
-        tenant=tenant,
-        project=project,
-        end_user=end_user,
-        alias=alias,
-        backend=backend,
-        model=model,
-        status=AttemptStatus(status),
-        principal=principal,
-        key_id=key_id,
-        upstream_key_id=upstream_key_id,
-        labels=_labels_from_json(labels),
-        input_tokens=int(input_tokens),
-        cached_input_tokens=int(cached_input_tokens),
-        output_tokens=int(output_tokens),
-        cost_nanos=int(cost_nanos),
-        charged_nanos=int(charged_nanos),
-        currency=currency,
-        priced=bool(priced),
-        price_version=price_version,
-        usage_source=UsageSource(usage_source),
-        latency_ms=int(latency_ms),
-        fingerprint=(rest[0] or "") if rest else "",
+        **{name: _FROM_SQL.get(name, _same)(value) for name, value in fields.items()}
     )
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def encode_payload(row: LedgerRow) -> str:

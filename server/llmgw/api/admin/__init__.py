@@ -1,3 +1,6 @@
-"""The admin plane's servicer and its RPC groups (costs and budgets, API keys,
-backends, the audit trail). Handlers only convert and call: admin changes are
-made by ``llmgw.control``, money questions answered by ``llmgw.accounting``."""
+"""``AdminService``: the servicer (``servicer.AdminServicer``, convert and
+call) and what it converts with: ``views`` (backends, health, routes),
+``budgets``, ``costs``, ``metrics``, ``keys`` (API key RPCs), ``audit``
+(the audit trail), ``backend_create`` (CreateBackend's request -> spec).
+The work itself is in ``llmgw.control`` and the pipeline.
+"""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import orjson
 from llmgateway.v1 import admin_service_pb2
 
+from llmgw.api.checks import timestamp_ns
 from llmgw.api.principal_context import current_principal
 from llmgw.domain.errors import FieldViolation, InvalidRequestError
 from llmgw.domain.ids import new_id
@@ -40,6 +41,19 @@ _OUTCOMES = {
     AuditOutcome.FAILURE: _pb.AUDIT_OUTCOME_FAILURE,
     AuditOutcome.DRY_RUN: _pb.AUDIT_OUTCOME_DRY_RUN,
 }
+
+
+def _with_extras(state: object, extra: dict[str, object]) -> object:
+    """``state`` with the non-``None`` ``extra`` fields merged in (a non-dict
+    state is kept under ``value``)."""
+    extras = {k: v for k, v in extra.items() if v is not None}
+    if not extras:
+        return state
+    if isinstance(state, dict):
+        base: dict[str, object] = dict(state)
+    else:
+        base = {} if state is None else {"value": state}
+    return {**base, **extras}
 
 
 class AuditTrail:
@@ -66,15 +80,7 @@ class AuditTrail:
         (error, mode, ttl_seconds, ...) are kept in ``after`` (``None``
         values dropped).
         """
-        state_after = _state(after)
-        extras = {k: v for k, v in extra.items() if v is not None}
-        if extras:
-            base: dict[str, object] = (
-                dict(state_after)
-                if isinstance(state_after, dict)
-                else ({} if state_after is None else {"value": state_after})
-            )
-            state_after = {**base, **extras}
+        state_after = _with_extras(_state(after), extra)
         actor = current_principal().subject
         rid = request_id or new_id()
         kind = AuditOutcome(outcome)
@@ -111,8 +117,14 @@ class AuditTrail:
             raise _bad("page_size", f"must be at most {MAX_PAGE_SIZE}", "VALUE_OUT_OF_RANGE")
         size = request.page_size or DEFAULT_PAGE_SIZE
         query = AuditQuery(
-            start_ns=request.start_time.ToNanoseconds() if request.HasField("start_time") else None,
-            end_ns=request.end_time.ToNanoseconds() if request.HasField("end_time") else None,
+            start_ns=(
+                timestamp_ns(request.start_time, "start_time")
+                if request.HasField("start_time")
+                else None
+            ),
+            end_ns=(
+                timestamp_ns(request.end_time, "end_time") if request.HasField("end_time") else None
+            ),
             actor=request.actor,
             action=request.action,
         )
@@ -157,3 +169,8 @@ def _message(event: AuditEvent) -> admin_service_pb2.AuditEvent:
 
 def _bad(field: str, description: str, reason: str) -> InvalidRequestError:
     return InvalidRequestError((FieldViolation(field, description, reason),))
+
+
+__all__ = [
+    "AuditTrail",
+]

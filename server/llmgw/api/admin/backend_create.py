@@ -16,10 +16,12 @@ once as a ``FieldViolation`` (``INVALID_ARGUMENT`` + ``BadRequest``):
   through the injected ``Credentials`` callable (the composition root decides
   which variables may be read). The value becomes the backend's one key and is
   never echoed: not in answers, errors, logs or audit rows;
-* ``request_timeout`` and ``max_concurrent_request_count`` >= 0 (0 = default).
+* ``request_timeout`` in [0, 1 h] and ``max_concurrent_request_count`` >= 0
+  (0 = default).
 
-The endpoint is *not* checked here: the caller passes ``base_url`` through the
-SSRF guard (``pipeline.endpoint_guard``), which needs DNS.
+The endpoint is *not* checked here: ``control/backends.py`` passes ``base_url``
+through the SSRF guard (``outbound.endpoint_guard``), which needs DNS, then
+probes or registers the backend.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any
 from llmgateway.v1 import admin_service_pb2, routing_pb2
 
 from llmgw.api import convert
+from llmgw.api.checks import duration_seconds
 from llmgw.domain.backends import BackendKind, BackendSpec
 from llmgw.domain.credentials import credential_refusal
 from llmgw.domain.errors import FieldViolation, InvalidRequestError
@@ -44,6 +47,7 @@ Credentials = Callable[[str], str | None]
 BACKEND_ID = re.compile(r"[a-z][a-z0-9-]{0,62}")
 _ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 _ENV_SCHEME = "env://"
+MAX_REQUEST_TIMEOUT_SECONDS = 3600.0
 _pb = admin_service_pb2
 _KINDS: dict[int, tuple[BackendKind, str]] = {
     _pb.BACKEND_TYPE_VLLM: (BackendKind.OPENAI_COMPATIBLE, "vllm"),
@@ -89,9 +93,7 @@ def spec_from_request(
         violations.append(FieldViolation("backend.endpoint_uri", "is required", "REQUIRED"))
     models = _models(name, backend.served_models, violations)
     keys = _credential(backend.credential_ref.strip(), credentials, violations)
-    timeout = backend.request_timeout.ToTimedelta().total_seconds()
-    if timeout < 0:
-        violations.append(FieldViolation("backend.request_timeout", "must be >= 0"))
+    timeout = _timeout(backend, violations)
     if backend.max_concurrent_request_count < 0:
         violations.append(FieldViolation("backend.max_concurrent_request_count", "must be >= 0"))
     if violations or kind is None:
@@ -109,21 +111,6 @@ def spec_from_request(
         max_connections=backend.max_concurrent_request_count or defaults.max_connections,
         health_path=PRESETS[preset].health_path if preset else "",
     )
-
-
-def audit_view(spec: BackendSpec) -> dict[str, Any]:
-    """The created backend for the audit row: no credential, only whether a key is set."""
-    return {
-        "type": spec.kind.value,
-        "preset": spec.preset or None,
-        "endpoint_uri": spec.base_url,
-        "pinned_addresses": list(spec.pinned_addresses),
-        "models": [
-            {"model_id": m.id, "upstream_model": m.upstream_id, "type": m.type.value}
-            for m in spec.models
-        ],
-        "upstream_key_set": bool(spec.api_keys),
-    }
 
 
 def _models(
@@ -151,16 +138,7 @@ def _models(
             )
             continue
         seen.add(model_id)
-        capabilities: set[Capability] = set()
-        for value in model.capabilities:
-            capability = _CAPABILITIES_IN.get(value)
-            if capability is None:
-                name = routing_pb2.Capability.Name(value) if value >= 0 else str(value)
-                violations.append(
-                    FieldViolation(f"{where}.capabilities", f"{name} is not a capability")
-                )
-            else:
-                capabilities.add(capability)
+        capabilities = _capabilities(where, model.capabilities, violations)
         for field in ("input_token_limit", "output_token_limit"):
             if getattr(model, field) < 0:
                 violations.append(FieldViolation(f"{where}.{field}", "must be >= 0"))
@@ -180,6 +158,30 @@ def _models(
     return tuple(models)
 
 
+def _timeout(backend: admin_service_pb2.Backend, violations: list[FieldViolation]) -> float:
+    try:
+        return duration_seconds(
+            backend.request_timeout, "backend.request_timeout", MAX_REQUEST_TIMEOUT_SECONDS
+        )
+    except InvalidRequestError as exc:
+        violations.extend(exc.violations)
+        return 0.0
+
+
+def _capabilities(where: str, values: Any, violations: list[FieldViolation]) -> set[Capability]:
+    capabilities: set[Capability] = set()
+    for value in values:
+        capability = _CAPABILITIES_IN.get(value)
+        if capability is None:
+            name = routing_pb2.Capability.Name(value) if value >= 0 else str(value)
+            violations.append(
+                FieldViolation(f"{where}.capabilities", f"{name} is not a capability")
+            )
+        else:
+            capabilities.add(capability)
+    return capabilities
+
+
 def _credential(
     ref: str, credentials: Credentials, violations: list[FieldViolation]
 ) -> tuple[Secret, ...]:
@@ -188,8 +190,11 @@ def _credential(
     field = "backend.credential_ref"
     if not ref.startswith(_ENV_SCHEME):
         violations.append(
-            FieldViolation(field, "must be env://VAR_NAME (other schemes are not supported)",
-                           "UNSUPPORTED_SCHEME")
+            FieldViolation(
+                field,
+                "must be env://VAR_NAME (other schemes are not supported)",
+                "UNSUPPORTED_SCHEME",
+            )
         )
         return ()
     variable = ref.removeprefix(_ENV_SCHEME)
@@ -211,3 +216,6 @@ def _credential(
         )
         return ()
     return (Secret(value),)
+
+
+__all__ = ["BACKEND_ID", "Credentials", "backend_id", "spec_from_request"]

@@ -1,4 +1,4 @@
-"""``GetCosts``, ``ListBudgets`` and ``UpdateBudget``: proto <-> accounting.
+"""``GetCosts``: proto <-> the ledger (budgets: ``api/admin/budgets.py``).
 
 GetCosts reads the ledger's hourly rollups (never raw rows), except for a
 ``request_id = "..."`` filter, which is an indexed lookup of that request's
@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 
 from google.protobuf import timestamp_pb2
@@ -26,9 +26,10 @@ from llmgateway.v1 import admin_service_pb2
 from llmgw.accounting.ledger.port import CostGroup, CostQuery, Ledger
 from llmgw.accounting.uptime import UptimeLog
 from llmgw.api import convert
+from llmgw.api.admin.budgets import PERIODS as _PERIODS
 from llmgw.api.admin.forecast import fill_forecast
+from llmgw.api.checks import timestamp_seconds
 from llmgw.api.page_tokens import decode_offset, encode_offset
-from llmgw.domain.budgets import Budget, BudgetScope, Enforcement, Period, ScopeKind
 from llmgw.domain.errors import FieldViolation, InvalidRequestError
 from llmgw.domain.ledger import AttemptStatus, LedgerRow, UsageSource
 from llmgw.domain.money import decimal_to_nanos
@@ -74,17 +75,6 @@ _STATUS = {
     AttemptStatus.ERROR: _pb.ATTEMPT_STATUS_ERROR,
     AttemptStatus.CANCELLED: _pb.ATTEMPT_STATUS_CANCELLED,
     AttemptStatus.TRUNCATED: _pb.ATTEMPT_STATUS_TRUNCATED,
-}
-_PERIODS = {
-    Period.DAILY: _pb.BUDGET_PERIOD_DAILY,
-    Period.WEEKLY: _pb.BUDGET_PERIOD_WEEKLY,
-    Period.MONTHLY: _pb.BUDGET_PERIOD_MONTHLY,
-    Period.TOTAL: _pb.BUDGET_PERIOD_LIFETIME,
-}
-_ENFORCEMENT = {
-    Enforcement.HARD: _pb.BUDGET_ENFORCEMENT_HARD,
-    Enforcement.SOFT: _pb.BUDGET_ENFORCEMENT_SOFT,
-    Enforcement.DOWNGRADE: _pb.BUDGET_ENFORCEMENT_DOWNGRADE,
 }
 _DEFAULT_PAGE = 100
 _MAX_PAGE = 10_000
@@ -136,10 +126,6 @@ def parse_filter(text: str) -> dict[str, str]:
     return found
 
 
-def _seconds(stamp: timestamp_pb2.Timestamp) -> float:
-    return stamp.seconds + stamp.nanos / 1e9
-
-
 def _stamp(target: timestamp_pb2.Timestamp, seconds: float) -> None:
     target.FromNanoseconds(round(seconds * 1e9))
 
@@ -160,8 +146,12 @@ async def get_costs(
 ) -> admin_service_pb2.GetCostsResponse:
     if not request.HasField("start_time"):
         raise _bad("start_time", "is required", "REQUIRED")
-    start = _seconds(request.start_time)
-    end = _seconds(request.end_time) if request.HasField("end_time") else time.time()
+    start = timestamp_seconds(request.start_time, "start_time")
+    end = (
+        timestamp_seconds(request.end_time, "end_time")
+        if request.HasField("end_time")
+        else time.time()
+    )
     if end <= start:
         raise _bad("end_time", "must be after start_time", "VALUE_OUT_OF_RANGE")
     if request.group_by_labels:
@@ -191,18 +181,31 @@ async def get_costs(
             target.ledger_spent.CopyFrom(convert.money(ledger_spent, status.budget.currency))
             fill_forecast(target, status, time.time())
     if uptime is not None:
-        if fixed:
-            await uptime.touch()  # count this process's sidecar up to now
-        for line in fixed:
-            seconds = await uptime.uptime(line.backend, start, end)
-            cost = decimal_to_nanos(Decimal(seconds) / Decimal(_HOUR) * line.hourly_rate)
-            row = response.fixed_costs.add(name=f"{line.backend}-uptime", backend=line.backend)
-            row.uptime.FromNanoseconds(int(seconds * 1e9))
-            row.hourly_rate.CopyFrom(convert.money(decimal_to_nanos(line.hourly_rate), currency))
-            row.cost.CopyFrom(convert.money(cost, line.currency))
-            total_nanos += cost
+        total_nanos += await _fixed_costs(response, uptime, fixed, (start, end), currency)
     response.grand_total_cost.CopyFrom(convert.money(total_nanos, currency))
     return response
+
+
+async def _fixed_costs(
+    response: admin_service_pb2.GetCostsResponse,
+    uptime: UptimeLog,
+    fixed: Sequence[FixedCost],
+    window: tuple[float, float],
+    currency: str,
+) -> int:
+    """Self-hosted backends billed by uptime x hourly rate; returns their sum."""
+    if fixed:
+        await uptime.touch()  # count this process's sidecar up to now
+    total = 0
+    for line in fixed:
+        seconds = await uptime.uptime(line.backend, *window)
+        cost = decimal_to_nanos(Decimal(seconds) / Decimal(_HOUR) * line.hourly_rate)
+        row = response.fixed_costs.add(name=f"{line.backend}-uptime", backend=line.backend)
+        row.uptime.FromNanoseconds(int(seconds * 1e9))
+        row.hourly_rate.CopyFrom(convert.money(decimal_to_nanos(line.hourly_rate), currency))
+        row.cost.CopyFrom(convert.money(cost, line.currency))
+        total += cost
+    return total
 
 
 def _nanos(money: object) -> int:
@@ -315,9 +318,6 @@ def _entry(entry: admin_service_pb2.LedgerEntry, row: LedgerRow) -> None:
     entry.principal = row.principal
 
 
-# ---------------------------------------------------------------- budgets
-
-
 def _budget_status(target: admin_service_pb2.BudgetStatus, status: BudgetStatus) -> None:
     budget = status.budget
     target.budget = f"budgets/{budget.name}"
@@ -332,135 +332,4 @@ def _budget_status(target: admin_service_pb2.BudgetStatus, status: BudgetStatus)
         _stamp(target.reset_time, status.reset_time)
 
 
-def budget_message(status: BudgetStatus) -> admin_service_pb2.Budget:
-    """The proto ``Budget`` with its current spend, reservation and alerts."""
-    budget = status.budget
-    message = _pb.Budget(
-        name=f"budgets/{budget.name}",
-        period=_PERIODS[budget.period],
-        enforcement=_ENFORCEMENT[budget.enforcement],
-        alert_threshold_percents=list(budget.thresholds),
-        etag=status.etag,
-        time_zone=budget.time_zone,
-        percent_used=status.percent_used,
-    )
-    kind, value = budget.scope.kind, budget.scope.value
-    if kind is ScopeKind.GLOBAL:
-        setattr(message, "global", True)  # a Python keyword
-    elif kind is ScopeKind.TENANT:
-        message.tenant = f"tenants/{value}"
-    elif kind is ScopeKind.PROJECT:
-        message.project = f"projects/{value}"
-    elif kind is ScopeKind.USER:
-        message.end_user_id = value
-    else:
-        message.api_key = f"apiKeys/{value}"
-    currency = budget.currency
-    message.limit.CopyFrom(convert.money(status.limit_nanos, currency))
-    message.spent.CopyFrom(convert.money(status.spent_nanos, currency))
-    message.remaining.CopyFrom(convert.money(status.remaining_nanos, currency))
-    message.reserved.CopyFrom(convert.money(status.reserved_nanos, currency))
-    _stamp(message.period_start_time, status.period_start)
-    if status.reset_time is not None:
-        _stamp(message.reset_time, status.reset_time)
-    for alert in status.alerts:
-        fired = message.alerts.add(
-            threshold_percent=alert.threshold, severity=_severity(alert.threshold)
-        )
-        _stamp(fired.fire_time, alert.fire_time)
-        _stamp(fired.period_start_time, float(alert.period_start))
-        fired.spent.CopyFrom(convert.money(alert.spent_nanos, currency))
-    return message
-
-
-def _severity(threshold: int) -> admin_service_pb2.AlertSeverity.ValueType:
-    if threshold >= 100:
-        return _pb.ALERT_SEVERITY_EXHAUSTED
-    if threshold >= 90:
-        return _pb.ALERT_SEVERITY_CRITICAL
-    return _pb.ALERT_SEVERITY_WARNING
-
-
-_UPDATABLE = frozenset(
-    {"limit", "period", "enforcement", "alert_threshold_percents", "time_zone", "scope"}
-)
-_SCOPE_FIELDS = ("project", "end_user_id", "label", "global", "tenant", "api_key")
-
-
-def budget_from_proto(
-    message: admin_service_pb2.Budget, current: Budget | None, mask: Sequence[str]
-) -> Budget:
-    """Domain budget from an UpdateBudget request (field mask honoured)."""
-    name = message.name.removeprefix("budgets/")
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,62}", name):
-        raise _bad("budget.name", "must be budgets/{id} with id [a-z0-9][a-z0-9_-]{0,62}")
-    paths = {p.removeprefix("budget.") for p in mask}
-    paths = {"scope" if p in _SCOPE_FIELDS else p for p in paths}
-    unknown = paths - _UPDATABLE
-    if unknown:
-        raise _bad("update_mask", f"cannot update {sorted(unknown)}", "UNSUPPORTED_FIELD")
-    if current is None or not paths:
-        paths = set(_UPDATABLE)
-    base = current or Budget(name=name, scope=BudgetScope(ScopeKind.GLOBAL), limit_nanos=0)
-    changes: dict[str, object] = {}
-    if "limit" in paths:
-        if not message.HasField("limit"):
-            raise _bad("budget.limit", "is required", "REQUIRED")
-        nanos = message.limit.units * 1_000_000_000 + message.limit.nanos
-        if nanos < 0:
-            raise _bad("budget.limit", "must be >= 0", "VALUE_OUT_OF_RANGE")
-        changes["limit_nanos"] = nanos
-        changes["currency"] = message.limit.currency_code or "USD"
-    if "scope" in paths:
-        changes["scope"] = _scope(message)
-    changes.update(_policy_changes(message, paths))
-    return replace(base, **changes)  # type: ignore[arg-type]
-
-
-def _policy_changes(message: admin_service_pb2.Budget, paths: set[str]) -> dict[str, object]:
-    """Period, enforcement, thresholds and time zone (unset enum = keep)."""
-    changes: dict[str, object] = {}
-    if "period" in paths and message.period:
-        period = {v: k for k, v in _PERIODS.items()}.get(message.period)
-        if period is None:
-            raise _bad("budget.period", "unknown period", "VALUE_OUT_OF_RANGE")
-        changes["period"] = period
-    if "enforcement" in paths and message.enforcement:
-        changes["enforcement"] = {v: k for k, v in _ENFORCEMENT.items()}[message.enforcement]
-    if "alert_threshold_percents" in paths and message.alert_threshold_percents:
-        thresholds = tuple(sorted(set(message.alert_threshold_percents)))
-        if any(t <= 0 or t > 1000 for t in thresholds):
-            raise _bad("budget.alert_threshold_percents", "must be in 1..1000")
-        changes["thresholds"] = thresholds
-    if "time_zone" in paths and message.time_zone:
-        changes["time_zone"] = _zone(message.time_zone)
-    return changes
-
-
-def _zone(name: str) -> str:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise _bad("budget.time_zone", f"unknown time zone {name!r}") from exc
-    return name
-
-
-def _scope(message: admin_service_pb2.Budget) -> BudgetScope:
-    which = message.WhichOneof("scope")
-    if which is None or which == "global":
-        return BudgetScope(ScopeKind.GLOBAL)
-    if which == "label":
-        raise _bad("budget.label", "label budgets are not supported", "UNSUPPORTED")
-    value = getattr(message, which)
-    kind, prefix = {
-        "tenant": (ScopeKind.TENANT, "tenants/"),
-        "project": (ScopeKind.PROJECT, "projects/"),
-        "end_user_id": (ScopeKind.USER, "users/"),
-        "api_key": (ScopeKind.API_KEY, "apiKeys/"),
-    }[which]
-    value = value.removeprefix(prefix)
-    if not value:
-        raise _bad(f"budget.{which}", "must name the scope", "REQUIRED")
-    return BudgetScope(kind, value)
+__all__ = ["CostPlane", "FixedCost", "get_costs", "parse_filter"]

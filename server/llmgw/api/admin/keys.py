@@ -18,6 +18,7 @@ from dataclasses import replace
 from google.protobuf import timestamp_pb2
 from llmgateway.v1 import admin_service_pb2
 
+from llmgw.api.checks import duration_seconds, timestamp_seconds
 from llmgw.api.page_tokens import decode_offset, encode_offset
 from llmgw.auth.authenticator import Authenticator
 from llmgw.domain.api_keys import KEY_ID_PATTERN, ApiKeyRecord, KeyState
@@ -90,9 +91,7 @@ class KeyAdmin:
         self, request: admin_service_pb2.RotateApiKeyRequest
     ) -> admin_service_pb2.RotateApiKeyResponse:
         key_id = _key_id(request.name)
-        grace = request.grace_period.seconds + request.grace_period.nanos / 1e9
-        if not 0 <= grace <= _MAX_GRACE_SECONDS:
-            raise _invalid("grace_period", "must be between 0 and 30 days")
+        grace = duration_seconds(request.grace_period, "grace_period", _MAX_GRACE_SECONDS)
         now = self._wall()
         secret = new_secret()
         record = await self._store.rotate(
@@ -144,12 +143,11 @@ def to_proto(record: ApiKeyRecord, now: float) -> admin_service_pb2.ApiKey:
     return key
 
 
-def _validated(
-    request: admin_service_pb2.CreateApiKeyRequest, now: float, caller: Principal
-) -> ApiKeyRecord:
-    key = request.api_key
+def _violations(
+    key_id: str, key: admin_service_pb2.ApiKey, expire: float | None, now: float
+) -> list[FieldViolation]:
+    """Every bad field of a key to create (reported together)."""
     violations: list[FieldViolation] = []
-    key_id = request.key_id or new_id()[:20]
     if not _KEY_ID.match(key_id):
         violations.append(FieldViolation("key_id", "must match [a-z0-9][a-z0-9-]{0,62}"))
     if not _NAME.match(key.tenant):
@@ -162,9 +160,19 @@ def _validated(
     for field in ("requests_per_minute", "input_tokens_per_minute", "output_tokens_per_minute"):
         if getattr(key, field) < 0:
             violations.append(FieldViolation(f"api_key.{field}", "must be >= 0"))
-    expire = _seconds(key.expire_time) if key.HasField("expire_time") else None
     if expire is not None and expire <= now:
         violations.append(FieldViolation("api_key.expire_time", "must be in the future"))
+    return violations
+
+
+def _validated(
+    request: admin_service_pb2.CreateApiKeyRequest, now: float, caller: Principal
+) -> ApiKeyRecord:
+    key = request.api_key
+    key_id = request.key_id or new_id()[:20]
+    has_expiry = key.HasField("expire_time")
+    expire = timestamp_seconds(key.expire_time, "api_key.expire_time") if has_expiry else None
+    violations = _violations(key_id, key, expire, now)
     if violations:
         raise InvalidRequestError(tuple(violations))
     scopes = frozenset(Scope(s) for s in key.scopes)
@@ -202,10 +210,11 @@ def _invalid(field: str, description: str) -> InvalidRequestError:
     return InvalidRequestError((FieldViolation(field, description),))
 
 
-def _seconds(ts: timestamp_pb2.Timestamp) -> float:
-    return ts.seconds + ts.nanos / 1e9
-
-
 def _timestamp(seconds: float) -> timestamp_pb2.Timestamp:
     whole = int(seconds)
     return timestamp_pb2.Timestamp(seconds=whole, nanos=int((seconds - whole) * 1e9))
+
+
+__all__ = [
+    "KeyAdmin",
+]
