@@ -495,3 +495,57 @@ def run(
         get_logger("llmgw").warning("authentication is off on a non-loopback listener", why=problem)
     del secrets
     return uvloop.run(serve(settings, load))
+
+
+def check_config(
+    config: Path | None,
+    *,
+    listen: str | None = None,
+    admin_listen: str | None = None,
+    log_level: str | None = None,
+    insecure_no_auth: bool = False,
+) -> str:
+    """``llmgw serve --check-config``: everything ``run`` checks before it binds
+    a port (the file, the environment, the command line's overrides, backend
+    keys, JWT key sources, the exposure rule), without starting anything.
+    Returns a one-line summary; ``ConfigError`` names the bad field's path."""
+    from pydantic import ValidationError
+
+    overrides = {
+        k: v
+        for k, v in (("listen", listen), ("admin_listen", admin_listen), ("log_level", log_level))
+        if v is not None
+    }
+    settings = load_settings(config)
+    try:
+        settings = Settings.model_validate({**settings.model_dump(), **overrides})
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
+        raise ConfigError(f"command line is invalid: {fields}: {exc.errors()[0]['msg']}") from exc
+    problem = exposure_problem(settings)
+    if problem and not insecure_no_auth:
+        raise ConfigError(problem)
+    specs = backend_specs(settings)
+    jwt_secret(settings)
+    jwt_public_key(settings)
+    where = str(config) if config is not None else "(no file: defaults and environment)"
+    return (
+        f"config OK: {where}; data plane {settings.listen}, admin plane "
+        f"{settings.admin_listen}; backends: {', '.join(s.name for s in specs) or 'none'}; "
+        f"auth {'on' if settings.auth.active else 'off'}"
+    )
+
+
+def read_pem_files(*paths: str) -> list[bytes | None]:
+    """The bytes of each certificate/key file (``None`` for an empty path),
+    for ``llmgw health`` over TLS. ``ConfigError`` names an unreadable one."""
+    found: list[bytes | None] = []
+    for path in paths:
+        if not path:
+            found.append(None)
+            continue
+        try:
+            found.append(Path(path).read_bytes())
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    return found
