@@ -12,13 +12,14 @@ step="${1:?deps|app}"
 src="${2:?source folder}"
 venv="${3:?target virtualenv}"
 work="${4:?scratch folder}"
+python="${PYTHON:-python3}"
 opts="--no-cache-dir --disable-pip-version-check"
 
 case "$step" in
 deps)
-  python -m venv "$work/build-tools"
+  "$python" -m venv "$work/build-tools"
   "$work/build-tools/bin/pip" install $opts --no-deps --require-hashes -r "$src/requirements/build.lock"
-  python -m venv "$venv"
+  "$python" -m venv "$venv"
   "$venv/bin/pip" install $opts --no-deps --require-hashes -r "$src/requirements/runtime.lock"
   ;;
 app)
