@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import os
 import time
 import uuid
 
 import grpc
 import pytest
+import services
 from conftest import gateway_at
 from google.rpc import error_details_pb2
 from helpers import chat, detail, error_info
@@ -23,10 +23,8 @@ from llmgw.pipeline.gateway import Gateway
 from llmgw.pipeline.ratelimit import CallerDefaults, CallerLimits, LimitSet
 from llmgw.pipeline.stream_slots import LocalSlots, RedisSlots
 
-REDIS_URL = os.environ.get("LLMGW_TEST_REDIS_URL", "")
-needs_redis = pytest.mark.skipif(
-    not REDIS_URL, reason="LLMGW_TEST_REDIS_URL is not set (no Redis to share)"
-)
+REDIS_URL = services.redis().url
+needs_redis = pytest.mark.skipif(not REDIS_URL, reason=services.redis().reason)
 
 
 async def _away_from_window_edge() -> None:
