@@ -392,3 +392,22 @@ def test_bad_gateway_config_fails_check_config(tmp_path: Path) -> None:
     done = _check_config(chart, tmp_path)
     assert done.returncode == 2
     assert "rate_limits.max_messages" in done.stdout + done.stderr
+
+
+def test_readme_documents_every_value() -> None:
+    """Each values.yaml key (down to the level the README's table names) is in
+    the chart README, so the table cannot fall behind the values."""
+    import yaml
+
+    values = yaml.safe_load((CHART / "values.yaml").read_text(encoding="utf-8"))
+    readme = (CHART / "README.md").read_text(encoding="utf-8")
+    missing = []
+    for key, node in values.items():
+        keys = [key]
+        if isinstance(node, dict) and key not in ("nodeSelector", "affinity"):
+            keys = [f"{key}.{sub}" for sub in node]
+        for name in keys:
+            leaf = name.split(".")[-1]
+            if f"`{name}" not in readme and f".{leaf}`" not in readme:
+                missing.append(name)
+    assert not missing, missing
