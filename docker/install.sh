@@ -13,20 +13,21 @@ src="${2:?source folder}"
 venv="${3:?target virtualenv}"
 work="${4:?scratch folder}"
 python="${PYTHON:-python3}"
-opts="--no-cache-dir --disable-pip-version-check"
+# No pip cache in the image layers; no version nagging.
+export PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 
 case "$step" in
 deps)
   "$python" -m venv "$work/build-tools"
-  "$work/build-tools/bin/pip" install $opts --no-deps --require-hashes -r "$src/requirements/build.lock"
+  "$work/build-tools/bin/pip" install --no-deps --require-hashes -r "$src/requirements/build.lock"
   "$python" -m venv "$venv"
-  "$venv/bin/pip" install $opts --no-deps --require-hashes -r "$src/requirements/runtime.lock"
+  "$venv/bin/pip" install --no-deps --require-hashes -r "$src/requirements/runtime.lock"
   ;;
 app)
   rm -rf "$work/wheels"
-  "$work/build-tools/bin/pip" wheel $opts --no-deps \
+  "$work/build-tools/bin/pip" wheel --no-deps \
     --no-build-isolation --wheel-dir "$work/wheels" "$src/clients/python" "$src"
-  "$venv/bin/pip" install $opts --no-deps "$work"/wheels/*.whl
+  "$venv/bin/pip" install --no-deps "$work"/wheels/*.whl
   # Every requirement of every installed distribution is satisfied: a package
   # pyproject.toml needs but the lock lacks fails here.
   "$venv/bin/pip" check
