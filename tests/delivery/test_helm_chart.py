@@ -157,6 +157,9 @@ def test_vllm_sidecar() -> None:
     assert args[args.index("--served-model-name") + 1] == "qwen2.5-1.5b-instruct"
     assert args[args.index("--max-model-len") + 1] == "4096"
     assert args[args.index("--gpu-memory-utilization") + 1] == "0.85"
+    # The kubelet's HTTP probes reach the pod IP, not the container's loopback.
+    assert args[args.index("--host") + 1] == "0.0.0.0"
+    assert args[args.index("--port") + 1] == "8000"
     mounts = {m["name"]: m["mountPath"] for m in vllm["volumeMounts"]}
     assert mounts["dshm"] == "/dev/shm"
     shm = next(v for v in pod["volumes"] if v["name"] == "dshm")
