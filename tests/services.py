@@ -104,9 +104,10 @@ def _embedded_postgres() -> tuple[str, str]:
         return "", "pgserver (embedded PostgreSQL) is not installed"
     folder = tempfile.mkdtemp(prefix="llmgw-test-pg-")
     # pgserver initialises the cluster (run as root, it creates and uses a
-    # system user `pgserver`: PostgreSQL refuses root) and starts it on a Unix socket only; restart it on a loopback port
-    # so tests that put a TCP proxy in front of PostgreSQL work too. Its exit
-    # hook stops the server and deletes the folder.
+    # system user `pgserver`: PostgreSQL refuses root) and starts it on a Unix
+    # socket only; restart it on a loopback port so tests that put a TCP proxy
+    # in front of PostgreSQL work too. Its exit hook stops the server and
+    # deletes the folder.
     server = pgserver.get_server(folder, cleanup_mode="delete")
     pg_ctl(["-w", "stop"], pgdata=server.pgdata, user=server.system_user)
     port = _free_port()
