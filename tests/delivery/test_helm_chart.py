@@ -414,3 +414,10 @@ def test_readme_documents_every_value() -> None:
             if f"`{name}" not in readme and f".{leaf}`" not in readme:
                 missing.append(name)
     assert not missing, missing
+
+
+def test_every_values_file_is_exercised() -> None:
+    """A values file added to tests/delivery/values/ is either a good case or a
+    bad one here, never silently unused."""
+    used = {p.name for paths in GOOD.values() for p in paths if p.parent == VALUES} | set(BAD)
+    assert {p.name for p in VALUES.glob("*.yaml")} == used

@@ -154,3 +154,13 @@ def test_hadolint_is_clean() -> None:
         [hadolint, str(DOCKERFILE)], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_lock_targets_the_image_python() -> None:
+    """The locks are resolved for the Python of the Dockerfile's base image."""
+    args = [rest for word, rest in _instructions() if word == "ARG"]
+    (base,) = [a.split("=", 1)[1] for a in args if a.startswith("PYTHON_IMAGE=")]
+    minor = re.match(r"python:(3\.\d+)\.", base)
+    assert minor, base
+    tool = (ROOT / "tools/lock.py").read_text(encoding="utf-8")
+    assert f'PYTHON = "{minor.group(1)}"' in tool
