@@ -80,3 +80,28 @@ def render(*values: Path, sets: tuple[str, ...] = (), release: str = "gw") -> Re
     done = helm(*args)
     assert done.returncode == 0, done.stderr
     return Rendered([d for d in yaml.safe_load_all(done.stdout) if d])
+
+
+def render_notes(folder: Path, *values: Path) -> str:
+    """NOTES.txt as ``helm install`` would print it. ``helm template`` skips
+    NOTES.txt, so a copy of the chart (in ``folder``) renders it inside a
+    ConfigMap."""
+    chart = folder / "llmgw"
+    shutil.copytree(CHART, chart)
+    notes = (chart / "templates/NOTES.txt").read_text(encoding="utf-8")
+    (chart / "templates/NOTES.txt").unlink()
+    (chart / "templates/notes.tpl").write_text(
+        '{{- define "test.notes" -}}\n' + notes + "{{- end -}}\n", encoding="utf-8"
+    )
+    (chart / "templates/zz-notes.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n"
+        '  notes: {{ include "test.notes" . | toJson }}\n',
+        encoding="utf-8",
+    )
+    args = ["template", "gw", str(chart), "--namespace", "llm"]
+    args += ["--show-only", "templates/zz-notes.yaml"]
+    for path in values:
+        args += ["-f", str(path)]
+    done = helm(*args)
+    assert done.returncode == 0, done.stderr
+    return str(yaml.safe_load(done.stdout)["data"]["notes"])

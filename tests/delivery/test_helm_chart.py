@@ -14,7 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helm_render import CHART, EXAMPLE, VALUES, Rendered, helm, need_helm, render
+from helm_render import (
+    CHART,
+    EXAMPLE,
+    VALUES,
+    Rendered,
+    helm,
+    need_helm,
+    render,
+    render_notes,
+)
 
 GOOD = {
     "defaults": (),
@@ -421,3 +430,24 @@ def test_every_values_file_is_exercised() -> None:
     bad one here, never silently unused."""
     used = {p.name for paths in GOOD.values() for p in paths if p.parent == VALUES} | set(BAD)
     assert {p.name for p in VALUES.glob("*.yaml")} == used
+
+
+@pytest.mark.parametrize(
+    ("name", "transport"),
+    [
+        ("defaults", "grpcurl -plaintext"),
+        ("tls", "grpcurl -cacert ca.crt -authority gw-llmgw.llm.svc"),
+        (
+            "mtls",
+            "grpcurl -cacert ca.crt -cert client.crt -key client.key -authority llmgw.internal",
+        ),
+    ],
+)
+def test_notes_give_grpcurl_commands(name: str, transport: str, tmp_path: Path) -> None:
+    need_helm()
+    notes = render_notes(tmp_path, *GOOD[name])
+    assert f"{transport} localhost:50051 list" in notes
+    assert f"{transport} -d '{{\"service\":\"readiness\"}}' localhost:50051" in notes
+    assert "llmgateway.v1.GatewayService/Chat" in notes
+    assert "port-forward svc/gw-llmgw-admin 50052:50052" in notes
+    assert 'Secret "llmgw-secrets"' in notes and "admin-key" in notes
