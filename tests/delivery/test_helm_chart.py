@@ -40,6 +40,7 @@ BAD = {
     "bad-inline-secret.yaml": "secrets.databaseUrl",
     "bad-replicas-without-postgres.yaml": "secrets.databaseUrl: String length",
     "bad-tls-without-secret.yaml": "tls.secretName: String length",
+    "bad-config-owns-listen.yaml": "gateway.config",
 }
 # Kubernetes versions the manifests must validate against: the chart's floor
 # (kubeVersion) and the newest schema kubernetes-validate bundles.
