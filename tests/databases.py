@@ -8,7 +8,6 @@ state.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -16,8 +15,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-import pytest
 from llmgw.storage.database import Database, open_database
+from services import postgres_url
 
 PG_ENV = "LLMGW_TEST_POSTGRES_URL"
 
@@ -46,13 +45,11 @@ async def fresh_postgres_database(
 @asynccontextmanager
 async def state_database(kind: str, folder: Path) -> AsyncIterator[Database]:
     """An open state database of ``kind``: ``"sqlite"`` (a file in ``folder``)
-    or ``"postgres"`` (a fresh database; skipped with the reason when
-    ``LLMGW_TEST_POSTGRES_URL`` is unset). For fixtures parametrized over both."""
+    or ``"postgres"`` (a fresh database on ``services.postgres()``; skipped
+    with the reason when there is no PostgreSQL). For fixtures parametrized over both."""
     async with AsyncExitStack() as stack:
         if kind == "postgres":
-            server = os.environ.get(PG_ENV)
-            if not server:
-                pytest.skip(f"{PG_ENV} is not set (no PostgreSQL to test against)")
+            server = postgres_url()  # env, container or embedded server; else skipped
             url = await stack.enter_async_context(fresh_postgres_database(server))
         else:
             url = f"sqlite:///{folder / 'state.sqlite3'}"

@@ -29,6 +29,7 @@ from functools import partial
 from pathlib import Path
 
 from limits.aio.storage import RedisStorage, Storage
+from pydantic import ValidationError
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from llmgw.accounting.budget_counters import BudgetCounters, MemoryCounters, RedisCounters
@@ -491,21 +492,9 @@ def run(
         if v is not None
     }
 
-    def load() -> Settings:
-        """The file and env, then the command line's overrides (also on SIGHUP)."""
-        loaded = load_settings(config).model_dump(exclude_unset=True)  # what the file said
-        if tls:
-            loaded["tls"] = {**loaded.get("tls", {}), **tls}
-        return Settings.model_validate({**loaded, **overrides})
-
+    load = command_line_settings(config, overrides, tls)
     settings = load()
-    if settings.tls.problem():
-        raise ConfigError(settings.tls.problem())
-    if settings.tls.enabled:
-        TlsFiles(settings.tls).read()  # unusable files: exit 2 now, not at bind time
-    problem = exposure_problem(settings)
-    if problem and not insecure_no_auth:
-        raise ConfigError(problem)
+    problem = startup_problem(settings, insecure_no_auth)
     for address in (settings.listen, settings.admin_listen):
         check_free(address)  # ListenError (an OSError) naming a taken address
     secrets = [k.reveal() for s in backend_specs(settings) for k in s.api_keys]
@@ -516,3 +505,76 @@ def run(
         get_logger("llmgw").warning("authentication is off on a non-loopback listener", why=problem)
     del secrets
     return uvloop.run(serve(settings, load))
+
+
+def command_line_settings(
+    config: Path | None, overrides: Mapping[str, object], tls: Mapping[str, str] | None
+) -> Callable[[], Settings]:
+    """The loader ``serve`` uses (at start and on SIGHUP): the file and env, then
+    the ``--tls-*`` flags over the file's ``tls:``, then the other flags."""
+
+    def load() -> Settings:
+        loaded = load_settings(config).model_dump(exclude_unset=True)  # what the file said
+        if tls:
+            loaded["tls"] = {**loaded.get("tls", {}), **tls}
+        try:
+            return Settings.model_validate({**loaded, **overrides})
+        except ValidationError as exc:
+            fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
+            message = exc.errors()[0]["msg"]
+            raise ConfigError(f"command line is invalid: {fields}: {message}") from exc
+
+    return load
+
+
+def startup_problem(settings: Settings, insecure_no_auth: bool) -> str:
+    """``ConfigError`` for what stops a start (inconsistent or unusable TLS
+    files, auth off on a non-loopback listener without ``insecure_no_auth``);
+    else the exposure problem tolerated by ``insecure_no_auth`` (or ``""``)."""
+    if settings.tls.problem():
+        raise ConfigError(settings.tls.problem())
+    if settings.tls.enabled:
+        TlsFiles(settings.tls).read()  # unusable files: exit 2 now, not at bind time
+    problem = exposure_problem(settings)
+    if problem and not insecure_no_auth:
+        raise ConfigError(problem)
+    return problem
+
+
+def check_config(
+    config: Path | None,
+    *,
+    overrides: Mapping[str, object],
+    tls: Mapping[str, str] | None = None,
+    insecure_no_auth: bool = False,
+) -> str:
+    """``llmgw serve --check-config``: everything ``run`` checks before it binds
+    a port (the file, the environment, the command line's overrides, TLS
+    files, backend keys, JWT key sources, the exposure rule), without starting
+    anything. Returns a one-line summary; ``ConfigError`` names the bad field."""
+    settings = command_line_settings(config, overrides, tls)()
+    startup_problem(settings, insecure_no_auth)
+    specs = backend_specs(settings)
+    jwt_secret(settings)
+    jwt_public_key(settings)
+    where = str(config) if config is not None else "(no file: defaults and environment)"
+    return (
+        f"config OK: {where}; data plane {settings.listen}, admin plane "
+        f"{settings.admin_listen}; backends: {', '.join(s.name for s in specs) or 'none'}; "
+        f"auth {'on' if settings.auth.active else 'off'}"
+    )
+
+
+def read_pem_files(*paths: str) -> list[bytes | None]:
+    """The bytes of each certificate/key file (``None`` for an empty path),
+    for ``llmgw health`` over TLS. ``ConfigError`` names an unreadable one."""
+    found: list[bytes | None] = []
+    for path in paths:
+        if not path:
+            found.append(None)
+            continue
+        try:
+            found.append(Path(path).read_bytes())
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    return found

@@ -3,7 +3,8 @@
 
 PostgreSQL: ``LLMGW_TEST_POSTGRES_URL`` names a server; each test creates a
 database with a random name on it and drops it afterwards, so parallel runs
-never collide. Unset: testcontainers if Docker is there, else skipped.
+never collide. Unset: testcontainers or an embedded server (``services.py``),
+else skipped with the reason.
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
-import os
 import random
-import shutil
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +20,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from databases import PG_ENV, fresh_postgres_database
+import services
+from databases import fresh_postgres_database
 from llmgw.accounting.ledger.port import DIMENSIONS, GRANULARITIES, CostQuery, Ledger
 from llmgw.accounting.ledger.relay import RelayedLedger
 from llmgw.accounting.ledger.sqlite import SqliteLedger
@@ -37,25 +37,7 @@ HOUR = 3600
 
 @pytest.fixture(scope="session")
 def postgres_server_url() -> Iterator[str]:
-    url = os.environ.get(PG_ENV)
-    if url:
-        yield url
-        return
-    if shutil.which("docker") is None:
-        pytest.skip(f"{PG_ENV} is unset and Docker is not available")
-    try:
-        from testcontainers.postgres import PostgresContainer  # type: ignore[import-not-found]
-    except ImportError:
-        pytest.skip(f"{PG_ENV} is unset and testcontainers is not installed")
-    container = PostgresContainer("postgres:16-alpine", driver=None)
-    try:
-        container.start()
-    except Exception as exc:  # Docker present but unusable
-        pytest.skip(f"{PG_ENV} is unset and a PostgreSQL container did not start: {exc}")
-    try:
-        yield str(container.get_connection_url())
-    finally:
-        container.stop()
+    yield services.postgres_url()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ PostgreSQL (ledger, budgets); each has its own SQLite outbox:
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import time
 import uuid
@@ -22,6 +21,7 @@ from pathlib import Path
 import asyncpg
 import grpc
 import pytest
+import services
 from databases import fresh_postgres_database
 from helpers import chat
 from llmgateway.v1 import (
@@ -41,22 +41,15 @@ COST = 54_000  # 11 input x $2/M + 4 output x $8/M
 RESERVATION = 422_000  # 11 x $2/M + 50 (max output) x $8/M
 
 
-def _require(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        pytest.skip(f"{name} is not set (no shared PostgreSQL/Redis for replicas)")
-    return value
-
-
 @pytest.fixture
 async def postgres() -> object:
-    async with fresh_postgres_database(_require("LLMGW_TEST_POSTGRES_URL")) as url:
+    async with fresh_postgres_database(services.postgres_url()) as url:
         yield url
 
 
 @pytest.fixture
 def redis_url() -> str:
-    return _require("LLMGW_TEST_REDIS_URL")
+    return services.redis_url()
 
 
 def _config(upstream: str, folder: Path, prefix: str, **extra: object) -> dict[str, object]:

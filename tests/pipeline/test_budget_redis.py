@@ -8,13 +8,13 @@ to a fresh PostgreSQL database created (and dropped) per test.
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
+import services
 from databases import fresh_postgres_database
 from llmgw.accounting.budget_counters import CounterKey, RedisCounters, ReserveItem, _Script
 from llmgw.domain.budgets import Budget
@@ -39,12 +39,10 @@ from test_budgets import (
     wait_until,
 )
 
-REDIS_URL = os.environ.get("LLMGW_TEST_REDIS_URL", "")
-POSTGRES_URL = os.environ.get("LLMGW_TEST_POSTGRES_URL", "")
+REDIS_URL = services.redis().url
+POSTGRES_URL = services.postgres().url
 
-pytestmark = pytest.mark.skipif(
-    not REDIS_URL, reason="LLMGW_TEST_REDIS_URL is not set (no Redis to test against)"
-)
+pytestmark = pytest.mark.skipif(not REDIS_URL, reason=services.redis().reason)
 
 MARCH_START = 1_740_787_200.0
 APRIL_START = 1_743_465_600.0

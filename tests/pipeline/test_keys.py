@@ -4,11 +4,11 @@ counters shared through Redis across replicas."""
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import grpc
 import pytest
+import services
 from conftest import gateway_at
 from google.rpc import error_details_pb2
 from helpers import chat, detail, error_info
@@ -20,7 +20,7 @@ from llmgw.pipeline.keys import KeyPool, KeysExhaustedError
 from upstream_fakes import FakeOpenAI, Reply
 from window_clock import WindowClock
 
-REDIS_URL = os.environ.get("LLMGW_TEST_REDIS_URL", "")
+REDIS_URL = services.redis().url
 
 
 @pytest.fixture(autouse=True)
@@ -68,7 +68,7 @@ async def test_model_allow_list_and_cool_down() -> None:
     assert 29 < caught.value.retry_after <= 30
 
 
-@pytest.mark.skipif(not REDIS_URL, reason="LLMGW_TEST_REDIS_URL is not set (no Redis to share)")
+@pytest.mark.skipif(not REDIS_URL, reason=services.redis().reason)
 async def test_two_replicas_share_limits_through_redis() -> None:
     from limits.aio.storage import RedisStorage
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import os
 import time
 import uuid
 
 import grpc
 import pytest
+import services
 from conftest import gateway_at
 from google.rpc import error_details_pb2
 from helpers import chat, detail, error_info
@@ -24,10 +24,8 @@ from llmgw.pipeline.ratelimit import CallerDefaults, CallerLimits, LimitSet
 from llmgw.pipeline.stream_slots import LocalSlots, RedisSlots
 from window_clock import WindowClock
 
-REDIS_URL = os.environ.get("LLMGW_TEST_REDIS_URL", "")
-needs_redis = pytest.mark.skipif(
-    not REDIS_URL, reason="LLMGW_TEST_REDIS_URL is not set (no Redis to share)"
-)
+REDIS_URL = services.redis().url
+needs_redis = pytest.mark.skipif(not REDIS_URL, reason=services.redis().reason)
 
 
 @pytest.fixture(autouse=True)

@@ -80,19 +80,38 @@ def serve(
     tls_cert: TlsCertOption = None,
     tls_key: TlsKeyOption = None,
     tls_client_ca: TlsClientCaOption = None,
+    check_config: Annotated[
+        bool, typer.Option("--check-config", help="Validate config and env, then exit (0 or 2).")
+    ] = False,
 ) -> None:
     """Run the gateway until SIGTERM/SIGINT (then drain and exit 0)."""
     from llmgw.app import run
     from llmgw.config import ConfigError
 
     try:
+        overrides = {
+            k: v
+            for k, v in (
+                ("listen", listen),
+                ("admin_listen", admin_listen),
+                ("log_level", log_level.value if log_level else None),
+            )
+            if v is not None
+        }
+        tls = _tls_flags(cert_file=tls_cert, key_file=tls_key, client_ca_file=tls_client_ca)
+        if check_config:
+            from llmgw.app import check_config as check
+
+            summary = check(config, overrides=overrides, tls=tls, insecure_no_auth=insecure_no_auth)
+            typer.echo(summary)
+            raise typer.Exit(0)
         code = run(
             config,
             listen=listen,
             admin_listen=admin_listen,
             log_level=log_level.value if log_level else None,
             insecure_no_auth=insecure_no_auth,
-            tls=_tls_flags(cert_file=tls_cert, key_file=tls_key, client_ca_file=tls_client_ca),
+            tls=tls,
         )
     except ConfigError as exc:
         _err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
@@ -380,3 +399,31 @@ def keys_revoke(
     from llmgw.cli.key_client import revoke_key
 
     _print_keys([_key_call(revoke_key(admin, key, key_id))], as_json)
+
+
+@app.command()
+def health(
+    address: Annotated[str, typer.Option("--address", "-a", help="host:port")] = "127.0.0.1:50051",
+    service: Annotated[
+        str, typer.Option(help='"", liveness, readiness or llmgateway.v1.GatewayService.')
+    ] = "readiness",
+    timeout: Annotated[float, typer.Option(help="Seconds for the whole check.")] = 3.0,
+    tls_ca: Annotated[str, typer.Option(help="CA bundle (PEM): use TLS.")] = "",
+    tls_cert: Annotated[str, typer.Option(help="Client certificate (PEM), for mTLS.")] = "",
+    tls_key: Annotated[str, typer.Option(help="Client key (PEM), for mTLS.")] = "",
+    tls_server_name: Annotated[str, typer.Option(help="Name the server cert must carry.")] = "",
+) -> None:
+    """grpc.health.v1 Check: exit 0 when SERVING, 1 otherwise (unreachable included)."""
+    from llmgw.api.health_client import TlsMaterial, check_health
+    from llmgw.app import read_pem_files
+    from llmgw.config import ConfigError
+
+    try:
+        ca, cert, key = read_pem_files(tls_ca, tls_cert, tls_key)
+    except ConfigError as exc:
+        typer.echo(f"unhealthy: {exc}")
+        raise typer.Exit(1) from exc
+    tls = TlsMaterial(ca, cert, key, tls_server_name) if tls_ca or tls_cert else None
+    result = asyncio.run(check_health(address, service, timeout, tls))
+    typer.echo(("healthy: " if result.serving else "unhealthy: ") + result.message)
+    raise typer.Exit(0 if result.serving else 1)
