@@ -40,7 +40,7 @@ from llmgw.accounting.uptime import UptimeLog
 from llmgw.api.admin.costs import CostPlane, FixedCost
 from llmgw.api.admin.keys import KeyAdmin
 from llmgw.api.listen_check import check_free
-from llmgw.api.server import GatewayServers, ServerOptions
+from llmgw.api.server import GatewayServers, ServerOptions, ServerParts
 from llmgw.api.validation import SizeLimits
 from llmgw.auth.authenticator import Authenticator
 from llmgw.auth.cert_identity import CertificateIdentities
@@ -289,15 +289,17 @@ async def _serving(
     servers = GatewayServers(
         built.gateway,
         server_options(settings, built.token_counter),
-        built.specs,
-        built.prober,
-        build_provider,
-        costs,
-        audit=audit,
-        endpoints=endpoint_guard(settings),
-        authenticator=authenticator,
-        key_admin=key_admin,
-        credentials=env_credentials(settings, env),
+        ServerParts(
+            built.specs,
+            built.prober,
+            build_provider,
+            costs,
+            audit=audit,
+            endpoints=endpoint_guard(settings),
+            authenticator=authenticator,
+            key_admin=key_admin,
+            credentials=env_credentials(settings, env),
+        ),
     )
     try:
         built.prober.start()
