@@ -97,8 +97,9 @@ def encode_chat(
     }
     if system:
         body["system"] = system
-    body.update(_encode_sampling(gen))
-    body.update(_encode_tools(request))
+    _add_sampling(body, gen)
+    if request.tools:
+        _add_tools(body, request)
     if request.attribution.end_user_id:
         body["metadata"] = {"user_id": request.attribution.end_user_id}
     for key, value in forwarded(gen.backend_parameters, BackendKind.ANTHROPIC).items():
@@ -108,30 +109,26 @@ def encode_chat(
     return body
 
 
-def _encode_sampling(gen: GenerationConfig) -> dict[str, Any]:
+def _add_sampling(body: dict[str, Any], gen: GenerationConfig) -> None:
     """Sampling knobs that are set, stop sequences and extended thinking."""
-    out: dict[str, Any] = {}
     for attribute in ("temperature", "top_p", "top_k"):
         value = getattr(gen, attribute)
         if value is not None:
-            out[attribute] = value
+            body[attribute] = value
     if gen.stop_sequences:
-        out["stop_sequences"] = list(gen.stop_sequences)
+        body["stop_sequences"] = list(gen.stop_sequences)
     if gen.reasoning_budget_tokens:
-        out["thinking"] = {"type": "enabled", "budget_tokens": gen.reasoning_budget_tokens}
-    return out
+        body["thinking"] = {"type": "enabled", "budget_tokens": gen.reasoning_budget_tokens}
 
 
-def _encode_tools(request: ChatRequest) -> dict[str, Any]:
-    """``tools`` and, only with tools, the ``tool_choice`` that maps."""
-    if not request.tools:
-        return {}
-    out: dict[str, Any] = {"tools": [_encode_tool(t) for t in request.tools]}
+def _add_tools(body: dict[str, Any], request: ChatRequest) -> None:
+    """``tools`` and the ``tool_choice`` that maps (only with tools: the API
+    refuses a choice without them)."""
+    body["tools"] = [_encode_tool(t) for t in request.tools]
     if request.tool_choice is not None:
         tool_choice = _encode_tool_choice(request.tool_choice)
         if tool_choice is not None:
-            out["tool_choice"] = tool_choice
-    return out
+            body["tool_choice"] = tool_choice
 
 
 def _encode_tool_choice(choice: ToolChoice) -> dict[str, Any] | None:
