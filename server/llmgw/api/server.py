@@ -275,4 +275,5 @@ __all__ = [
     "HEALTH_NAMES",
     "GatewayServers",
     "ServerOptions",
+    "ServerParts",
 ]

@@ -131,3 +131,10 @@ def _budget_counters(settings: Settings, stack: AsyncExitStack) -> BudgetCounter
     )
     stack.push_async_callback(client.aclose)
     return RedisCounters(client, settings.redis_prefix)
+
+
+__all__ = [
+    "accountant",
+    "cost_plane",
+    "price_book",
+]

@@ -53,3 +53,8 @@ async def _jwt_keys(
     await fetcher.start()
     stack.push_async_callback(fetcher.stop)
     return fetcher
+
+
+__all__ = [
+    "authentication",
+]

@@ -22,3 +22,9 @@ def routing_settings(settings: Settings, specs: Sequence[BackendSpec]) -> Routin
         allow_downgrade=frozenset(settings.routing.allow_downgrade),
         downgrade_at_percent=settings.routing.downgrade_at_percent,
     )
+
+
+__all__ = [
+    "LOCAL_PRESETS",
+    "routing_settings",
+]
