@@ -30,38 +30,28 @@ from pathlib import Path
 
 from limits.aio.storage import RedisStorage, Storage
 from pydantic import ValidationError
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 
-from llmgw.accounting.budget_counters import BudgetCounters, MemoryCounters, RedisCounters
-from llmgw.accounting.ledger.port import Ledger
-from llmgw.accounting.ledger.relay import RelayedLedger
-from llmgw.accounting.ledger.sqlite import SqliteLedger
-from llmgw.accounting.pricing import PriceBook
-from llmgw.accounting.uptime import UptimeLog
-from llmgw.api.admin.costs import CostPlane, FixedCost
-from llmgw.api.admin.keys import KeyAdmin
+from llmgw.api.admin.costs import CostPlane
 from llmgw.api.listen_check import check_free
-from llmgw.api.server import GatewayServers, ServerOptions
+from llmgw.api.server import GatewayServers, ServerOptions, ServerParts
 from llmgw.api.validation import SizeLimits
-from llmgw.auth.authenticator import Authenticator
 from llmgw.auth.cert_identity import CertificateIdentities
-from llmgw.auth.jwt_verifier import JwtVerifier, KeySource, StaticKey
+from llmgw.compose.accounting import accountant, cost_plane, price_book
+from llmgw.compose.authentication import authentication
+from llmgw.compose.routing import LOCAL_PRESETS as LOCAL_PRESETS
+from llmgw.compose.routing import routing_settings
 from llmgw.config import (
-    DEMO_BACKEND,
     ConfigError,
     Settings,
     backend_specs,
-    budget_definitions,
     effective_aliases,
-    jwt_policy,
     jwt_public_key,
     jwt_secret,
     load_settings,
-    price_overrides,
     state_database_url,
 )
 from llmgw.config.serving import (
-    authenticates,
     certificate_principals,
     exposure_problem,
     shutdown_delay,
@@ -73,40 +63,21 @@ from llmgw.control.reload import ConfigReloader, ReloadTargets, caller_defaults
 from llmgw.domain.backends import BackendSpec
 from llmgw.domain.clock import Clock, SystemClock
 from llmgw.domain.credentials import EnvCredentialPolicy, EnvCredentials
-from llmgw.domain.money import decimal_to_nanos
 from llmgw.observability.logging import configure, get_logger
 from llmgw.outbound.dns import SystemResolver
 from llmgw.outbound.endpoint_guard import EndpointGuard, EndpointPolicy
-from llmgw.outbound.jwks import JwksFetcher
-from llmgw.outbound.webhook import AlertWebhook
-from llmgw.pipeline.budget import BudgetGuard
 from llmgw.pipeline.catalog import Catalog
-from llmgw.pipeline.gateway import Backends, Gateway, RoutingSettings
+from llmgw.pipeline.gateway import Backends, Gateway
 from llmgw.pipeline.keys import KeyPool
 from llmgw.pipeline.loader import load_steps
 from llmgw.pipeline.ratelimit import CallerLimits
 from llmgw.pipeline.resilience import AttemptLoop, BackendPolicies
-from llmgw.pipeline.settlement import Accountant, AccountingSettings
 from llmgw.pipeline.stream_slots import LocalSlots, RedisSlots, StreamSlots
 from llmgw.pipeline.token_count import TokenCounter
 from llmgw.providers.base import Provider
 from llmgw.providers.registry import build_provider
-from llmgw.storage.api_keys import BOOTSTRAP_KEY_ID, ApiKeyStore, ensure_bootstrap_key
 from llmgw.storage.audit import AuditStore
-from llmgw.storage.budgets import BudgetStore
 from llmgw.storage.database import Database, open_database
-
-# genai-prices provider ids per backend preset; self-hosted engines are free per
-# token (their cost is GPU uptime, accounted separately).
-_PROVIDER_IDS = {
-    "openai": "openai",
-    "anthropic": "anthropic",
-    "mistral": "mistral",
-    "together": "together",
-    "openrouter": "openrouter",
-}
-_SELF_HOSTED = ("vllm", "ollama", DEMO_BACKEND)
-LOCAL_PRESETS = ("vllm", "ollama")  # what local_first routing prefers
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,44 +107,37 @@ def build(
     clock = clock or SystemClock()
     key_storage = RedisStorage(_async_redis_url(settings.redis_url)) if settings.redis_url else None
     specs = tuple(backend_specs(settings, env))
-    unknown = set(settings.required_backends) - {spec.name for spec in specs}
-    if unknown:
-        raise ConfigError(f"required_backends: no backend named {', '.join(sorted(unknown))}")
-    if settings.tls.problem():
-        raise ConfigError(settings.tls.problem())
+    _check_buildable(settings, specs)
     providers = {spec.name: build_provider(spec) for spec in specs}
     models = [m for spec in specs for m in spec.models]
     catalog = Catalog(models, effective_aliases(settings, list(specs)))
-    presets = {spec.name: spec.preset or spec.name for spec in specs}
-    prices = PriceBook(
-        models,
-        provider_ids={n: _PROVIDER_IDS[p] for n, p in presets.items() if p in _PROVIDER_IDS},
-        free_backends=[n for n, p in presets.items() if p in _SELF_HOSTED],
-        overrides=price_overrides(settings),
-    )
+    prices = price_book(settings, specs, models)
     attempts = AttemptLoop(
         {spec.name: BackendPolicies(spec.retry, spec.breaker) for spec in specs}, clock
     )
-    routing = RoutingSettings(
-        strategies=dict(settings.routing.strategies),
-        local_backends=frozenset(n for n, p in presets.items() if p in LOCAL_PRESETS),
-        max_in_flight={s.name: s.max_concurrent_requests for s in specs},
-        exploration=settings.routing.latency_exploration,
-        allow_downgrade=frozenset(settings.routing.allow_downgrade),
-        downgrade_at_percent=settings.routing.downgrade_at_percent,
-    )
+    routing = routing_settings(settings, specs)
     pools = {spec.name: KeyPool(spec.name, spec.key_pool(), clock, key_storage) for spec in specs}
     first_token = {s.name: s.first_token_timeout for s in specs if s.first_token_timeout}
     gateway = Gateway(
         Backends(catalog, providers, prices, attempts, pools, first_token),
         routing,
-        accountant=_accountant(settings, prices, costs, clock),
+        accountant=accountant(settings, prices, costs, clock),
         limits=caller_limits(settings, key_storage),
         custom_steps=load_steps(settings.pipeline.steps, settings.pipeline.entry_points),
         clock=clock,
     )
     prober = Prober(providers, interval=settings.probe_interval_seconds)
     return Built(gateway, providers, specs, prober, TokenCounter(providers, catalog, prices))
+
+
+def _check_buildable(settings: Settings, specs: tuple[BackendSpec, ...]) -> None:
+    """``ConfigError`` for a required backend that is not configured, or an
+    inconsistent ``tls:`` section."""
+    unknown = set(settings.required_backends) - {spec.name for spec in specs}
+    if unknown:
+        raise ConfigError(f"required_backends: no backend named {', '.join(sorted(unknown))}")
+    if settings.tls.problem():
+        raise ConfigError(settings.tls.problem())
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,79 +165,6 @@ async def running_gateway(
             yield running
 
 
-def _accountant(
-    settings: Settings, prices: PriceBook, costs: CostPlane | None, clock: Clock
-) -> Accountant:
-    if costs is None:
-        return Accountant(prices, clock=clock)
-    budgets = settings.budgets
-    return Accountant(
-        prices,
-        costs.ledger,
-        costs.guard,
-        AccountingSettings(
-            default_max_output_tokens=budgets.default_max_output_tokens,
-            unpriced_reservation_nanos=decimal_to_nanos(budgets.unpriced_reservation),
-        ),
-        clock,
-    )
-
-
-async def _accounting(
-    settings: Settings, state_db: Database, vllm: list[str], stack: AsyncExitStack
-) -> CostPlane:
-    """Ledger (SQLite, or outbox + relay to PostgreSQL), budget guard, vLLM
-    uptime; each closed by ``stack`` after the servers have stopped (so the
-    last rows of in-flight requests are flushed)."""
-    url = settings.ledger.database_url
-    ledger: Ledger
-    if url.startswith(("postgres://", "postgresql://")):
-        outbox = await open_database(f"sqlite:///{settings.ledger.outbox_path}")
-        stack.push_async_callback(outbox.close)
-        ledger = RelayedLedger(
-            outbox,
-            url,
-            settings.ledger.relay_batch_size,
-            settings.ledger.relay_interval_seconds,
-            synchronous=settings.ledger.sqlite_synchronous,
-        )
-    else:
-        ledger = SqliteLedger(state_db, synchronous=settings.ledger.sqlite_synchronous)
-    await ledger.start()
-    stack.push_async_callback(ledger.close)
-    budgets = settings.budgets
-    notify: AlertWebhook | None = None
-    if budgets.webhook_url:
-        notify = AlertWebhook(budgets.webhook_url)
-        stack.push_async_callback(notify.aclose)
-    counters: BudgetCounters
-    if settings.redis_url:
-        # A blocking pool waits for a free connection under load (the default
-        # pool raises "Too many connections").
-        client = Redis(
-            connection_pool=BlockingConnectionPool.from_url(settings.redis_url, max_connections=64)
-        )
-        stack.push_async_callback(client.aclose)
-        counters = RedisCounters(client, settings.redis_prefix)
-    else:
-        counters = MemoryCounters()
-    guard = BudgetGuard(
-        BudgetStore(state_db),
-        counters,
-        ledger.spent,
-        notify,
-        config_budgets=budget_definitions(settings),
-        refresh_seconds=budgets.refresh_seconds,
-    )
-    await guard.start()
-    stack.push_async_callback(guard.close)
-    uptime = UptimeLog(state_db, vllm)
-    await uptime.start()
-    stack.push_async_callback(uptime.close)
-    fixed = [FixedCost(name, budgets.vllm_hourly_rate) for name in vllm]
-    return CostPlane(ledger, guard, uptime, fixed)
-
-
 @asynccontextmanager
 async def _serving(
     settings: Settings,
@@ -283,22 +174,24 @@ async def _serving(
     clock: Clock | None = None,
 ) -> AsyncIterator[Running]:
     vllm = [s.name for s in backend_specs(settings, env) if (s.preset or s.name) == "vllm"]
-    costs = await _accounting(settings, state_db, vllm, stack)
+    costs = await cost_plane(settings, state_db, vllm, stack)
     built = build(settings, env, costs, clock)
-    authenticator, key_admin = await _authentication(settings, env, state_db, stack)
+    authenticator, key_admin = await authentication(settings, env, state_db, stack)
     audit = await AuditStore.open(state_db)
     servers = GatewayServers(
         built.gateway,
         server_options(settings, built.token_counter),
-        built.specs,
-        built.prober,
-        build_provider,
-        costs,
-        audit=audit,
-        endpoints=endpoint_guard(settings),
-        authenticator=authenticator,
-        key_admin=key_admin,
-        credentials=env_credentials(settings, env),
+        ServerParts(
+            built.specs,
+            built.prober,
+            build_provider,
+            costs,
+            audit=audit,
+            endpoints=endpoint_guard(settings),
+            authenticator=authenticator,
+            key_admin=key_admin,
+            credentials=env_credentials(settings, env),
+        ),
     )
     try:
         built.prober.start()
@@ -387,38 +280,6 @@ def endpoint_guard(settings: Settings) -> EndpointGuard:
 def _async_redis_url(url: str) -> str:
     """The limits library's async Redis storage scheme (``async+redis://``)."""
     return url if url.startswith("async+") else f"async+{url}"
-
-
-async def _authentication(
-    settings: Settings, env: Mapping[str, str] | None, state_db: Database, stack: AsyncExitStack
-) -> tuple[Authenticator | None, KeyAdmin]:
-    """Key store (always: keys can be made before auth is switched on), the
-    bootstrap admin key, the JWT verifier (JWKS refreshed in the background)
-    and, when auth is on, the authenticator the interceptors use."""
-    store = ApiKeyStore(state_db)
-    await store.migrate()
-    auth = settings.auth
-    bootstrap = auth.bootstrap_admin_key.get_secret_value()
-    if bootstrap and await ensure_bootstrap_key(store, bootstrap):
-        get_logger("llmgw").info("bootstrap admin key created", key_id=BOOTSTRAP_KEY_ID)
-    if not authenticates(settings):  # API keys / JWT, or mTLS identities
-        return None, KeyAdmin(store)
-    verifier: JwtVerifier | None = None
-    jwt_config = auth.jwt
-    if jwt_config.issuer:
-        keys: KeySource
-        if jwt_config.jwks_url:
-            fetcher = JwksFetcher(
-                jwt_config.jwks_url, refresh_seconds=jwt_config.jwks_refresh_seconds
-            )
-            await fetcher.start()
-            stack.push_async_callback(fetcher.stop)
-            keys = fetcher
-        else:
-            keys = StaticKey(jwt_secret(settings, env) or jwt_public_key(settings))
-        verifier = JwtVerifier(jwt_policy(settings), keys)
-    authenticator = Authenticator(store, verifier, cache_ttl=auth.key_cache_ttl_seconds)
-    return authenticator, KeyAdmin(store, authenticator)
 
 
 def _with_port(address: str, port: int) -> str:

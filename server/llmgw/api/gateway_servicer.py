@@ -104,15 +104,7 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         request_id = request_id_for(request.chat.request_id)
         failure: BaseException | None = None
         try:
-            if not request.HasField("chat"):
-                raise InvalidRequestError((FieldViolation("chat", "is required", "REQUIRED"),))
-            check_chat(request.chat, "chat.", self._options.size_limits)
-            set_fingerprint(request_fingerprint(request.chat))  # into this RPC's ledger rows
-            heartbeat = _heartbeat_seconds(request.stream_options)
-            chat = convert.chat_request(request.chat, request_id, current_principal())
-            session = await self._gateway.stream_chat(
-                chat, self._deadline(context), current_principal()
-            )
+            session, heartbeat = await self._open_stream(request, request_id, context)
         except Exception as exc:
             failure = exc
         if failure is not None:
@@ -149,6 +141,25 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
             await session.aclose()
         if failure is not None:
             await end_rpc(context, failure, request_id, "StreamChat")
+
+    async def _open_stream(
+        self,
+        request: gateway_service_pb2.StreamChatRequest,
+        request_id: str,
+        context: grpc.aio.ServicerContext,
+    ) -> tuple[StreamSession, float]:
+        """Validate, convert and open the pipeline's stream (nothing sent yet);
+        the session and the heartbeat interval (0: none). Every check runs
+        before the stream opens. Awaited in ``StreamChat``'s own context, so
+        the fingerprint it sets reaches this RPC's ledger rows."""
+        if not request.HasField("chat"):
+            raise InvalidRequestError((FieldViolation("chat", "is required", "REQUIRED"),))
+        check_chat(request.chat, "chat.", self._options.size_limits)
+        set_fingerprint(request_fingerprint(request.chat))
+        heartbeat = _heartbeat_seconds(request.stream_options)
+        chat = convert.chat_request(request.chat, request_id, current_principal())
+        deadline = self._deadline(context)
+        return await self._gateway.stream_chat(chat, deadline, current_principal()), heartbeat
 
     async def Embed(
         self, request: gateway_service_pb2.EmbedRequest, context: grpc.aio.ServicerContext

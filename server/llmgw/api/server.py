@@ -47,7 +47,7 @@ from llmgw.api.admin.costs import CostPlane
 from llmgw.api.admin.keys import KeyAdmin
 from llmgw.api.admin.servicer import AdminParts, AdminServicer
 from llmgw.api.auth_interceptor import AuthInterceptor
-from llmgw.api.authz import ADMIN_PLANE, DATA_PLANE
+from llmgw.api.authz import ADMIN_PLANE, DATA_PLANE, AccessRules
 from llmgw.api.backstop import Backstop
 from llmgw.api.gateway_servicer import GatewayServicer, HandlerOptions
 from llmgw.api.reflection import enable_reflection
@@ -91,47 +91,68 @@ class ServerOptions:
     token_counter: TokenCounter | None = None
 
 
+def _channel_options(options: ServerOptions) -> list[tuple[str, int]]:
+    """Explicit message size limits, no port sharing, keepalive pings allowed."""
+    return [
+        ("grpc.max_receive_message_length", options.max_receive_message_bytes),
+        ("grpc.max_send_message_length", options.max_send_message_bytes),
+        ("grpc.so_reuseport", 0),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+    ]
+
+
+def _interceptors(
+    parts: ServerParts, plane: AccessRules, options: ServerOptions
+) -> list[grpc.aio.ServerInterceptor]:
+    """The backstop outermost (nothing below it can answer UNKNOWN;
+    api/backstop.py), then, with authentication on, the plane's deny-by-default
+    interceptor (api/authz.py)."""
+    interceptors: list[grpc.aio.ServerInterceptor] = [Backstop()]
+    if parts.authenticator:
+        interceptors.append(AuthInterceptor(parts.authenticator, plane, options.identities))
+    return interceptors
+
+
+@dataclass(frozen=True, slots=True)
+class ServerParts:
+    """What the servers work on besides the pipeline and the options
+    (``None``: absent; the RPCs that need it answer as documented there).
+    ``authenticator`` set: one deny-by-default interceptor per port."""
+
+    specs: Sequence[BackendSpec] = ()
+    prober: Prober | None = None
+    rebuild: Callable[[BackendSpec], Provider] | None = None
+    costs: CostPlane | None = None
+    audit: AuditStore | None = None
+    endpoints: EndpointGuard | None = None
+    authenticator: Authenticator | None = None
+    key_admin: KeyAdmin | None = None
+    credentials: Credentials | None = None
+
+
 class GatewayServers:
     """Owns both ``grpc.aio`` servers and the health state."""
 
     def __init__(
-        self,
-        gateway: Gateway,
-        options: ServerOptions,
-        specs: Sequence[BackendSpec] = (),
-        prober: Prober | None = None,
-        rebuild: Callable[[BackendSpec], Provider] | None = None,
-        costs: CostPlane | None = None,
-        audit: AuditStore | None = None,
-        endpoints: EndpointGuard | None = None,
-        authenticator: Authenticator | None = None,
-        key_admin: KeyAdmin | None = None,
-        credentials: Credentials | None = None,
+        self, gateway: Gateway, options: ServerOptions, parts: ServerParts | None = None
     ) -> None:
+        parts = parts or ServerParts()
         self._options = options
         self._draining = False
         self._started = False
-        models = {spec.name: [m.id for m in spec.models] for spec in specs}
-        sources = gateway_sources(gateway, prober, options.required_backends, models)
+        models = {spec.name: [m.id for m in spec.models] for spec in parts.specs}
+        sources = gateway_sources(gateway, parts.prober, options.required_backends, models)
         self._readiness = ReadinessWatcher(
             sources, self.publish, options.readiness_interval_seconds
         )
-        channel_options = [
-            ("grpc.max_receive_message_length", options.max_receive_message_bytes),
-            ("grpc.max_send_message_length", options.max_send_message_bytes),
-            ("grpc.so_reuseport", 0),
-            ("grpc.keepalive_permit_without_calls", 1),
-            ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
-        ]
-        # Authentication on: one deny-by-default interceptor per port (api/authz.py).
-        ids = options.identities
-        data_auth = [AuthInterceptor(authenticator, DATA_PLANE, ids)] if authenticator else []
-        admin_auth = [AuthInterceptor(authenticator, ADMIN_PLANE, ids)] if authenticator else []
-        # The backstop is outermost: nothing below it can answer UNKNOWN (api/backstop.py).
-        data_auth.insert(0, Backstop())
-        admin_auth.insert(0, Backstop())
-        self._data = grpc.aio.server(options=channel_options, interceptors=data_auth)
-        self._admin = grpc.aio.server(options=channel_options, interceptors=admin_auth)
+        channel_options = _channel_options(options)
+        self._data = grpc.aio.server(
+            options=channel_options, interceptors=_interceptors(parts, DATA_PLANE, options)
+        )
+        self._admin = grpc.aio.server(
+            options=channel_options, interceptors=_interceptors(parts, ADMIN_PLANE, options)
+        )
         self._health = health_aio.HealthServicer()
         self._admin_health = health_aio.HealthServicer()
         gateway_service_pb2_grpc.add_GatewayServiceServicer_to_server(
@@ -148,23 +169,22 @@ class GatewayServers:
         )
         # Handlers are attached from the service descriptor (see api/admin/servicer.py).
         admin_service_pb2_grpc.add_AdminServiceServicer_to_server(
-            AdminServicer(
-                gateway,
-                AdminParts(
-                    specs,
-                    lambda: self._draining,
-                    prober,
-                    rebuild,
-                    costs or CostPlane(),
-                    audit,
-                    endpoints,
-                    key_admin,
-                    credentials or (lambda _name: None),
-                ),
-            ),
-            self._admin,
+            AdminServicer(gateway, self._admin_parts(parts)), self._admin
         )
         self._add_health_and_reflection()
+
+    def _admin_parts(self, parts: ServerParts) -> AdminParts:
+        return AdminParts(
+            parts.specs,
+            lambda: self._draining,
+            parts.prober,
+            parts.rebuild,
+            parts.costs or CostPlane(),
+            parts.audit,
+            parts.endpoints,
+            parts.key_admin,
+            parts.credentials or (lambda _name: None),
+        )
 
     def _add_health_and_reflection(self) -> None:
         for server, health, service in (
@@ -255,4 +275,5 @@ __all__ = [
     "HEALTH_NAMES",
     "GatewayServers",
     "ServerOptions",
+    "ServerParts",
 ]

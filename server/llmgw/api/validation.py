@@ -129,6 +129,22 @@ def check_embed(
         violations.append(
             FieldViolation("inputs", f"at most {max_batch} inputs per request", "TOO_MANY")
         )
+    _check_embed_inputs(request, violations)
+    if request.HasField("output_dimensionality") and not (
+        1 <= request.output_dimensionality <= 65_536
+    ):
+        violations.append(
+            FieldViolation("output_dimensionality", "must be in [1, 65536]", "VALUE_OUT_OF_RANGE")
+        )
+    _check_ids(request.request_id, request.attribution, "", violations)
+    if violations:
+        raise InvalidRequestError(tuple(violations))
+
+
+def _check_embed_inputs(
+    request: gateway_service_pb2.EmbedRequest, violations: list[FieldViolation]
+) -> None:
+    """Each input is non-empty text (media embeddings are not supported yet)."""
     for i, item in enumerate(request.inputs):
         kind = item.WhichOneof("input")
         if kind is None or (kind == "text" and not item.text):
@@ -139,15 +155,6 @@ def check_embed(
                     f"inputs[{i}].media", "media embeddings are not supported yet", "UNSUPPORTED"
                 )
             )
-    if request.HasField("output_dimensionality") and not (
-        1 <= request.output_dimensionality <= 65_536
-    ):
-        violations.append(
-            FieldViolation("output_dimensionality", "must be in [1, 65536]", "VALUE_OUT_OF_RANGE")
-        )
-    _check_ids(request.request_id, request.attribution, "", violations)
-    if violations:
-        raise InvalidRequestError(tuple(violations))
 
 
 def _check_sizes(

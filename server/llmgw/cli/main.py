@@ -56,52 +56,52 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+ConfigFileOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="YAML config file.", exists=True)
+]
+ListenOption = Annotated[
+    str | None, typer.Option(help="Data-plane listen address [default: 127.0.0.1:50051].")
+]
+AdminListenOption = Annotated[
+    str | None, typer.Option(help="Admin-plane listen address [default: 127.0.0.1:50052].")
+]
+LogLevelOption = Annotated[LogLevel | None, typer.Option(case_sensitive=False, help="Log level.")]
+InsecureOption = Annotated[
+    bool,
+    typer.Option(
+        "--insecure-no-auth",
+        help="Allow a non-loopback listener with authentication off (anyone can call it).",
+    ),
+]
+CheckConfigOption = Annotated[
+    bool, typer.Option("--check-config", help="Validate config and env, then exit (0 or 2).")
+]
+
+
 @app.command()
 def serve(
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="YAML config file.", exists=True)
-    ] = None,
-    listen: Annotated[
-        str | None, typer.Option(help="Data-plane listen address [default: 127.0.0.1:50051].")
-    ] = None,
-    admin_listen: Annotated[
-        str | None, typer.Option(help="Admin-plane listen address [default: 127.0.0.1:50052].")
-    ] = None,
-    log_level: Annotated[
-        LogLevel | None, typer.Option(case_sensitive=False, help="Log level.")
-    ] = None,
-    insecure_no_auth: Annotated[
-        bool,
-        typer.Option(
-            "--insecure-no-auth",
-            help="Allow a non-loopback listener with authentication off (anyone can call it).",
-        ),
-    ] = False,
+    config: ConfigFileOption = None,
+    listen: ListenOption = None,
+    admin_listen: AdminListenOption = None,
+    log_level: LogLevelOption = None,
+    insecure_no_auth: InsecureOption = False,
     tls_cert: TlsCertOption = None,
     tls_key: TlsKeyOption = None,
     tls_client_ca: TlsClientCaOption = None,
-    check_config: Annotated[
-        bool, typer.Option("--check-config", help="Validate config and env, then exit (0 or 2).")
-    ] = False,
+    check_config: CheckConfigOption = False,
 ) -> None:
     """Run the gateway until SIGTERM/SIGINT (then drain and exit 0)."""
     from llmgw.app import run
     from llmgw.config import ConfigError
 
+    level = log_level.value if log_level else None
+    tls = _tls_flags(cert_file=tls_cert, key_file=tls_key, client_ca_file=tls_client_ca)
     try:
-        overrides = {
-            k: v
-            for k, v in (
-                ("listen", listen),
-                ("admin_listen", admin_listen),
-                ("log_level", log_level.value if log_level else None),
-            )
-            if v is not None
-        }
-        tls = _tls_flags(cert_file=tls_cert, key_file=tls_key, client_ca_file=tls_client_ca)
         if check_config:
             from llmgw.app import check_config as check
 
+            given = (("listen", listen), ("admin_listen", admin_listen), ("log_level", level))
+            overrides = {k: v for k, v in given if v is not None}
             summary = check(config, overrides=overrides, tls=tls, insecure_no_auth=insecure_no_auth)
             typer.echo(summary)
             raise typer.Exit(0)
@@ -109,7 +109,7 @@ def serve(
             config,
             listen=listen,
             admin_listen=admin_listen,
-            log_level=log_level.value if log_level else None,
+            log_level=level,
             insecure_no_auth=insecure_no_auth,
             tls=tls,
         )

@@ -4,6 +4,8 @@ This package and ``app.py`` are the only places that read files or the
 environment; everything else receives typed values. By job:
 
 * ``schema``: the pydantic models (strict: unknown keys are errors);
+  its ``auth:``/``tls:`` sections in ``schema_security`` (re-exported), the
+  strict base model in ``strict``;
 * ``load``: file + environment -> ``Settings`` (errors name the field path);
 * ``specs``: ``Settings`` -> domain objects (backend specs, aliases, prices,
   budgets, the JWT policy);

@@ -54,22 +54,8 @@ def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Se
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, path)) from exc
-    if env.get("LLMGW_REDIS_URL") and not settings.redis_url:
-        settings = settings.model_copy(update={"redis_url": env["LLMGW_REDIS_URL"]})
-    required = [n.strip() for n in env.get("LLMGW_REQUIRED_BACKENDS", "").split(",") if n.strip()]
-    if required and not settings.required_backends:  # like LLMGW_REDIS_URL: the file wins
-        settings = settings.model_copy(update={"required_backends": required})
-    budget_env = {
-        key: env[name]
-        for key, name in _BUDGET_ENV
-        if env.get(name)
-    }
-    if budget_env:
-        try:
-            budgets = BudgetConfig.model_validate({**settings.budgets.model_dump(), **budget_env})
-        except ValidationError as exc:
-            raise ConfigError(_describe(exc, None)) from exc
-        settings = settings.model_copy(update={"budgets": budgets})
+    settings = _with_shared_state_env(settings, env)
+    settings = _with_budget_env(settings, env)
     settings = _with_admin_key(settings, env)
     if env.get("LLMGW_DATABASE_URL") and not settings.ledger.database_url:
         ledger = settings.ledger.model_copy(update={"database_url": env["LLMGW_DATABASE_URL"]})
@@ -79,6 +65,30 @@ def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Se
     if not from_env:  # keep ``model_fields_set`` to what the file said (reload checks it)
         return settings
     return settings.model_copy(update={"backends": [*from_env, *settings.backends]})
+
+
+def _with_shared_state_env(settings: Settings, env: Mapping[str, str]) -> Settings:
+    """``LLMGW_REDIS_URL`` and ``LLMGW_REQUIRED_BACKENDS`` (comma-separated),
+    each only where the file left the setting unset: the file wins."""
+    if env.get("LLMGW_REDIS_URL") and not settings.redis_url:
+        settings = settings.model_copy(update={"redis_url": env["LLMGW_REDIS_URL"]})
+    required = [n.strip() for n in env.get("LLMGW_REQUIRED_BACKENDS", "").split(",") if n.strip()]
+    if required and not settings.required_backends:
+        settings = settings.model_copy(update={"required_backends": required})
+    return settings
+
+
+def _with_budget_env(settings: Settings, env: Mapping[str, str]) -> Settings:
+    """``BUDGET_LIMIT`` and ``VLLM_HOURLY_RATE`` over the file's ``budgets:``
+    (validated as the file's values are)."""
+    budget_env = {key: env[name] for key, name in _BUDGET_ENV if env.get(name)}
+    if not budget_env:
+        return settings
+    try:
+        budgets = BudgetConfig.model_validate({**settings.budgets.model_dump(), **budget_env})
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, None)) from exc
+    return settings.model_copy(update={"budgets": budgets})
 
 
 def _read_document(path: Path) -> dict[str, Any]:

@@ -14,7 +14,15 @@ from llmgw.config.builtin import (
     TIER_ALIASES,
     demo_spec,
 )
-from llmgw.config.schema import BackendConfig, ConfigError, KeyConfig, Settings
+from llmgw.config.schema import (
+    BackendConfig,
+    BreakerConfig,
+    ConfigError,
+    KeyConfig,
+    ModelConfig,
+    RetryConfig,
+    Settings,
+)
 from llmgw.domain.backends import ApiKey, BackendSpec
 from llmgw.domain.budgets import Budget, BudgetScope, Enforcement, Period, ScopeKind
 from llmgw.domain.jwt_policy import JwtPolicy
@@ -82,21 +90,7 @@ def _spec(
     base_url = backend.base_url or (preset.default_base_url if preset else "")
     if not base_url:
         raise ConfigError(f"backend {backend.name!r}: base_url is required")
-    models = tuple(
-        ModelInfo(
-            id=m.id,
-            backend=backend.name,
-            upstream_id=m.upstream_id or m.id,
-            type=ModelType(m.type),
-            display_name=m.display_name or m.id,
-            capabilities=frozenset(m.capabilities),
-            context_window=m.context_window,
-            max_output_tokens=m.max_output_tokens,
-            max_batch_size=m.max_batch_size,
-            quality_tier=m.quality_tier,
-        )
-        for m in backend.models
-    )
+    models = tuple(_model_info(backend.name, m) for m in backend.models)
     return BackendSpec(
         name=backend.name,
         kind=backend.kind,
@@ -112,23 +106,46 @@ def _spec(
         health_path=preset.health_path if preset else "",
         api_version=backend.api_version,
         keys=limited,
-        retry=RetryPolicy(
-            initial_backoff=backend.retry.initial_backoff_seconds,
-            multiplier=backend.retry.multiplier,
-            max_backoff=backend.retry.max_backoff_seconds,
-            max_retries=backend.retry.max_retries,
-            shape=backend.retry.shape,
-            per_class=MappingProxyType(dict(backend.retry.per_class)),
-        ),
-        breaker=BreakerPolicy(
-            failure_threshold=backend.circuit_breaker.failure_threshold,
-            failure_ratio=backend.circuit_breaker.failure_ratio,
-            min_calls=backend.circuit_breaker.min_calls,
-            window=backend.circuit_breaker.window_seconds,
-            cooldown=backend.circuit_breaker.cooldown_seconds,
-            max_cooldown=backend.circuit_breaker.max_cooldown_seconds,
-            half_open_probes=backend.circuit_breaker.half_open_probes,
-        ),
+        retry=_retry_policy(backend.retry),
+        breaker=_breaker_policy(backend.circuit_breaker),
+    )
+
+
+def _model_info(backend: str, m: ModelConfig) -> ModelInfo:
+    return ModelInfo(
+        id=m.id,
+        backend=backend,
+        upstream_id=m.upstream_id or m.id,
+        type=ModelType(m.type),
+        display_name=m.display_name or m.id,
+        capabilities=frozenset(m.capabilities),
+        context_window=m.context_window,
+        max_output_tokens=m.max_output_tokens,
+        max_batch_size=m.max_batch_size,
+        quality_tier=m.quality_tier,
+    )
+
+
+def _retry_policy(retry: RetryConfig) -> RetryPolicy:
+    return RetryPolicy(
+        initial_backoff=retry.initial_backoff_seconds,
+        multiplier=retry.multiplier,
+        max_backoff=retry.max_backoff_seconds,
+        max_retries=retry.max_retries,
+        shape=retry.shape,
+        per_class=MappingProxyType(dict(retry.per_class)),
+    )
+
+
+def _breaker_policy(breaker: BreakerConfig) -> BreakerPolicy:
+    return BreakerPolicy(
+        failure_threshold=breaker.failure_threshold,
+        failure_ratio=breaker.failure_ratio,
+        min_calls=breaker.min_calls,
+        window=breaker.window_seconds,
+        cooldown=breaker.cooldown_seconds,
+        max_cooldown=breaker.max_cooldown_seconds,
+        half_open_probes=breaker.half_open_probes,
     )
 
 

@@ -108,7 +108,16 @@ def check_endpoint(url: str, field: str = "endpoint_uri") -> list[FieldViolation
         problems.append("credentials in the URL are not allowed (use the key settings)")
     if parts.query or parts.fragment:
         problems.append("query strings and fragments are not allowed")
-    host = (parts.hostname or "").lower().rstrip(".")
+    problems += _host_problems((parts.hostname or "").lower().rstrip("."))
+    if port == 0:
+        problems.append("port 0 is not a valid port")
+    return [FieldViolation(field, p, "INVALID_ENDPOINT") for p in problems]
+
+
+def _host_problems(host: str) -> list[str]:
+    """What is wrong with ``host`` (lower-cased, no trailing dot) as a
+    backend's host: a metadata name, a blocked address, a non-canonical IPv4."""
+    problems: list[str] = []
     if host in _METADATA_HOSTS:
         problems.append(f"{host} is a cloud metadata service")
     try:
@@ -120,6 +129,4 @@ def check_endpoint(url: str, field: str = "endpoint_uri") -> list[FieldViolation
         problems.append(f"{blocked} is a link-local, metadata or unspecified address")
     if is_non_canonical_ipv4(host):
         problems.append(f"{host} is a non-canonical IPv4 literal (write a.b.c.d)")
-    if port == 0:
-        problems.append("port 0 is not a valid port")
-    return [FieldViolation(field, p, "INVALID_ENDPOINT") for p in problems]
+    return problems

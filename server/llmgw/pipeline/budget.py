@@ -91,6 +91,11 @@ class Reservation:
 
 
 class BudgetGuard:
+    # A counter key lives until its period resets plus this margin (so a
+    # late settlement still finds it); a class constant, not a constructor
+    # argument: no caller ever set it.
+    TTL_MARGIN_SECONDS = 2 * 86400
+
     def __init__(
         self,
         store: BudgetStore,
@@ -102,7 +107,6 @@ class BudgetGuard:
         *,
         wall_clock: Callable[[], float] = time.time,
         refresh_seconds: float = 5.0,
-        ttl_margin_seconds: float = 2 * 86400,
     ) -> None:
         self._store = store
         self._counters = counters
@@ -112,7 +116,6 @@ class BudgetGuard:
         self._config = tuple(config_budgets)
         self._wall = wall_clock
         self._refresh_seconds = refresh_seconds
-        self._ttl_margin = ttl_margin_seconds
         self._by_scope: dict[BudgetScope, tuple[Budget, ...]] = {}
         self._etags: dict[str, str] = {}
         # budget name -> (period start, reset, last known counter value)
@@ -369,7 +372,7 @@ class BudgetGuard:
     async def _seed_once(self, entry: _Entry, now: float) -> None:
         start = float(entry.key.period_start)
         spent = await self._spent_from_ledger(entry.budget.scope, start, entry.reset)
-        ttl = 0.0 if entry.reset is None else entry.reset - now + self._ttl_margin
+        ttl = 0.0 if entry.reset is None else entry.reset - now + self.TTL_MARGIN_SECONDS
         await self._counters.seed(entry.key, spent, ttl)
         _log.info("budget_counter_seeded", budget=entry.budget.name, spent_nanos=spent)
 

@@ -9,6 +9,8 @@ circuit breaking read only the class this module assigns.
 from __future__ import annotations
 
 import asyncio
+import sys
+from collections.abc import Container
 
 import aiohttp
 
@@ -33,29 +35,39 @@ _CREDENTIAL_CODES = frozenset(
 )
 
 
+_SERVER_ERRORS = range(500, sys.maxsize)  # any status >= 500
+_NONE: frozenset[str] = frozenset()
+
+# The decision table of ``classify_status``, most specific evidence first: the
+# first row whose statuses hold the status, or whose vendor codes hold the
+# (lower-cased) code, gives the class. A quota code beats 429 (rate limit) and
+# every later row; an overloaded code beats a plain 5xx.
+_STATUS_RULES: tuple[tuple[Container[int], frozenset[str], FailureClass], ...] = (
+    (frozenset({401, 403}), _CREDENTIAL_CODES, FailureClass.CREDENTIAL),
+    ((), _QUOTA_CODES, FailureClass.QUOTA),
+    (frozenset({429}), _NONE, FailureClass.RATE_LIMIT),
+    (frozenset({503, 529}), _OVERLOADED_CODES, FailureClass.OVERLOADED),
+    (frozenset({408, 504}), _NONE, FailureClass.TIMEOUT),
+    (_SERVER_ERRORS, _NONE, FailureClass.TRANSIENT),
+    (frozenset({413}), _CONTEXT_CODES, FailureClass.CONTEXT_LENGTH),
+)
+
+
 def classify_status(status: int, vendor_code: str = "", message: str = "") -> FailureClass:
-    """Class of a non-2xx upstream answer."""
+    """Class of a non-2xx upstream answer: ``_STATUS_RULES``, then a 400 whose
+    message names the context window (engines with no code for it), then any
+    other 4xx is the caller's fault; 1xx/3xx are protocol failures (redirects
+    are never followed)."""
     code = vendor_code.lower()
-    if status in (401, 403) or code in _CREDENTIAL_CODES:
-        return FailureClass.CREDENTIAL
-    if status == 429:
-        return FailureClass.QUOTA if code in _QUOTA_CODES else FailureClass.RATE_LIMIT
-    if code in _QUOTA_CODES:
-        return FailureClass.QUOTA
-    if status in (503, 529) or code in _OVERLOADED_CODES:
-        return FailureClass.OVERLOADED
-    if status == 408 or status == 504:
-        return FailureClass.TIMEOUT
-    if status >= 500:
-        return FailureClass.TRANSIENT
-    if code in _CONTEXT_CODES or status == 413:
-        return FailureClass.CONTEXT_LENGTH
+    for statuses, codes, failure in _STATUS_RULES:
+        if status in statuses or code in codes:
+            return failure
     lowered = message.lower()
     if status == 400 and any(phrase in lowered for phrase in _CONTEXT_PHRASES):
         return FailureClass.CONTEXT_LENGTH
     if 400 <= status < 500:
         return FailureClass.CALLER_FAULT
-    return FailureClass.PROTOCOL  # 1xx/3xx: redirects are never followed
+    return FailureClass.PROTOCOL
 
 
 def classify_exception(exc: BaseException, *, streaming_started: bool = False) -> FailureClass:

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from llmgateway.v1 import admin_service_pb2
 
-from llmgw.accounting.ledger.port import CostQuery
+from llmgw.accounting.ledger.port import CostGroup, CostQuery
 from llmgw.accounting.recommendations import (
     Kind,
     PricedModel,
@@ -25,9 +25,11 @@ from llmgw.accounting.recommendations import (
     cheaper_models,
     response_cache,
 )
+from llmgw.accounting.uptime import UptimeLog
 from llmgw.api import convert
-from llmgw.api.admin.costs import CostPlane
+from llmgw.api.admin.costs import CostPlane, FixedCost
 from llmgw.domain.errors import FieldViolation, InvalidRequestError, UnimplementedError
+from llmgw.domain.models import ModelInfo
 from llmgw.pipeline.results import ModelListing
 
 _pb = admin_service_pb2
@@ -57,29 +59,50 @@ async def list_recommendations(
     ledger = costs.ledger
     await ledger.flush()
     usage = (await ledger.report(CostQuery(start, end, group_by=("backend", "model")))).groups
-    self_hosted = {line.backend for line in costs.fixed}
     models = [listing.info for listing in listings]
-    catalogue = [
+    catalogue = _catalogue(listings, {line.backend for line in costs.fixed})
+    found: list[Recommendation] = cheaper_models(usage, models, catalogue)
+    cache = response_cache(await ledger.repeats(start, end))
+    found += [cache] if cache else []
+    if costs.uptime is not None and costs.fixed:
+        found += await _break_evens(
+            costs.uptime, costs.fixed, (start, end), usage, models, catalogue
+        )
+    response = _pb.ListRecommendationsResponse(recommendations=[_message(r) for r in found])
+    response.start_time.FromNanoseconds(int(start * 1e9))
+    response.end_time.FromNanoseconds(int(end * 1e9))
+    return response
+
+
+def _catalogue(listings: Sequence[ModelListing], self_hosted: set[str]) -> list[PricedModel]:
+    """The priced alternatives: not self-hosted (those cost uptime), not the demo."""
+    return [
         PricedModel(listing.info, listing.price)
         for listing in listings
         if listing.price is not None
         and listing.info.backend not in self_hosted
         and not listing.info.simulated
     ]
-    found: list[Recommendation] = cheaper_models(usage, models, catalogue)
-    cache = response_cache(await ledger.repeats(start, end))
-    found += [cache] if cache else []
-    if costs.uptime is not None and costs.fixed:
-        await costs.uptime.touch()
-        for line in costs.fixed:
-            seconds = await costs.uptime.uptime(line.backend, start, end)
-            sidecar = SelfHosted(line.backend, seconds, line.hourly_rate, line.currency)
-            even = break_even(sidecar, usage, models, catalogue)
-            found += [even] if even else []
-    response = _pb.ListRecommendationsResponse(recommendations=[_message(r) for r in found])
-    response.start_time.FromNanoseconds(int(start * 1e9))
-    response.end_time.FromNanoseconds(int(end * 1e9))
-    return response
+
+
+async def _break_evens(
+    uptime: UptimeLog,
+    fixed: Sequence[FixedCost],
+    window: tuple[float, float],
+    usage: Sequence[CostGroup],
+    models: Sequence[ModelInfo],
+    catalogue: Sequence[PricedModel],
+) -> list[Recommendation]:
+    """One self-hosted break-even per fixed-cost backend (its uptime in the
+    window against the same tokens on the cheapest capable priced model)."""
+    await uptime.touch()
+    found: list[Recommendation] = []
+    for line in fixed:
+        seconds = await uptime.uptime(line.backend, *window)
+        sidecar = SelfHosted(line.backend, seconds, line.hourly_rate, line.currency)
+        even = break_even(sidecar, usage, models, catalogue)
+        found += [even] if even else []
+    return found
 
 
 def _money_text(nanos: int, currency: str) -> str:

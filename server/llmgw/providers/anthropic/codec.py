@@ -16,7 +16,7 @@ Differences from the OpenAI dialect handled here:
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -27,6 +27,7 @@ from llmgw.domain.errors import FieldViolation, InvalidRequestError, UpstreamErr
 from llmgw.domain.generation import (
     FinishReason,
     FunctionDeclaration,
+    GenerationConfig,
     ToolChoice,
     ToolChoiceMode,
     Usage,
@@ -96,6 +97,20 @@ def encode_chat(
     }
     if system:
         body["system"] = system
+    _add_sampling(body, gen)
+    if request.tools:
+        _add_tools(body, request)
+    if request.attribution.end_user_id:
+        body["metadata"] = {"user_id": request.attribution.end_user_id}
+    for key, value in forwarded(gen.backend_parameters, BackendKind.ANTHROPIC).items():
+        body.setdefault(key, value)  # none today: the proto forwards to OpenAI-compatible only
+    if stream:
+        body["stream"] = True
+    return body
+
+
+def _add_sampling(body: dict[str, Any], gen: GenerationConfig) -> None:
+    """Sampling knobs that are set, stop sequences and extended thinking."""
     for attribute in ("temperature", "top_p", "top_k"):
         value = getattr(gen, attribute)
         if value is not None:
@@ -104,19 +119,16 @@ def encode_chat(
         body["stop_sequences"] = list(gen.stop_sequences)
     if gen.reasoning_budget_tokens:
         body["thinking"] = {"type": "enabled", "budget_tokens": gen.reasoning_budget_tokens}
-    if request.tools:
-        body["tools"] = [_encode_tool(t) for t in request.tools]
-    if request.tool_choice is not None and request.tools:
+
+
+def _add_tools(body: dict[str, Any], request: ChatRequest) -> None:
+    """``tools`` and the ``tool_choice`` that maps (only with tools: the API
+    refuses a choice without them)."""
+    body["tools"] = [_encode_tool(t) for t in request.tools]
+    if request.tool_choice is not None:
         tool_choice = _encode_tool_choice(request.tool_choice)
         if tool_choice is not None:
             body["tool_choice"] = tool_choice
-    if request.attribution.end_user_id:
-        body["metadata"] = {"user_id": request.attribution.end_user_id}
-    for key, value in forwarded(gen.backend_parameters, BackendKind.ANTHROPIC).items():
-        body.setdefault(key, value)  # none today: the proto forwards to OpenAI-compatible only
-    if stream:
-        body["stream"] = True
-    return body
 
 
 def _encode_tool_choice(choice: ToolChoice) -> dict[str, Any] | None:
@@ -311,51 +323,57 @@ class EventDecoder:
     def decode(self, event: str, data: bytes) -> Sequence[StreamEvent]:
         payload = orjson.loads(data)
         kind = event or payload.get("type", "")
-        if kind == "content_block_delta":
+        if kind == "content_block_delta":  # the per-token event: no table lookup
             return self._delta(payload)
-        if kind == "message_start":
-            message = payload.get("message") or {}
-            self._id = str(message.get("id", ""))
-            self._model = str(message.get("model", ""))
-            self._usage.update(message.get("usage") or {})
-            return (UsageUpdate(decode_usage(self._usage)),)
-        if kind == "content_block_start":
-            index = int(payload.get("index", 0))
-            block = payload.get("content_block") or {}
-            block_type = block.get("type", "")
-            self._blocks[index] = (block_type, block.get("id", ""))
-            if block_type == "tool_use":
-                ordinal = len(self._tool_index)
-                self._tool_index[index] = ordinal
-                self.produced += 1
-                return (ToolCallDelta(ordinal, block.get("id", ""), block.get("name", "")),)
-            if block_type == "text" and block.get("text"):
-                self.produced += 1
-                return (TextDelta(block["text"]),)
-            return ()
-        if kind == "message_delta":
-            delta = payload.get("delta") or {}
-            self._stop = delta.get("stop_reason") or self._stop
-            self._stop_seq = delta.get("stop_sequence") or self._stop_seq
-            self._usage.update({k: v for k, v in (payload.get("usage") or {}).items() if v})
-            return (UsageUpdate(decode_usage(self._usage)),)
-        if kind == "message_stop":
-            self.finished = True
-            end = CandidateEnd(
-                0, STOP_REASONS.get(self._stop, FinishReason.OTHER), self._stop, self._stop_seq
-            )
-            return (StreamEnd(decode_usage(self._usage), (end,), self._id, self._model),)
-        if kind == "error":
-            error = payload.get("error") or {}
-            error_type = str(error.get("type", ""))
-            status = ERROR_TYPE_STATUS.get(error_type, 500)
-            raise UpstreamError(
-                self._backend,
-                classify_status(status, error_type),
-                detail=f"stream error event {error_type}: {error.get('message', '')}"[:500],
-                output_tokens=self.produced,
-            )
-        return ()  # ping, content_block_stop, future event types
+        handler = _EVENT_HANDLERS.get(kind)
+        return handler(self, payload) if handler is not None else ()  # ping, block stop, new types
+
+    def _message_start(self, payload: Any) -> Sequence[StreamEvent]:
+        message = payload.get("message") or {}
+        self._id = str(message.get("id", ""))
+        self._model = str(message.get("model", ""))
+        self._usage.update(message.get("usage") or {})
+        return (UsageUpdate(decode_usage(self._usage)),)
+
+    def _block_start(self, payload: Any) -> Sequence[StreamEvent]:
+        index = int(payload.get("index", 0))
+        block = payload.get("content_block") or {}
+        block_type = block.get("type", "")
+        self._blocks[index] = (block_type, block.get("id", ""))
+        if block_type == "tool_use":
+            ordinal = len(self._tool_index)
+            self._tool_index[index] = ordinal
+            self.produced += 1
+            return (ToolCallDelta(ordinal, block.get("id", ""), block.get("name", "")),)
+        if block_type == "text" and block.get("text"):
+            self.produced += 1
+            return (TextDelta(block["text"]),)
+        return ()
+
+    def _message_delta(self, payload: Any) -> Sequence[StreamEvent]:
+        delta = payload.get("delta") or {}
+        self._stop = delta.get("stop_reason") or self._stop
+        self._stop_seq = delta.get("stop_sequence") or self._stop_seq
+        self._usage.update({k: v for k, v in (payload.get("usage") or {}).items() if v})
+        return (UsageUpdate(decode_usage(self._usage)),)
+
+    def _message_stop(self, _payload: Any) -> Sequence[StreamEvent]:
+        self.finished = True
+        end = CandidateEnd(
+            0, STOP_REASONS.get(self._stop, FinishReason.OTHER), self._stop, self._stop_seq
+        )
+        return (StreamEnd(decode_usage(self._usage), (end,), self._id, self._model),)
+
+    def _error(self, payload: Any) -> Sequence[StreamEvent]:
+        error = payload.get("error") or {}
+        error_type = str(error.get("type", ""))
+        status = ERROR_TYPE_STATUS.get(error_type, 500)
+        raise UpstreamError(
+            self._backend,
+            classify_status(status, error_type),
+            detail=f"stream error event {error_type}: {error.get('message', '')}"[:500],
+            output_tokens=self.produced,
+        )
 
     def _delta(self, payload: Any) -> Sequence[StreamEvent]:
         index = int(payload.get("index", 0))
@@ -379,6 +397,18 @@ class EventDecoder:
             return (ReasoningDelta(signature=delta.get("signature", "").encode()),)
         self.produced -= 1
         return ()
+
+
+# Event type -> handler, for every event but ``content_block_delta`` (tested
+# first in ``decode``); a type not listed (``ping``, ``content_block_stop``,
+# future ones) yields nothing.
+_EVENT_HANDLERS: dict[str, Callable[[EventDecoder, Any], Sequence[StreamEvent]]] = {
+    "message_start": EventDecoder._message_start,
+    "content_block_start": EventDecoder._block_start,
+    "message_delta": EventDecoder._message_delta,
+    "message_stop": EventDecoder._message_stop,
+    "error": EventDecoder._error,
+}
 
 
 def decode_model_ids(body: Any) -> list[str]:

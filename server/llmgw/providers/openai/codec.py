@@ -12,6 +12,7 @@ reasoning tokens. Both match the domain ``Usage`` semantics.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -191,49 +192,73 @@ def _encode_message(message: Message) -> list[dict[str, Any]]:
     """One domain message -> one or more OpenAI messages (tool results are
     separate ``tool`` messages, one per call id)."""
     if message.role is Role.TOOL or any(isinstance(p, ToolResultPart) for p in message.parts):
-        out = []
-        for part in message.parts:
-            if isinstance(part, ToolResultPart):
-                out.append(
-                    {
-                        "role": "tool",
-                        "tool_call_id": part.tool_call_id,
-                        "content": "".join(p.text for p in part.content if isinstance(p, TextPart)),
-                    }
-                )
-        return out
+        return _encode_tool_results(message)
     encoded: dict[str, Any] = {"role": message.role.value}
     if message.name:
         encoded["name"] = message.name
-    texts = [p for p in message.parts if isinstance(p, TextPart)]
-    media = [p for p in message.parts if isinstance(p, MediaPart)]
     calls = [p for p in message.parts if isinstance(p, ToolCallPart)]
-    if media and message.role is Role.USER:
-        content: list[dict[str, Any]] = []
-        for part in message.parts:
-            if isinstance(part, TextPart):
-                content.append({"type": "text", "text": part.text})
-            elif isinstance(part, MediaPart):
-                content.append(_encode_media(part))
-        encoded["content"] = content
-    else:
-        encoded["content"] = "".join(p.text for p in texts) if texts or not calls else None
+    encoded["content"] = _encode_content(message, bool(calls))
     if calls:
-        encoded["tool_calls"] = [
-            {
-                "id": c.id,
-                "type": "function",
-                "function": {"name": c.name, "arguments": c.arguments_json},
-            }
-            for c in calls
-        ]
+        encoded["tool_calls"] = [_encode_tool_call(c) for c in calls]
     return [encoded]
+
+
+def _encode_content(message: Message, has_calls: bool) -> str | list[dict[str, Any]] | None:
+    """A user turn with media: the content-part array; otherwise the joined
+    text (``None`` for a turn of tool calls and no text)."""
+    if message.role is Role.USER and any(isinstance(p, MediaPart) for p in message.parts):
+        return _encode_content_parts(message)
+    texts = [p.text for p in message.parts if isinstance(p, TextPart)]
+    return "".join(texts) if texts or not has_calls else None
+
+
+def _encode_tool_results(message: Message) -> list[dict[str, Any]]:
+    """One ``tool`` message per ``ToolResultPart`` (its text parts joined);
+    other parts of a tool message have no place on the wire."""
+    return [
+        {
+            "role": "tool",
+            "tool_call_id": part.tool_call_id,
+            "content": "".join(p.text for p in part.content if isinstance(p, TextPart)),
+        }
+        for part in message.parts
+        if isinstance(part, ToolResultPart)
+    ]
+
+
+def _encode_text_part(part: TextPart) -> dict[str, Any]:
+    return {"type": "text", "text": part.text}
+
+
+def _encode_content_parts(message: Message) -> list[dict[str, Any]]:
+    """A user turn with media: the content-part array, in order (parts of no
+    content type, e.g. tool calls, are left out)."""
+    return [
+        encode(part)
+        for part in message.parts
+        if (encode := _CONTENT_PART_ENCODERS.get(type(part))) is not None
+    ]
+
+
+def _encode_tool_call(call: ToolCallPart) -> dict[str, Any]:
+    return {
+        "id": call.id,
+        "type": "function",
+        "function": {"name": call.name, "arguments": call.arguments_json},
+    }
 
 
 def _encode_media(part: MediaPart) -> dict[str, Any]:
     inline = f"data:{part.mime_type};base64,{base64.b64encode(part.data or b'').decode()}"
     url = part.uri or inline
     return {"type": "image_url", "image_url": {"url": url, "detail": part.detail.value}}
+
+
+# Content-part encoders keyed by part type (a user turn with media).
+_CONTENT_PART_ENCODERS: dict[type, Callable[[Any], dict[str, Any]]] = {
+    TextPart: _encode_text_part,
+    MediaPart: _encode_media,
+}
 
 
 def decode_usage(raw: Any) -> Usage:
@@ -338,17 +363,9 @@ class ChunkDecoder:
             text = delta.get("content")
             if text:
                 events.append(TextDelta(text, index))
-            for call in delta.get("tool_calls") or ():
-                function = call.get("function") or {}
-                events.append(
-                    ToolCallDelta(
-                        index=int(call.get("index", 0)),
-                        id=call.get("id") or "",
-                        name=function.get("name") or "",
-                        arguments_fragment=function.get("arguments") or "",
-                        candidate_index=index,
-                    )
-                )
+            calls = delta.get("tool_calls")
+            if calls:
+                events.extend(_tool_call_deltas(calls, index))
             raw_finish = choice.get("finish_reason")
             if raw_finish:
                 self._finishes[index] = CandidateEnd(
@@ -370,6 +387,24 @@ class ChunkDecoder:
             CandidateEnd(0, FinishReason.STOP, ""),
         )
         return StreamEnd(self._usage, finishes, self._id, self._model)
+
+
+def _tool_call_deltas(calls: Any, candidate_index: int) -> list[StreamEvent]:
+    """The ``tool_calls`` fragments of one chunk's delta (only chunks that
+    carry tool calls pay for this call)."""
+    events: list[StreamEvent] = []
+    for call in calls:
+        function = call.get("function") or {}
+        events.append(
+            ToolCallDelta(
+                index=int(call.get("index", 0)),
+                id=call.get("id") or "",
+                name=function.get("name") or "",
+                arguments_fragment=function.get("arguments") or "",
+                candidate_index=candidate_index,
+            )
+        )
+    return events
 
 
 def encode_embed(request: EmbedRequest, model: ModelInfo) -> dict[str, Any]:

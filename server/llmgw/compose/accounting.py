@@ -1,0 +1,140 @@
+"""The accounting sub-system: price book, accountant, ledger, budget guard and
+vLLM uptime (``llmgw.app`` wires them into the pipeline and the admin plane)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+
+from redis.asyncio import BlockingConnectionPool, Redis
+
+from llmgw.accounting.budget_counters import BudgetCounters, MemoryCounters, RedisCounters
+from llmgw.accounting.ledger.port import Ledger
+from llmgw.accounting.ledger.relay import RelayedLedger
+from llmgw.accounting.ledger.sqlite import SqliteLedger
+from llmgw.accounting.pricing import PriceBook
+from llmgw.accounting.uptime import UptimeLog
+from llmgw.api.admin.costs import CostPlane, FixedCost
+from llmgw.config import DEMO_BACKEND, Settings, budget_definitions, price_overrides
+from llmgw.domain.backends import BackendSpec
+from llmgw.domain.clock import Clock
+from llmgw.domain.models import ModelInfo
+from llmgw.domain.money import decimal_to_nanos
+from llmgw.outbound.webhook import AlertWebhook
+from llmgw.pipeline.budget import BudgetGuard
+from llmgw.pipeline.settlement import Accountant, AccountingSettings
+from llmgw.storage.budgets import BudgetStore
+from llmgw.storage.database import Database, open_database
+
+# genai-prices provider ids per backend preset; self-hosted engines are free per
+# token (their cost is GPU uptime, accounted separately).
+_PROVIDER_IDS = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "mistral": "mistral",
+    "together": "together",
+    "openrouter": "openrouter",
+}
+_SELF_HOSTED = ("vllm", "ollama", DEMO_BACKEND)
+
+
+def price_book(
+    settings: Settings, specs: Sequence[BackendSpec], models: Sequence[ModelInfo]
+) -> PriceBook:
+    """List prices by each backend's preset (self-hosted ones are free per
+    token), under the file's per-backend overrides."""
+    presets = {spec.name: spec.preset or spec.name for spec in specs}
+    return PriceBook(
+        models,
+        provider_ids={n: _PROVIDER_IDS[p] for n, p in presets.items() if p in _PROVIDER_IDS},
+        free_backends=[n for n, p in presets.items() if p in _SELF_HOSTED],
+        overrides=price_overrides(settings),
+    )
+
+
+def accountant(
+    settings: Settings, prices: PriceBook, costs: CostPlane | None, clock: Clock
+) -> Accountant:
+    """Prices only without ``costs``; else billing to its ledger and guard."""
+    if costs is None:
+        return Accountant(prices, clock=clock)
+    budgets = settings.budgets
+    return Accountant(
+        prices,
+        costs.ledger,
+        costs.guard,
+        AccountingSettings(
+            default_max_output_tokens=budgets.default_max_output_tokens,
+            unpriced_reservation_nanos=decimal_to_nanos(budgets.unpriced_reservation),
+        ),
+        clock,
+    )
+
+
+async def cost_plane(
+    settings: Settings, state_db: Database, vllm: list[str], stack: AsyncExitStack
+) -> CostPlane:
+    """Ledger (SQLite, or outbox + relay to PostgreSQL), budget guard, vLLM
+    uptime; each closed by ``stack`` after the servers have stopped (so the
+    last rows of in-flight requests are flushed)."""
+    ledger = await _ledger(settings, state_db, stack)
+    await ledger.start()
+    stack.push_async_callback(ledger.close)
+    budgets = settings.budgets
+    notify: AlertWebhook | None = None
+    if budgets.webhook_url:
+        notify = AlertWebhook(budgets.webhook_url)
+        stack.push_async_callback(notify.aclose)
+    guard = BudgetGuard(
+        BudgetStore(state_db),
+        _budget_counters(settings, stack),
+        ledger.spent,
+        notify,
+        config_budgets=budget_definitions(settings),
+        refresh_seconds=budgets.refresh_seconds,
+    )
+    await guard.start()
+    stack.push_async_callback(guard.close)
+    uptime = UptimeLog(state_db, vllm)
+    await uptime.start()
+    stack.push_async_callback(uptime.close)
+    fixed = [FixedCost(name, budgets.vllm_hourly_rate) for name in vllm]
+    return CostPlane(ledger, guard, uptime, fixed)
+
+
+async def _ledger(settings: Settings, state_db: Database, stack: AsyncExitStack) -> Ledger:
+    """A PostgreSQL ``ledger.database_url``: a local SQLite outbox relayed
+    there; otherwise the ledger is a table of the state database."""
+    url = settings.ledger.database_url
+    if not url.startswith(("postgres://", "postgresql://")):
+        return SqliteLedger(state_db, synchronous=settings.ledger.sqlite_synchronous)
+    outbox = await open_database(f"sqlite:///{settings.ledger.outbox_path}")
+    stack.push_async_callback(outbox.close)
+    return RelayedLedger(
+        outbox,
+        url,
+        settings.ledger.relay_batch_size,
+        settings.ledger.relay_interval_seconds,
+        synchronous=settings.ledger.sqlite_synchronous,
+    )
+
+
+def _budget_counters(settings: Settings, stack: AsyncExitStack) -> BudgetCounters:
+    """Redis counters shared by every replica when ``redis_url`` is set, else
+    this process's."""
+    if not settings.redis_url:
+        return MemoryCounters()
+    # A blocking pool waits for a free connection under load (the default
+    # pool raises "Too many connections").
+    client = Redis(
+        connection_pool=BlockingConnectionPool.from_url(settings.redis_url, max_connections=64)
+    )
+    stack.push_async_callback(client.aclose)
+    return RedisCounters(client, settings.redis_prefix)
+
+
+__all__ = [
+    "accountant",
+    "cost_plane",
+    "price_book",
+]
