@@ -373,6 +373,7 @@ def fill_route(target: routing_pb2.RouteInfo, value: RouteInfo) -> None:
     target.alias = value.alias
     target.model = value.model
     target.backend = value.backend
+    target.attempt_count = value.attempts
     if value.failed_backends:
         target.failed_backends.extend(value.failed_backends)
 

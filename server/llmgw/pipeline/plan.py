@@ -104,6 +104,11 @@ class Planner:
         )
         return ordered[:1] if query.routing.fallback_mode == "none" else ordered
 
+    def alias(self, name: str) -> str:
+        """``name`` when it names an alias (what ``RouteInfo.alias`` reports),
+        else ``""``: a fallback's alias never replaces what the caller asked."""
+        return name if name in self._in.catalog.aliases else ""
+
     def _candidates(self, first: tuple[Target, ...], query: PlanQuery) -> list[Target]:
         """The alias's targets then the fallback models', de-duplicated, served
         and of the operation's type."""

@@ -35,6 +35,7 @@ class PlanStep:
             ctx.attribution if self._budget_aware else None,
         )
         ctx.targets = self._planner.plan(query)
+        ctx.alias = self._planner.alias(request.model)
 
     async def after(self, ctx: CallContext) -> None:
         return None
