@@ -37,6 +37,9 @@ class ModelConfig(_Strict):
     max_output_tokens: int = Field(default=0, ge=0)
     max_batch_size: int = Field(default=0, ge=0)
     quality_tier: int = Field(default=0, ge=0)
+    # Equivalence group (e.g. "fast"): FALLBACK_MODE_EQUIVALENT falls back only
+    # to models of the route sharing the first target's tier.
+    tier: str = Field(default="", pattern=r"^[A-Za-z0-9_.-]{0,64}$")
 
 
 class RetryConfig(_Strict):

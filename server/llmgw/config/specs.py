@@ -93,6 +93,7 @@ def _spec(
             max_output_tokens=m.max_output_tokens,
             max_batch_size=m.max_batch_size,
             quality_tier=m.quality_tier,
+            tier=m.tier,
         )
         for m in backend.models
     )

@@ -9,6 +9,9 @@ alias + ``fallback_models`` (unless           candidates, de-duplicated by (back
 ``fallback_mode: none``)                      only served backends, only the operation's type
 ``pinned_backend`` set                        only that backend's targets
 ``fallback_mode: same_model``                 only the first target's model
+``fallback_mode: equivalent``                 only targets whose ``tier`` (equivalence
+                                              group) is the first target's; a first
+                                              target without a tier: its model only
 nothing left                                  ``NoEligibleBackendError`` before any call
 one target, no strategy/price/capability      that target (the common path: no scoring)
 or context constraint
@@ -154,8 +157,15 @@ class Planner:
 def _narrow(targets: list[Target], routing: RoutingHints) -> list[Target]:
     if routing.pinned_backend:
         targets = [t for t in targets if t.backend == routing.pinned_backend]
-    if routing.fallback_mode == "same_model" and targets:
-        targets = [t for t in targets if t.model.id == targets[0].model.id]
+    if not targets:
+        return targets
+    first = targets[0].model
+    if routing.fallback_mode == "same_model" or (
+        routing.fallback_mode == "equivalent" and not first.tier
+    ):
+        targets = [t for t in targets if t.model.id == first.id]
+    elif routing.fallback_mode == "equivalent":
+        targets = [t for t in targets if t.model.tier == first.tier]
     return targets
 
 
