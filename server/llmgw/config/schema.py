@@ -57,6 +57,7 @@ class BreakerConfig(_Strict):
     cooldown_seconds: float = Field(default=5.0, gt=0)
     max_cooldown_seconds: float = Field(default=120.0, gt=0)
     half_open_probes: int = Field(default=1, ge=1)
+    success_threshold: int = Field(default=2, ge=1)  # probes in a row that close it
 
 
 class KeyConfig(_Strict):

@@ -126,6 +126,7 @@ def _spec(
             cooldown=backend.circuit_breaker.cooldown_seconds,
             max_cooldown=backend.circuit_breaker.max_cooldown_seconds,
             half_open_probes=backend.circuit_breaker.half_open_probes,
+            success_threshold=backend.circuit_breaker.success_threshold,
         ),
     )
 

@@ -109,6 +109,10 @@ class AttemptLoop:
         self.breakers = breakers or BreakerBoard(clock)
         self.budget = budget or RetryBudget()
 
+    def policies_for(self, backend: str) -> BackendPolicies:
+        """The retry and breaker policies of ``backend`` (defaults when unset)."""
+        return self._policies.get(backend, self._default)
+
     async def run(
         self,
         name: str,

@@ -27,6 +27,7 @@ from llmgateway.v1 import admin_service_pb2, admin_service_pb2_grpc, routing_pb2
 
 from llmgw.api import convert
 from llmgw.api.admin import backend_create
+from llmgw.api.admin import breakers as breakers_admin
 from llmgw.api.admin import costs as cost_admin
 from llmgw.api.admin.audit import AuditTrail
 from llmgw.api.admin.backend_create import Credentials
@@ -34,6 +35,7 @@ from llmgw.api.admin.costs import CostPlane
 from llmgw.api.admin.keys import KeyAdmin
 from llmgw.api.principal_context import current_principal
 from llmgw.api.status import UPSTREAM_RULES, rule_for, to_status
+from llmgw.control.breakers import BreakerControl
 from llmgw.control.probes import Prober, ProbeResult
 from llmgw.domain.backends import BackendKind, BackendSpec
 from llmgw.domain.budgets import Budget
@@ -86,11 +88,6 @@ _STRATEGIES = {
     "capability": routing_pb2.ROUTING_STRATEGY_CAPABILITY_MATCH,
 }
 audit_log = get_logger("llmgw.audit")
-_CIRCUITS = {
-    BreakerState.CLOSED: _pb.CIRCUIT_STATE_CLOSED,
-    BreakerState.OPEN: _pb.CIRCUIT_STATE_OPEN,
-    BreakerState.HALF_OPEN: _pb.CIRCUIT_STATE_HALF_OPEN,
-}
 
 
 async def _served(
@@ -611,11 +608,34 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
                 active.expire_time.FromNanoseconds(int(override.expires_at * 1e9))
         return route
 
+    async def OpenCircuitBreaker(
+        self, request: _pb.OpenCircuitBreakerRequest, context: grpc.aio.ServicerContext
+    ) -> admin_service_pb2.OpenCircuitBreakerResponse:
+        return await _served(context, self._breaker_admin().open(request))
+
+    async def ResetCircuitBreaker(
+        self, request: _pb.ResetCircuitBreakerRequest, context: grpc.aio.ServicerContext
+    ) -> admin_service_pb2.ResetCircuitBreakerResponse:
+        return await _served(context, self._breaker_admin().reset(request))
+
+    async def ExplainRoute(
+        self, request: _pb.ExplainRouteRequest, context: grpc.aio.ServicerContext
+    ) -> _pb.ExplainRouteResponse:
+        return await _served(context, _unavailable_yet())
+
+    def _breaker_admin(self) -> breakers_admin.BreakerAdmin:
+        control = BreakerControl(self._gateway.attempts, self._gateway.catalog)
+        return breakers_admin.BreakerAdmin(control, self._trail)
+
     def _breakers(self) -> dict[str, dict[str, BreakerSnapshot]]:
         grouped: dict[str, dict[str, BreakerSnapshot]] = {}
         for (backend, model), snapshot in self._gateway.attempts.breakers.snapshots().items():
             grouped.setdefault(backend, {})[model] = snapshot
         return grouped
+
+
+async def _unavailable_yet() -> _pb.ExplainRouteResponse:
+    raise UnimplementedError("AdminService.ExplainRoute")
 
 
 def _budget_json(budget: Budget | None) -> str:
@@ -634,16 +654,7 @@ def _budget_json(budget: Budget | None) -> str:
     ).decode()
 
 
-def _fill_breaker(
-    target: admin_service_pb2.CircuitBreakerReport, model: str, snapshot: BreakerSnapshot
-) -> None:
-    target.model = model
-    target.state = _CIRCUITS[snapshot.state]
-    target.consecutive_failure_count = snapshot.consecutive_failures
-    target.trip_count = snapshot.trips
-    target.transition_count = snapshot.transitions
-    if snapshot.retry_after:
-        target.retry_after.FromNanoseconds(int(snapshot.retry_after * 1e9))
+_fill_breaker = breakers_admin.fill_breaker_report  # rejections and forced-open too
 
 
 def _route_target(target: Target) -> admin_service_pb2.RouteTarget:
