@@ -303,3 +303,37 @@ def keys_revoke(
     from llmgw.cli.key_client import revoke_key
 
     _print_keys([_key_call(revoke_key(admin, key, key_id))], as_json)
+
+
+# --- llmgw route: routing diagnostics through the admin plane ---------------
+
+route_app = typer.Typer(help="Routing diagnostics (admin plane).")
+app.add_typer(route_app, name="route")
+
+
+@route_app.command("explain")
+def route_explain(
+    model: Annotated[str, typer.Argument(help="Model id or alias.")],
+    prompt: Annotated[str, typer.Argument(help="The user message (only its size matters).")],
+    admin: AdminOption = "127.0.0.1:50052",
+    key: KeyOption = "",
+) -> None:
+    """The targets a chat request would try, in order, with each check's verdict,
+    estimated cost and the strategy's score. Calls no upstream, bills nothing."""
+    from llmgw.cli.client import explain_route
+
+    alias, strategy, tokens, rows = _key_call(explain_route(admin, model, prompt, key))
+    Console().print(
+        f"alias={alias or '-'} strategy={strategy or 'chain order'} input_tokens~{tokens}",
+        highlight=False,
+    )
+    table = Table("#", "backend", "model", "est. cost", "score", "circuit", "checks")
+    for row in rows:
+        checks = " ".join(
+            f"{name}:ok" if passed else f"{name}:FAIL ({detail})"
+            for name, passed, detail in row.checks
+        )
+        place = str(row.position) if row.position else "-"
+        score = f"{row.score:g}" if row.position else "-"
+        table.add_row(place, row.backend, row.model, row.cost, score, row.circuit, checks)
+    Console(width=200).print(table)

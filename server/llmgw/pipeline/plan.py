@@ -35,7 +35,7 @@ from llmgw.domain.requests import Attribution, RoutingHints
 from llmgw.pipeline.breaker import BreakerBoard
 from llmgw.pipeline.catalog import Catalog
 from llmgw.pipeline.latency import LatencyBoard
-from llmgw.pipeline.routing import Candidate
+from llmgw.pipeline.routing import Assessment, Candidate, assess
 from llmgw.pipeline.routing import plan as routing_plan
 
 
@@ -77,8 +77,19 @@ class PlanQuery:
     attribution: Attribution | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """``Planner.explain``: the plan's own decision with every verdict."""
+
+    alias: str
+    strategy: str
+    input_tokens: int
+    assessment: Assessment
+
+
 class Planner:
-    """``plan(query) -> [Target]`` following the decision table above."""
+    """``plan(query) -> [Target]`` following the decision table above;
+    ``explain(query)`` is the same decision with every verdict kept."""
 
     def __init__(self, inputs: PlanInputs, settings: RoutingSettings) -> None:
         self._in = inputs
@@ -86,13 +97,7 @@ class Planner:
         self._random = random.Random()
 
     def plan(self, query: PlanQuery) -> list[Target]:
-        resolved = self._in.catalog.resolve(query.name)
-        targets = _narrow(self._candidates(resolved.targets, query), query.routing)
-        if not targets:
-            raise _no_target(query)
-        strategy = query.routing.strategy or self.settings.strategies.get(resolved.alias, "")
-        if self._downgrades(query, resolved.alias, len(targets)):
-            strategy = "cost"  # a soft budget is running out: cheapest eligible first
+        targets, strategy = self._prepare(query)
         if len(targets) == 1 and _trivial(query.routing, strategy, targets[0]):
             return targets  # the common single-target request: nothing to decide
         ordered = routing_plan(
@@ -106,6 +111,39 @@ class Planner:
             exploration=self.settings.exploration,
         )
         return ordered[:1] if query.routing.fallback_mode == "none" else ordered
+
+    def explain(self, query: PlanQuery) -> Explanation:
+        """What ``plan`` decides for ``query``, with each candidate's verdict,
+        estimated cost and score (no exploration draw: the latency strategy's
+        random 5 % detour is left out). Raises what ``plan`` raises when no
+        target of the right type is served; ineligible targets are reported,
+        not raised."""
+        targets, strategy = self._prepare(query)
+        tokens = query.input_tokens()
+        candidates = [self._candidate(t) for t in targets]
+        assessment = assess(
+            candidates,
+            query.routing,
+            strategy,
+            input_tokens=tokens,
+            output_tokens=query.output_tokens,
+        )
+        if query.routing.fallback_mode == "none" and len(assessment.ordered) > 1:
+            why = FieldViolation("routing.fallback_mode", "fallback_mode NONE", "FALLBACK_MODE")
+            assessment.dropped.extend((c, why) for c in assessment.ordered[1:])
+            del assessment.ordered[1:]
+        return Explanation(self.alias(query.name), strategy, tokens, assessment)
+
+    def _prepare(self, query: PlanQuery) -> tuple[list[Target], str]:
+        """The candidate targets (narrowed) and the strategy to order them by."""
+        resolved = self._in.catalog.resolve(query.name)
+        targets = _narrow(self._candidates(resolved.targets, query), query.routing)
+        if not targets:
+            raise _no_target(query)
+        strategy = query.routing.strategy or self.settings.strategies.get(resolved.alias, "")
+        if self._downgrades(query, resolved.alias, len(targets)):
+            strategy = "cost"  # a soft budget is running out: cheapest eligible first
+        return targets, strategy
 
     def alias(self, name: str) -> str:
         """``name`` when it names an alias (what ``RouteInfo.alias`` reports),
@@ -190,4 +228,4 @@ def _no_target(query: PlanQuery) -> NoEligibleBackendError:
     return NoEligibleBackendError(name, (violation,))
 
 
-__all__ = ["PlanInputs", "PlanQuery", "Planner", "RoutingSettings"]
+__all__ = ["Explanation", "PlanInputs", "PlanQuery", "Planner", "RoutingSettings"]

@@ -26,7 +26,7 @@ import orjson
 from llmgateway.v1 import admin_service_pb2, admin_service_pb2_grpc, routing_pb2
 
 from llmgw.api import convert
-from llmgw.api.admin import backend_create
+from llmgw.api.admin import backend_create, route_explain
 from llmgw.api.admin import breakers as breakers_admin
 from llmgw.api.admin import costs as cost_admin
 from llmgw.api.admin.audit import AuditTrail
@@ -37,6 +37,7 @@ from llmgw.api.principal_context import current_principal
 from llmgw.api.status import UPSTREAM_RULES, rule_for, to_status
 from llmgw.control.breakers import BreakerControl
 from llmgw.control.probes import Prober, ProbeResult
+from llmgw.control.route_explain import RouteExplainer
 from llmgw.domain.backends import BackendKind, BackendSpec
 from llmgw.domain.budgets import Budget
 from llmgw.domain.clock import SystemClock
@@ -621,7 +622,9 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
     async def ExplainRoute(
         self, request: _pb.ExplainRouteRequest, context: grpc.aio.ServicerContext
     ) -> _pb.ExplainRouteResponse:
-        return await _served(context, _unavailable_yet())
+        gateway = self._gateway
+        explainer = RouteExplainer(gateway.planner, gateway.attempts.breakers, gateway.key_pools)
+        return await _served(context, route_explain.explain_route(explainer, request))
 
     def _breaker_admin(self) -> breakers_admin.BreakerAdmin:
         control = BreakerControl(self._gateway.attempts, self._gateway.catalog)
@@ -632,10 +635,6 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         for (backend, model), snapshot in self._gateway.attempts.breakers.snapshots().items():
             grouped.setdefault(backend, {})[model] = snapshot
         return grouped
-
-
-async def _unavailable_yet() -> _pb.ExplainRouteResponse:
-    raise UnimplementedError("AdminService.ExplainRoute")
 
 
 def _budget_json(budget: Budget | None) -> str:
