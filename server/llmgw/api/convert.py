@@ -282,6 +282,7 @@ def _routing(options: routing_pb2.RoutingOptions) -> RoutingHints:
             else None
         ),
         allow_downgrade=options.allow_downgrade if options.HasField("allow_downgrade") else None,
+        prompt_cache_key=options.cache_policy.prompt_cache_key,
     )
 
 

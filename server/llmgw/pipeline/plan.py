@@ -15,6 +15,8 @@ alias + ``fallback_models`` (unless           candidates, de-duplicated by (back
 nothing left                                  ``NoEligibleBackendError`` before any call
 one target, no strategy/price/capability      that target (the common path: no scoring)
 or context constraint
+``prompt_cache_key`` set, a model on          each model's replicas in the key's
+several backends                              rendezvous order (``affinity.sticky``)
 soft budget past ``downgrade_at_percent``     strategy ``cost`` (when the alias or the
 and the alias may downgrade                   request allows downgrading)
 otherwise                                     ``routing.plan`` over the candidates; only
@@ -32,6 +34,7 @@ from llmgw.accounting.pricing import PriceBook
 from llmgw.domain.errors import FieldViolation, NoEligibleBackendError
 from llmgw.domain.models import Capability, ModelType, Target
 from llmgw.domain.requests import Attribution, RoutingHints
+from llmgw.pipeline.affinity import sticky
 from llmgw.pipeline.breaker import BreakerBoard
 from llmgw.pipeline.catalog import Catalog
 from llmgw.pipeline.latency import LatencyBoard
@@ -100,15 +103,18 @@ class Planner:
         targets, strategy = self._prepare(query)
         if len(targets) == 1 and _trivial(query.routing, strategy, targets[0]):
             return targets  # the common single-target request: nothing to decide
-        ordered = routing_plan(
-            query.name,
-            [self._candidate(t) for t in targets],
-            query.routing,
-            strategy,
-            input_tokens=query.input_tokens(),
-            output_tokens=query.output_tokens,
-            draw=self._random.random(),
-            exploration=self.settings.exploration,
+        ordered = self._sticky(
+            query,
+            routing_plan(
+                query.name,
+                [self._candidate(t) for t in targets],
+                query.routing,
+                strategy,
+                input_tokens=query.input_tokens(),
+                output_tokens=query.output_tokens,
+                draw=self._random.random(),
+                exploration=self.settings.exploration,
+            ),
         )
         return ordered[:1] if query.routing.fallback_mode == "none" else ordered
 
@@ -128,11 +134,23 @@ class Planner:
             input_tokens=tokens,
             output_tokens=query.output_tokens,
         )
+        if query.routing.prompt_cache_key:
+            by_target = {id(c.target): c for c in assessment.ordered}
+            ordered = self._sticky(query, [c.target for c in assessment.ordered])
+            assessment.ordered[:] = [by_target[id(t)] for t in ordered]
         if query.routing.fallback_mode == "none" and len(assessment.ordered) > 1:
             why = FieldViolation("routing.fallback_mode", "fallback_mode NONE", "FALLBACK_MODE")
             assessment.dropped.extend((c, why) for c in assessment.ordered[1:])
             del assessment.ordered[1:]
         return Explanation(self.alias(query.name), strategy, tokens, assessment)
+
+    def _sticky(self, query: PlanQuery, ordered: list[Target]) -> list[Target]:
+        """The key's replica of each model first (``pipeline.affinity``)."""
+        key = query.routing.prompt_cache_key
+        if not key:
+            return ordered
+        breakers = self._in.breakers
+        return sticky(ordered, key, lambda t: not breakers.is_open(t.backend, t.model.id))
 
     def _prepare(self, query: PlanQuery) -> tuple[list[Target], str]:
         """The candidate targets (narrowed) and the strategy to order them by."""

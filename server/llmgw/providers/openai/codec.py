@@ -82,6 +82,8 @@ def encode_chat(request: ChatRequest, model: ModelInfo, *, stream: bool) -> dict
         body.setdefault(key, value)
     if request.attribution.end_user_id:
         body["user"] = request.attribution.end_user_id
+    if request.routing.prompt_cache_key:  # OpenAI prompt caching affinity (vLLM ignores it)
+        body["prompt_cache_key"] = request.routing.prompt_cache_key
     if stream:
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
