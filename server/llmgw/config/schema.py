@@ -253,19 +253,35 @@ class AuthConfig(_Strict):
 
 
 class LimitSet(_Strict):
-    """Requests and tokens per minute (0 = unlimited)."""
+    """Requests and tokens per minute, hour and day, and a burst allowance
+    (requests at once, paced at ``rpm``; needs ``rpm``). 0 = unlimited."""
 
     rpm: int = Field(default=0, ge=0)
     input_tpm: int = Field(default=0, ge=0)
     output_tpm: int = Field(default=0, ge=0)
+    rph: int = Field(default=0, ge=0)
+    input_tph: int = Field(default=0, ge=0)
+    output_tph: int = Field(default=0, ge=0)
+    rpd: int = Field(default=0, ge=0)
+    input_tpd: int = Field(default=0, ge=0)
+    output_tpd: int = Field(default=0, ge=0)
+    burst: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _burst_needs_a_pace(self) -> LimitSet:
+        if self.burst and not self.rpm:
+            raise ValueError("burst needs rpm (the pace the burst allowance refills at)")
+        return self
 
 
 class RateLimitConfig(_Strict):
     """Caller limits and request-size limits (0 = unlimited everywhere).
 
     ``tenant`` applies to every tenant without an entry in ``tenants``;
-    ``user`` to every end user (per tenant). Per-key limits live on the key
-    record. ``max_concurrent_streams`` caps open StreamChat calls per tenant;
+    ``user`` to every end user (per tenant); ``key`` to every API key without
+    an entry in ``keys`` (by key id); a key record's own per-minute limits
+    replace the configured per-minute ones. ``max_concurrent_streams`` caps
+    open StreamChat calls per tenant;
     ``stream_slot_ttl_seconds`` is how long a slot may outlive a crashed
     replica (Redis). ``max_embedding_batch`` 0 defers to the top-level
     ``max_embedding_batch``.
@@ -274,6 +290,8 @@ class RateLimitConfig(_Strict):
     tenant: LimitSet = Field(default_factory=LimitSet)
     user: LimitSet = Field(default_factory=LimitSet)
     tenants: dict[str, LimitSet] = Field(default_factory=dict)
+    key: LimitSet = Field(default_factory=LimitSet)
+    keys: dict[str, LimitSet] = Field(default_factory=dict)
     max_concurrent_streams: int = Field(default=0, ge=0)
     stream_slot_ttl_seconds: float = Field(default=900.0, gt=0)
     max_messages: int = Field(default=10_000, ge=1)

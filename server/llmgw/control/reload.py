@@ -61,7 +61,7 @@ _RELOADED = {"aliases", "prices"}
 _RELOADED_FIELDS = {
     "routing": {"strategies", "allow_downgrade", "downgrade_at_percent", "latency_exploration"},
     "budgets": {"global_limit", "global_period", "time_zone", "budgets"},
-    "rate_limits": {"tenant", "user", "tenants", "max_concurrent_streams"},
+    "rate_limits": {"tenant", "user", "tenants", "key", "keys", "max_concurrent_streams"},
 }
 
 
@@ -73,6 +73,8 @@ def caller_defaults(settings: Settings) -> CallerDefaults:
         user=LimitSet(**config.user.model_dump()),
         tenants={name: LimitSet(**v.model_dump()) for name, v in config.tenants.items()},
         max_concurrent_streams=config.max_concurrent_streams,
+        key=LimitSet(**config.key.model_dump()),
+        keys={name: LimitSet(**v.model_dump()) for name, v in config.keys.items()},
     )
 
 
