@@ -32,6 +32,7 @@ from limits.aio.storage import RedisStorage, Storage
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from llmgw.accounting.budget_counters import BudgetCounters, MemoryCounters, RedisCounters
+from llmgw.accounting.fixed_costs import FixedCostCounters, FixedCosts
 from llmgw.accounting.ledger.port import Ledger
 from llmgw.accounting.ledger.relay import RelayedLedger
 from llmgw.accounting.ledger.sqlite import SqliteLedger
@@ -249,6 +250,12 @@ async def _accounting(
         counters = RedisCounters(client, settings.redis_prefix)
     else:
         counters = MemoryCounters()
+    uptime = UptimeLog(state_db, vllm)
+    await uptime.start()
+    stack.push_async_callback(uptime.close)
+    if vllm and budgets.fixed_cost_budgets:  # vLLM hours count in the budgets covering them
+        costs = FixedCosts(uptime, dict.fromkeys(vllm, budgets.vllm_hourly_rate))
+        counters = FixedCostCounters(counters, costs, frozenset(budgets.fixed_cost_budgets))
     guard = BudgetGuard(
         BudgetStore(state_db),
         counters,
@@ -259,9 +266,6 @@ async def _accounting(
     )
     await guard.start()
     stack.push_async_callback(guard.close)
-    uptime = UptimeLog(state_db, vllm)
-    await uptime.start()
-    stack.push_async_callback(uptime.close)
     fixed = [FixedCost(name, budgets.vllm_hourly_rate) for name in vllm]
     return CostPlane(ledger, guard, uptime, fixed)
 

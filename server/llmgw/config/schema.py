@@ -163,7 +163,8 @@ class BudgetConfig(_Strict):
     bounds: ``default_max_output_tokens`` when neither request nor model caps
     output, ``unpriced_reservation`` for a model with no known price (and what
     its requests are charged). ``vllm_hourly_rate`` (``VLLM_HOURLY_RATE``)
-    prices self-hosted vLLM by uptime.
+    prices self-hosted vLLM by uptime; ``fixed_cost_budgets`` names the
+    budgets whose spend includes those hours (percentage, alerts, limit).
     """
 
     global_limit: Decimal | None = Field(default=None, ge=0)
@@ -174,6 +175,7 @@ class BudgetConfig(_Strict):
     default_max_output_tokens: int = Field(default=4096, ge=1)
     unpriced_reservation: Decimal = Field(default=Decimal("0.01"), ge=0)
     vllm_hourly_rate: Decimal = Field(default=Decimal("0.16"), ge=0)
+    fixed_cost_budgets: list[str] = Field(default_factory=lambda: ["global"])
     refresh_seconds: float = Field(default=5.0, gt=0)
 
 

@@ -190,8 +190,15 @@ class BudgetGuard:
             await self._clock.sleep(self._refresh_seconds)
             try:
                 await self.refresh()
+                await self.check_alerts()
             except Exception as error:  # keep the last good set; try again later
                 _log.warning("budget_refresh_failed", error=repr(error))
+
+    async def check_alerts(self) -> None:
+        """Fire thresholds crossed between settlements (fixed costs accrue hourly)."""
+        entries = self._entries(list(self._by_scope), self._wall())
+        values = await self._counters.read([e.key for e in entries])
+        await self._alert(entries, {key: value.spent for key, value in values.items()})
 
     # ----- admin -------------------------------------------------------------
 

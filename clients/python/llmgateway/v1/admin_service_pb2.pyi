@@ -1153,6 +1153,8 @@ class BudgetStatus(_message.Message):
         """What the ledger (the source of truth) says was charged to this scope in
         this period. `spent` comes from the live counters; a difference is drift
         (e.g. rows still in another replica's outbox when the counter was seeded).
+        A budget covering the self-hosted fixed costs (vLLM hours, see
+        fixed_costs) also counts them in `spent`; the ledger has no row for them.
         """
 
     def __init__(
