@@ -239,6 +239,28 @@ async def _accounting(
     if budgets.webhook_url:
         notify = AlertWebhook(budgets.webhook_url)
         stack.push_async_callback(notify.aclose)
+    uptime = UptimeLog(state_db, vllm)
+    await uptime.start()
+    stack.push_async_callback(uptime.close)
+    guard = BudgetGuard(
+        BudgetStore(state_db),
+        _budget_counters(settings, uptime, vllm, stack),
+        ledger.spent,
+        notify,
+        config_budgets=budget_definitions(settings),
+        refresh_seconds=budgets.refresh_seconds,
+    )
+    await guard.start()
+    stack.push_async_callback(guard.close)
+    fixed = [FixedCost(name, budgets.vllm_hourly_rate) for name in vllm]
+    return CostPlane(ledger, guard, uptime, fixed)
+
+
+def _budget_counters(
+    settings: Settings, uptime: UptimeLog, vllm: list[str], stack: AsyncExitStack
+) -> BudgetCounters:
+    """In Redis when shared (else this process's), with the vLLM hours added
+    to the budgets that cover them (``budgets.fixed_cost_budgets``)."""
     counters: BudgetCounters
     if settings.redis_url:
         # A blocking pool waits for a free connection under load (the default
@@ -250,24 +272,11 @@ async def _accounting(
         counters = RedisCounters(client, settings.redis_prefix)
     else:
         counters = MemoryCounters()
-    uptime = UptimeLog(state_db, vllm)
-    await uptime.start()
-    stack.push_async_callback(uptime.close)
-    if vllm and budgets.fixed_cost_budgets:  # vLLM hours count in the budgets covering them
+    budgets = settings.budgets
+    if vllm and budgets.fixed_cost_budgets:
         costs = FixedCosts(uptime, dict.fromkeys(vllm, budgets.vllm_hourly_rate))
         counters = FixedCostCounters(counters, costs, frozenset(budgets.fixed_cost_budgets))
-    guard = BudgetGuard(
-        BudgetStore(state_db),
-        counters,
-        ledger.spent,
-        notify,
-        config_budgets=budget_definitions(settings),
-        refresh_seconds=budgets.refresh_seconds,
-    )
-    await guard.start()
-    stack.push_async_callback(guard.close)
-    fixed = [FixedCost(name, budgets.vllm_hourly_rate) for name in vllm]
-    return CostPlane(ledger, guard, uptime, fixed)
+    return counters
 
 
 @asynccontextmanager

@@ -190,55 +190,46 @@ def _eligible(
     eligible: list[Candidate] = []
     violations: list[tuple[Candidate, FieldViolation]] = []
     for candidate in candidates:
-        model = candidate.target.model
-        where = f"{model.backend}/{model.id}"
-        missing = sorted(str(c) for c in hints.required_capabilities - model.capabilities)
-        if missing:
-            violations.append(
-                (
-                    candidate,
-                    FieldViolation(
-                        "routing.required_capabilities",
-                        f"{where} lacks {', '.join(missing)}",
-                        "CAPABILITY",
-                    ),
-                )
-            )
-            continue
-        window = model.context_window
-        if window and (
-            int(input_tokens * ESTIMATE_TOLERANCE) + output_tokens > window
-            or (hints.min_context_tokens is not None and window < hints.min_context_tokens)
-        ):
-            needs = max(input_tokens + output_tokens, hints.min_context_tokens or 0)
-            violations.append(
-                (
-                    candidate,
-                    FieldViolation(
-                        "chat.messages",
-                        f"{where} has a {window}-token context; the request needs {needs}",
-                        "CONTEXT_WINDOW",
-                    ),
-                )
-            )
-            continue
-        if hints.max_cost_nanos is not None:
-            cost = estimated_cost_nanos(candidate, input_tokens, output_tokens)
-            if cost is None or cost > hints.max_cost_nanos:
-                shown = "unpriced" if cost is None else f"estimated {cost} nanos"
-                violations.append(
-                    (
-                        candidate,
-                        FieldViolation(
-                            "routing.max_cost",
-                            f"{where} is {shown}, over the cap of {hints.max_cost_nanos} nanos",
-                            "COST_CAP",
-                        ),
-                    )
-                )
-                continue
-        eligible.append(candidate)
+        violation = _violation(candidate, hints, input_tokens, output_tokens)
+        if violation is None:
+            eligible.append(candidate)
+        else:
+            violations.append((candidate, violation))
     return eligible, violations
+
+
+def _violation(
+    candidate: Candidate, hints: RoutingHints, input_tokens: int, output_tokens: int
+) -> FieldViolation | None:
+    """The first check ``candidate`` fails (capability, context window, cost cap)."""
+    model = candidate.target.model
+    where = f"{model.backend}/{model.id}"
+    missing = sorted(str(c) for c in hints.required_capabilities - model.capabilities)
+    if missing:
+        return FieldViolation(
+            "routing.required_capabilities", f"{where} lacks {', '.join(missing)}", "CAPABILITY"
+        )
+    window = model.context_window
+    if window and (
+        int(input_tokens * ESTIMATE_TOLERANCE) + output_tokens > window
+        or (hints.min_context_tokens is not None and window < hints.min_context_tokens)
+    ):
+        needs = max(input_tokens + output_tokens, hints.min_context_tokens or 0)
+        return FieldViolation(
+            "chat.messages",
+            f"{where} has a {window}-token context; the request needs {needs}",
+            "CONTEXT_WINDOW",
+        )
+    if hints.max_cost_nanos is not None:
+        cost = estimated_cost_nanos(candidate, input_tokens, output_tokens)
+        if cost is None or cost > hints.max_cost_nanos:
+            shown = "unpriced" if cost is None else f"estimated {cost} nanos"
+            return FieldViolation(
+                "routing.max_cost",
+                f"{where} is {shown}, over the cap of {hints.max_cost_nanos} nanos",
+                "COST_CAP",
+            )
+    return None
 
 
 def _scores(
