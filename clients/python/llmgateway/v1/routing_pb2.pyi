@@ -354,6 +354,7 @@ class RouteInfo(_message.Message):
     attempt_count: _builtins.int
     """Upstream calls the request took, retries and fallbacks included (a
     target skipped for an open circuit is not a call).
+    (Field 8: 6 and 7 are the response-cache branch's semantic-cache fields.)
     """
     @_builtins.property
     def failed_backends(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
