@@ -158,3 +158,14 @@ async def test_llmgw_route_explain_prints_the_plan() -> None:
         ]  # fmt: skip
         assert "CONTEXT_WINDOW:FAIL" in lines[3]
         assert all(not f.requests for f in fakes.values())
+
+
+async def test_fallback_mode_none_keeps_only_the_first_in_the_explanation() -> None:
+    async with AsyncExitStack() as stack:
+        _, _, admin, _ = await _env(stack)
+        none = routing_pb2.RoutingOptions(fallback_mode=routing_pb2.FALLBACK_MODE_NONE)
+        reply = await admin.ExplainRoute(_pb.ExplainRouteRequest(chat=chat("pool", routing=none)))
+        eligible = [c.backend for c in reply.candidates if c.eligible]
+        assert eligible == ["backends/cheap"]
+        left_out = {c.backend: [k.check for k in c.checks] for c in reply.candidates}
+        assert left_out["backends/dear"] == ["FALLBACK_MODE"]

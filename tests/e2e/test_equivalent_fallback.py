@@ -11,7 +11,8 @@ import grpc
 import pytest
 from conftest import gateway_at
 from helpers import chat
-from llmgateway.v1 import gateway_service_pb2_grpc, routing_pb2
+from llmgateway.v1 import admin_service_pb2 as _pb
+from llmgateway.v1 import admin_service_pb2_grpc, gateway_service_pb2_grpc, routing_pb2
 from upstream_fakes import FakeOpenAI, Reply
 
 KEY = "sk-fake"
@@ -51,7 +52,9 @@ async def env():
         }
         running = await stack.enter_async_context(gateway_at(settings))
         channel = await stack.enter_async_context(grpc.aio.insecure_channel(running.data_address))
-        yield gateway_service_pb2_grpc.GatewayServiceStub(channel), fast_a, smart, fast_b
+        stub = gateway_service_pb2_grpc.GatewayServiceStub(channel)
+        stub.admin_address = running.admin_address  # type: ignore[attr-defined]
+        yield stub, fast_a, smart, fast_b
 
 
 async def test_equivalent_skips_other_tiers_and_serves_from_the_same_tier(env) -> None:
@@ -91,3 +94,21 @@ async def test_equivalent_without_a_tier_keeps_to_the_same_model(env) -> None:
     with pytest.raises(grpc.aio.AioRpcError):
         await stub.Chat(chat("bare", routing=EQUIVALENT))
     assert not smart.requests
+
+
+async def test_route_explanation_shows_what_equivalent_leaves_out(env) -> None:
+    stub, fast_a, smart, fast_b = env
+    async with grpc.aio.insecure_channel(stub.admin_address) as channel:
+        admin = admin_service_pb2_grpc.AdminServiceStub(channel)
+        reply = await admin.ExplainRoute(
+            _pb.ExplainRouteRequest(chat=chat("quick", routing=EQUIVALENT))
+        )
+    rows = [(c.position, c.backend, [(k.check, k.passed) for k in c.checks if not k.passed])
+            for c in reply.candidates]  # fmt: skip
+    assert rows == [
+        (1, "backends/fast-a", []),
+        (2, "backends/fast-b", []),
+        (0, "backends/smart", [("FALLBACK_MODE", False)]),
+    ]
+    assert "tier 'fast'" in reply.candidates[2].checks[0].detail
+    assert not (fast_a.requests or smart.requests or fast_b.requests)

@@ -12,7 +12,9 @@ check           verdict
 CAPABILITY      every ``required_capabilities`` supported (plan-time)
 CONTEXT_WINDOW  the window holds the estimated prompt + output (plan-time)
 COST_CAP        the estimated cost is under ``max_cost`` (plan-time)
-FALLBACK_MODE   ``fallback_mode: none`` keeps only the first (plan-time)
+FALLBACK_MODE   ``fallback_mode`` left it out: NONE keeps only the first,
+                SAME_MODEL its model, EQUIVALENT its tier (plan-time)
+PINNED          ``pinned_backend`` names another backend (plan-time)
 CIRCUIT         the breaker is not open (call-time: an open one is skipped)
 KEY_CAPACITY    some upstream key has room now (call-time: else the next)
 ==============  ==============================================================

@@ -142,7 +142,33 @@ class Planner:
             why = FieldViolation("routing.fallback_mode", "fallback_mode NONE", "FALLBACK_MODE")
             assessment.dropped.extend((c, why) for c in assessment.ordered[1:])
             del assessment.ordered[1:]
+        assessment.dropped.extend(self._narrowed_out(query, targets))
         return Explanation(self.alias(query.name), strategy, tokens, assessment)
+
+    def _narrowed_out(
+        self, query: PlanQuery, kept: list[Target]
+    ) -> list[tuple[Candidate, FieldViolation]]:
+        """Targets ``pinned_backend`` or the fallback mode left out (explain only)."""
+        routing = query.routing
+        every = self._candidates(self._in.catalog.resolve(query.name).targets, query)
+        found: list[tuple[Candidate, FieldViolation]] = []
+        for target in every:
+            if target in kept:
+                continue
+            if routing.pinned_backend and target.backend != routing.pinned_backend:
+                why = FieldViolation(
+                    "routing.pinned_backend", f"pinned to {routing.pinned_backend}", "PINNED"
+                )
+            else:
+                first = kept[0].model
+                group = f"tier {first.tier!r}" if first.tier else f"model {first.id!r}"
+                why = FieldViolation(
+                    "routing.fallback_mode",
+                    f"fallback_mode {routing.fallback_mode.upper()} keeps to {group}",
+                    "FALLBACK_MODE",
+                )
+            found.append((self._candidate(target), why))
+        return found
 
     def _sticky(self, query: PlanQuery, ordered: list[Target]) -> list[Target]:
         """The key's replica of each model first (``pipeline.affinity``)."""
