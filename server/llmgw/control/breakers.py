@@ -8,7 +8,9 @@ after a cool-down and ``success_threshold`` probes.
 
 A selection is a backend (every model it serves) or one of its models.
 Breakers are created on demand, with the backend's configured policy, so a
-backend that has seen no traffic yet can be taken out before it does.
+backend that has seen no traffic yet can be taken out before it does. Like
+the breakers themselves, a forced state belongs to this process: with several
+replicas the operator calls each one (their breakers judge their own traffic).
 Auditing is the admin handler's job (``api.admin.breakers``).
 """
 

@@ -270,6 +270,8 @@ class AdminServiceServicer:
     def OpenCircuitBreaker(self, request, context):
         """Take a backend (every model it serves) or one of its models out: its
         circuit breakers are held open until ResetCircuitBreaker. Audited.
+        Breakers are per gateway process: call every replica to take it out
+        everywhere.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

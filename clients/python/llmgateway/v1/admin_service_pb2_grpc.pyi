@@ -91,6 +91,8 @@ class AdminServiceStub:
     OpenCircuitBreaker: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.OpenCircuitBreakerRequest, _admin_service_pb2.OpenCircuitBreakerResponse]
     """Take a backend (every model it serves) or one of its models out: its
     circuit breakers are held open until ResetCircuitBreaker. Audited.
+    Breakers are per gateway process: call every replica to take it out
+    everywhere.
     """
     ResetCircuitBreaker: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.ResetCircuitBreakerRequest, _admin_service_pb2.ResetCircuitBreakerResponse]
     """Close the circuit breakers of a backend or one of its models and clear
@@ -166,6 +168,8 @@ class AdminServiceAsyncStub(AdminServiceStub):
     OpenCircuitBreaker: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.OpenCircuitBreakerRequest, _admin_service_pb2.OpenCircuitBreakerResponse]  # type: ignore[assignment]
     """Take a backend (every model it serves) or one of its models out: its
     circuit breakers are held open until ResetCircuitBreaker. Audited.
+    Breakers are per gateway process: call every replica to take it out
+    everywhere.
     """
     ResetCircuitBreaker: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.ResetCircuitBreakerRequest, _admin_service_pb2.ResetCircuitBreakerResponse]  # type: ignore[assignment]
     """Close the circuit breakers of a backend or one of its models and clear
@@ -340,6 +344,8 @@ class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_admin_service_pb2.OpenCircuitBreakerResponse, _abc.Awaitable[_admin_service_pb2.OpenCircuitBreakerResponse]]:
         """Take a backend (every model it serves) or one of its models out: its
         circuit breakers are held open until ResetCircuitBreaker. Audited.
+        Breakers are per gateway process: call every replica to take it out
+        everywhere.
         """
 
     @_abc_1.abstractmethod
