@@ -99,3 +99,26 @@ async def test_a_failed_replica_moves_only_its_own_keys(pool) -> None:
     fakes["vllm-a"].default = Reply()
     await admin.ResetCircuitBreaker(_pb.ResetCircuitBreakerRequest(backend="backends/vllm-a"))
     assert await _placement(stub) == before  # healthy again: its keys come back
+
+
+async def test_engines_not_known_to_take_the_key_do_not_receive_it() -> None:
+    # Strict OpenAI-compatible APIs (Mistral) refuse unknown fields with a 422,
+    # which would fail the call: only OpenAI and vLLM get prompt_cache_key.
+    async with FakeOpenAI(api_key="sk-m") as mistral, FakeOpenAI(api_key=None) as custom:
+        settings = {
+            "demo_enabled": False,
+            "backends": [
+                {"name": "mistral", "kind": "openai_compatible", "preset": "mistral",
+                 "base_url": mistral.base_url, "api_keys": ["sk-m"], "models": [{"id": "small"}]},
+                {"name": "custom", "kind": "openai_compatible", "base_url": custom.base_url,
+                 "models": [{"id": "local"}]},
+            ],
+        }  # fmt: skip
+        async with gateway_at(settings) as running:
+            async with grpc.aio.insecure_channel(running.data_address) as channel:
+                stub = gateway_service_pb2_grpc.GatewayServiceStub(channel)
+                for model in ("small", "local"):
+                    await stub.Chat(chat(model, routing=_keyed("conversation-1")))
+        for fake in (mistral, custom):
+            (request,) = fake.requests
+            assert "prompt_cache_key" not in request.json

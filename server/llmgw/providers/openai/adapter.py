@@ -15,7 +15,7 @@ from typing import Any, TypedDict
 import aiohttp
 import orjson
 
-from llmgw.domain.backends import BackendSpec
+from llmgw.domain.backends import BackendKind, BackendSpec
 from llmgw.domain.deadline import Deadline
 from llmgw.domain.errors import FailureClass, UpstreamError
 from llmgw.domain.models import ModelInfo
@@ -50,6 +50,7 @@ class _Headers(TypedDict, total=False):
 
 
 _NO_HEADERS = _Headers()
+_CACHE_KEY_PRESETS = frozenset({"openai", "vllm"})
 
 _TRANSPORT_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 
@@ -98,6 +99,8 @@ class OpenAIProvider:
             self._headers["Authorization"] = f"Bearer {spec.api_keys[0].reveal()}"
         self._session: aiohttp.ClientSession | None = None
         self._default_key = spec.api_keys[0] if spec.api_keys else None
+        # Engines known to take (OpenAI) or ignore (vLLM) ``prompt_cache_key``.
+        self._cache_key = spec.kind is BackendKind.OPENAI or spec.preset in _CACHE_KEY_PRESETS
 
     def _auth(self, key: Secret | None) -> _Headers:
         """Per-request auth only for a key other than the session's default."""
@@ -141,7 +144,10 @@ class OpenAIProvider:
         key: Secret | None = None,
     ) -> ChatResponse:
         body = await self._post_json(
-            "/chat/completions", encode_chat(request, model, stream=False), deadline, key
+            "/chat/completions",
+            encode_chat(request, model, stream=False, cache_key=self._cache_key),
+            deadline,
+            key,
         )
         try:
             return decode_chat(body)
@@ -155,7 +161,7 @@ class OpenAIProvider:
         deadline: Deadline,
         key: Secret | None = None,
     ) -> SSEChatStream:
-        body = orjson.dumps(encode_chat(request, model, stream=True))
+        body = orjson.dumps(encode_chat(request, model, stream=True, cache_key=self._cache_key))
         try:
             response = await self._http().post(
                 self._base + "/chat/completions",

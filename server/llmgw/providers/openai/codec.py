@@ -64,8 +64,12 @@ class ProtocolError(ValueError):
     """The upstream JSON does not have the documented shape."""
 
 
-def encode_chat(request: ChatRequest, model: ModelInfo, *, stream: bool) -> dict[str, Any]:
-    """The request body of ``POST /chat/completions``."""
+def encode_chat(
+    request: ChatRequest, model: ModelInfo, *, stream: bool, cache_key: bool = False
+) -> dict[str, Any]:
+    """The request body of ``POST /chat/completions``; ``cache_key``: the
+    engine takes OpenAI's ``prompt_cache_key`` (strict ones, e.g. Mistral,
+    refuse unknown fields with a 422)."""
     body: dict[str, Any] = {
         "model": model.upstream_id,
         "messages": [m for message in request.messages for m in _encode_message(message)],
@@ -82,7 +86,7 @@ def encode_chat(request: ChatRequest, model: ModelInfo, *, stream: bool) -> dict
         body.setdefault(key, value)
     if request.attribution.end_user_id:
         body["user"] = request.attribution.end_user_id
-    if request.routing.prompt_cache_key:  # OpenAI prompt caching affinity (vLLM ignores it)
+    if cache_key and request.routing.prompt_cache_key:  # OpenAI prompt-cache affinity
         body["prompt_cache_key"] = request.routing.prompt_cache_key
     if stream:
         body["stream"] = True
