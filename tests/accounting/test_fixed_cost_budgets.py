@@ -11,6 +11,7 @@ import time
 
 import grpc
 import pytest
+from aiohttp import web
 from conftest import gateway_at
 from helpers import chat, error_info
 from llmgateway.v1 import admin_service_pb2 as _pb
@@ -111,6 +112,37 @@ async def test_the_covering_budgets_are_configurable() -> None:
                 )
                 assert budgets["budgets/global"].percent_used == 0
                 assert not budgets["budgets/global"].alerts
+
+
+async def test_alerts_fire_from_the_hours_alone_without_any_call() -> None:
+    """No request and no admin read: the guard's refresh loop notices the
+    hours crossing the thresholds and the webhook receives the alerts."""
+    received: list[dict[str, object]] = []
+    both = asyncio.Event()
+
+    async def hook(request: web.Request) -> web.Response:
+        received.append(await request.json())
+        if {a["threshold"] for a in received} >= {75, 90}:
+            both.set()
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/alerts", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with FakeOpenAI(api_key=None) as fake:
+            url = f"http://127.0.0.1:{port}/alerts"
+            async with gateway_at(_settings(fake.base_url, webhook_url=url)):
+                await asyncio.wait_for(both.wait(), timeout=15)
+    finally:
+        await runner.cleanup()
+    first = next(a for a in received if a["threshold"] == 75)
+    assert first["budget"] == "global" and first["type"] == "budget_alert"
+    assert {a["budget"] for a in received} == {"global"}  # "team" does not cover the hours
 
 
 class _Hours:

@@ -95,8 +95,15 @@ class FixedCostCounters:
         if self._now() - known[0] > self._max_age and key not in self._refreshing:
             task = asyncio.create_task(self._measure(key))
             self._refreshing[key] = task
-            task.add_done_callback(lambda _t: self._refreshing.pop(key, None))
+            task.add_done_callback(lambda done: self._refreshed(key, done))
         return known[1]
+
+    def _refreshed(self, key: CounterKey, done: asyncio.Task[int]) -> None:
+        """A background measurement ended; a failed one keeps the last figure
+        (the next call past ``max_age`` tries again)."""
+        self._refreshing.pop(key, None)
+        if not done.cancelled():
+            done.exception()  # retrieved: a database hiccup is not an unhandled error
 
     async def _measure(self, key: CounterKey) -> int:
         now = self._now()

@@ -195,10 +195,10 @@ class BudgetGuard:
                 _log.warning("budget_refresh_failed", error=repr(error))
 
     async def check_alerts(self) -> None:
-        """Fire thresholds crossed between settlements (fixed costs accrue hourly)."""
+        """Fire thresholds crossed between settlements (vLLM hours accrue; a failed alert)."""
+        spent = {s.budget.name: s.spent_nanos for s in await self.statuses()}  # cold: seeded
         entries = self._entries(list(self._by_scope), self._wall())
-        values = await self._counters.read([e.key for e in entries])
-        await self._alert(entries, {key: value.spent for key, value in values.items()})
+        await self._alert(entries, {e.key: spent.get(e.budget.name, 0) for e in entries})
 
     # ----- admin -------------------------------------------------------------
 
