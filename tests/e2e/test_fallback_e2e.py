@@ -45,7 +45,11 @@ def _settings(openai_url: str, anthropic_url: str) -> dict[str, object]:
                 "retry": FAST_RETRY,
             },
         ],
-        "aliases": {"chain": ["primary/fast-model", "secondary/claude-haiku-4-5"]},
+        "aliases": {
+            "chain": ["primary/fast-model", "secondary/claude-haiku-4-5"],
+            "first": ["primary/fast-model"],
+            "second": ["secondary/claude-haiku-4-5"],
+        },
     }
 
 
@@ -68,6 +72,7 @@ async def test_overloaded_primary_falls_back_and_route_says_so(env) -> None:
     assert response.route.backend == "secondary"
     assert list(response.route.failed_backends) == ["primary"]
     assert len(primary.requests) == 3  # first try + 2 retries, then fallback
+    assert response.route.attempt_count == 4 and response.route.alias == "chain"
 
 
 async def test_transient_failure_is_retried_on_the_same_backend(env) -> None:
@@ -76,7 +81,9 @@ async def test_transient_failure_is_retried_on_the_same_backend(env) -> None:
     response = await stub.Chat(chat("chain"))
     assert response.route.backend == "primary"
     assert response.candidates[0].message.parts[0].text == "second try"
-    assert list(response.route.failed_backends) == ["primary"]
+    # Retried then served by the primary: it was never given up on.
+    assert list(response.route.failed_backends) == []
+    assert response.route.attempt_count == 2
     assert not secondary.requests
 
 
@@ -108,6 +115,8 @@ async def test_stream_falls_back_before_the_first_delta(env) -> None:
     ]
     assert events[0].start.route.backend == "secondary"
     assert list(events[0].start.route.failed_backends) == ["primary"]
+    assert events[0].start.route.attempt_count == 4 and events[0].start.route.alias == "chain"
+    assert list(events[-1].final.route.failed_backends) == ["primary"]
     assert "".join(e.delta.text for e in events if e.WhichOneof("event") == "delta") == "xy"
     assert events[-1].WhichOneof("event") == "final"
 
@@ -149,6 +158,19 @@ async def test_request_fallback_models_extend_the_chain(env) -> None:
     )
     response = await stub.Chat(request)
     assert response.route.backend == "secondary"
+    assert response.route.alias == ""  # a model id, not an alias; never the fallback's
+
+
+async def test_fallback_to_another_alias_reports_the_alias_asked_for(env) -> None:
+    stub, primary, secondary = env
+    primary.enqueue(*[Reply(status=500)] * 3)
+    secondary.enqueue(Reply(chunks=["rescued"]))
+    request = chat("first", routing=routing_pb2.RoutingOptions(fallback_models=["second"]))
+    response = await stub.Chat(request)
+    assert response.route.backend == "secondary"
+    assert response.route.alias == "first"  # what was asked, not "second"
+    assert list(response.route.failed_backends) == ["primary"]
+    assert response.route.attempt_count == 4
 
 
 async def test_breaker_opens_and_skips_the_failing_backend(env) -> None:

@@ -125,7 +125,7 @@ async def test_5_503_storm_opens_the_breaker_and_half_open_recovers(pair) -> Non
         assert len(first.requests) == calls  # skipped while open, even just before the end
         clock.advance(0.2)  # cool-down over: half-open
         response = await stub.Chat(chat("chain"))
-        assert response.route.backend == "first"  # the probe succeeded and closed it
+        assert response.route.backend == "first"  # the probe succeeded (1 of 2 to close)
         assert len(first.requests) == calls + 1
         assert (await stub.Chat(chat("chain"))).route.backend == "first"
     finally:

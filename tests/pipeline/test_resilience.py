@@ -65,7 +65,8 @@ async def test_transient_failure_retries_with_exponential_backoff() -> None:
     outcome = await _loop(clock).run("m", [A, B], script, Deadline.after(100))
     assert outcome.value == "ok@a" and script.calls == ["a", "a", "a"]
     assert clock.sleeps == [1.0, 2.0]
-    assert outcome.failed_backends == ("a",)
+    # Retries that ended in success on "a": nothing was given up on; three calls.
+    assert outcome.failed_backends == () and outcome.attempts == 3
 
 
 async def test_retry_after_is_honoured_when_it_fits() -> None:
@@ -80,7 +81,7 @@ async def test_retry_after_beyond_the_deadline_moves_to_the_next_target() -> Non
     script = Script(a=[fail("a", FailureClass.RATE_LIMIT, retry_after=60)])
     outcome = await _loop(clock).run("m", [A, B], script, Deadline.after(5))
     assert clock.sleeps == [] and outcome.target is B
-    assert outcome.failed_backends == ("a",)
+    assert outcome.failed_backends == ("a",) and outcome.attempts == 2
 
 
 async def test_retries_stop_at_max_then_fall_back() -> None:
@@ -171,8 +172,47 @@ def test_breaker_opens_after_consecutive_failures_and_recovers() -> None:
     assert breaker.state is BreakerState.HALF_OPEN
     assert breaker.allow() and not breaker.allow()  # one probe at a time
     breaker.record_success()
+    # success_threshold 2 (the default): one good probe frees the slot, no more.
+    assert breaker.state is BreakerState.HALF_OPEN
+    assert breaker.allow() and not breaker.allow()
+    breaker.record_success()
     assert breaker.state is BreakerState.CLOSED and breaker.allow()
-    assert breaker.snapshot().transitions == 3 and breaker.snapshot().trips == 1
+    snapshot = breaker.snapshot()
+    assert snapshot.transitions == 3 and snapshot.trips == 1
+    assert snapshot.rejections == 3  # the open refusal and the two taken probe slots
+
+
+def test_breaker_success_threshold_and_a_failed_probe_reopens() -> None:
+    clock = FakeClock()
+    breaker = _breaker(clock, failure_threshold=1, cooldown=10, success_threshold=3)
+    breaker.record_failure(FailureClass.TRANSIENT)
+    clock.t += 10.01
+    for _ in range(2):
+        assert breaker.allow()
+        breaker.record_success()
+    assert breaker.state is BreakerState.HALF_OPEN  # 2 of 3
+    assert breaker.allow()
+    breaker.record_failure(FailureClass.TIMEOUT)
+    assert breaker.state is BreakerState.OPEN  # the run of successes starts again
+    clock.t += 20.01
+    for _ in range(3):
+        assert breaker.allow()
+        breaker.record_success()
+    assert breaker.state is BreakerState.CLOSED
+
+
+def test_forced_open_breaker_stays_open_until_reset() -> None:
+    clock = FakeClock()
+    breaker = _breaker(clock, cooldown=1)
+    breaker.force_open()
+    clock.t += 10_000
+    assert breaker.state is BreakerState.OPEN and not breaker.allow()
+    assert breaker.snapshot().forced and breaker.snapshot().rejections == 1
+    breaker.record_success()  # a call that was already running ends well: still out
+    assert breaker.state is BreakerState.OPEN
+    breaker.reset()
+    assert breaker.state is BreakerState.CLOSED and breaker.allow()
+    assert not breaker.snapshot().forced
 
 
 def test_breaker_cooldown_grows_on_repeated_trips_and_is_capped() -> None:

@@ -63,6 +63,9 @@ ADMIN_METHODS: Mapping[str, Needed] = {
     "ListApiKeys": _READ,
     "RotateApiKey": _WRITE,
     "RevokeApiKey": _WRITE,
+    "OpenCircuitBreaker": _WRITE,
+    "ResetCircuitBreaker": _WRITE,
+    "ExplainRoute": _READ,
 }
 
 

@@ -278,6 +278,7 @@ def _routing(options: routing_pb2.RoutingOptions) -> RoutingHints:
             else None
         ),
         allow_downgrade=options.allow_downgrade if options.HasField("allow_downgrade") else None,
+        prompt_cache_key=options.cache_policy.prompt_cache_key,
     )
 
 
@@ -379,6 +380,7 @@ def fill_route(target: routing_pb2.RouteInfo, value: RouteInfo) -> None:
     target.alias = value.alias
     target.model = value.model
     target.backend = value.backend
+    target.attempt_count = value.attempts
     if value.failed_backends:
         target.failed_backends.extend(value.failed_backends)
 

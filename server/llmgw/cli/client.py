@@ -189,3 +189,53 @@ async def suggest(address: str, model: str, key: str = "") -> list[str]:
     except CallError:
         return []
     return closest(model, {name for row in rows for name in (row.id, *row.aliases)})
+
+
+@dataclass(frozen=True, slots=True)
+class RouteRow:
+    """One target of ``llmgw route explain`` (``AdminService.ExplainRoute``)."""
+
+    position: int  # 0 = not eligible
+    backend: str
+    model: str
+    cost: str  # exact decimal, "unpriced" or "-" (not assessed)
+    score: float
+    circuit: str
+    checks: tuple[tuple[str, bool, str], ...]  # (check, passed, detail)
+
+
+async def explain_route(
+    admin: str, model: str, prompt: str, key: str = "", deadline_seconds: float = 30.0
+) -> tuple[str, str, int, list[RouteRow]]:
+    """``(alias, strategy, estimated input tokens, rows)`` of a chat request's route."""
+    from llmgateway.v1 import admin_service_pb2, admin_service_pb2_grpc
+
+    request = admin_service_pb2.ExplainRouteRequest(
+        chat=gateway_service_pb2.ChatRequest(
+            model=model, messages=[_message(content_pb2.ROLE_USER, prompt)]
+        )
+    )
+    try:
+        async with grpc.aio.insecure_channel(admin) as channel:
+            stub = admin_service_pb2_grpc.AdminServiceStub(channel)
+            reply = await stub.ExplainRoute(
+                request, timeout=deadline_seconds, metadata=bearer(key)
+            )
+    except grpc.aio.AioRpcError as exc:
+        raise CallError(exc.code().name, exc.details() or "") from exc
+    circuits = admin_service_pb2.CircuitState
+    rows = [
+        RouteRow(
+            c.position,
+            c.backend.removeprefix("backends/"),
+            c.model_id,
+            _decimal_text(_money_nanos(c.estimated_cost.units, c.estimated_cost.nanos))
+            if c.HasField("estimated_cost")
+            else ("unpriced" if c.eligible else "-"),
+            c.score,
+            circuits.Name(c.circuit_state).removeprefix("CIRCUIT_STATE_").lower(),
+            tuple((k.check, k.passed, k.detail) for k in c.checks),
+        )
+        for c in reply.candidates
+    ]
+    return reply.alias, reply.strategy, reply.estimated_input_token_count, rows

@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from llmgw.cli.health import health
+
 app = typer.Typer(help="llmgw: an LLM gateway served over gRPC.", no_args_is_help=True)
 _err = Console(stderr=True)
 
@@ -401,29 +403,38 @@ def keys_revoke(
     _print_keys([_key_call(revoke_key(admin, key, key_id))], as_json)
 
 
-@app.command()
-def health(
-    address: Annotated[str, typer.Option("--address", "-a", help="host:port")] = "127.0.0.1:50051",
-    service: Annotated[
-        str, typer.Option(help='"", liveness, readiness or llmgateway.v1.GatewayService.')
-    ] = "readiness",
-    timeout: Annotated[float, typer.Option(help="Seconds for the whole check.")] = 3.0,
-    tls_ca: Annotated[str, typer.Option(help="CA bundle (PEM): use TLS.")] = "",
-    tls_cert: Annotated[str, typer.Option(help="Client certificate (PEM), for mTLS.")] = "",
-    tls_key: Annotated[str, typer.Option(help="Client key (PEM), for mTLS.")] = "",
-    tls_server_name: Annotated[str, typer.Option(help="Name the server cert must carry.")] = "",
-) -> None:
-    """grpc.health.v1 Check: exit 0 when SERVING, 1 otherwise (unreachable included)."""
-    from llmgw.api.health_client import TlsMaterial, check_health
-    from llmgw.app import read_pem_files
-    from llmgw.config import ConfigError
+app.command(name="health")(health)
 
-    try:
-        ca, cert, key = read_pem_files(tls_ca, tls_cert, tls_key)
-    except ConfigError as exc:
-        typer.echo(f"unhealthy: {exc}")
-        raise typer.Exit(1) from exc
-    tls = TlsMaterial(ca, cert, key, tls_server_name) if tls_ca or tls_cert else None
-    result = asyncio.run(check_health(address, service, timeout, tls))
-    typer.echo(("healthy: " if result.serving else "unhealthy: ") + result.message)
-    raise typer.Exit(0 if result.serving else 1)
+
+# --- llmgw route: routing diagnostics through the admin plane ---------------
+
+route_app = typer.Typer(help="Routing diagnostics (admin plane).")
+app.add_typer(route_app, name="route")
+
+
+@route_app.command("explain")
+def route_explain(
+    model: Annotated[str, typer.Argument(help="Model id or alias.")],
+    prompt: Annotated[str, typer.Argument(help="The user message (only its size matters).")],
+    admin: AdminOption = "127.0.0.1:50052",
+    key: KeyOption = "",
+) -> None:
+    """The targets a chat request would try, in order, with each check's verdict,
+    estimated cost and the strategy's score. Calls no upstream, bills nothing."""
+    from llmgw.cli.client import explain_route
+
+    alias, strategy, tokens, rows = _key_call(explain_route(admin, model, prompt, key))
+    Console().print(
+        f"alias={alias or '-'} strategy={strategy or 'chain order'} input_tokens~{tokens}",
+        highlight=False,
+    )
+    table = Table("#", "backend", "model", "est. cost", "score", "circuit", "checks")
+    for row in rows:
+        checks = " ".join(
+            f"{name}:ok" if passed else f"{name}:FAIL ({detail})"
+            for name, passed, detail in row.checks
+        )
+        place = str(row.position) if row.position else "-"
+        score = f"{row.score:g}" if row.position else "-"
+        table.add_row(place, row.backend, row.model, row.cost, score, row.circuit, checks)
+    Console(width=200).print(table)

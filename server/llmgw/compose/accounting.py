@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from llmgw.accounting.budget_counters import BudgetCounters, MemoryCounters, RedisCounters
+from llmgw.accounting.fixed_costs import FixedCostCounters, FixedCosts
 from llmgw.accounting.ledger.port import Ledger
 from llmgw.accounting.ledger.relay import RelayedLedger
 from llmgw.accounting.ledger.sqlite import SqliteLedger
@@ -85,9 +86,12 @@ async def cost_plane(
     if budgets.webhook_url:
         notify = AlertWebhook(budgets.webhook_url)
         stack.push_async_callback(notify.aclose)
+    uptime = UptimeLog(state_db, vllm)
+    await uptime.start()
+    stack.push_async_callback(uptime.close)
     guard = BudgetGuard(
         BudgetStore(state_db),
-        _budget_counters(settings, stack),
+        _budget_counters(settings, uptime, vllm, stack),
         ledger.spent,
         notify,
         config_budgets=budget_definitions(settings),
@@ -95,9 +99,6 @@ async def cost_plane(
     )
     await guard.start()
     stack.push_async_callback(guard.close)
-    uptime = UptimeLog(state_db, vllm)
-    await uptime.start()
-    stack.push_async_callback(uptime.close)
     fixed = [FixedCost(name, budgets.vllm_hourly_rate) for name in vllm]
     return CostPlane(ledger, guard, uptime, fixed)
 
@@ -119,18 +120,28 @@ async def _ledger(settings: Settings, state_db: Database, stack: AsyncExitStack)
     )
 
 
-def _budget_counters(settings: Settings, stack: AsyncExitStack) -> BudgetCounters:
+def _budget_counters(
+    settings: Settings, uptime: UptimeLog, vllm: list[str], stack: AsyncExitStack
+) -> BudgetCounters:
     """Redis counters shared by every replica when ``redis_url`` is set, else
-    this process's."""
-    if not settings.redis_url:
-        return MemoryCounters()
-    # A blocking pool waits for a free connection under load (the default
-    # pool raises "Too many connections").
-    client = Redis(
-        connection_pool=BlockingConnectionPool.from_url(settings.redis_url, max_connections=64)
-    )
-    stack.push_async_callback(client.aclose)
-    return RedisCounters(client, settings.redis_prefix)
+    this process's; with the vLLM hours added to the budgets that cover them
+    (``budgets.fixed_cost_budgets``)."""
+    counters: BudgetCounters = MemoryCounters()
+    if settings.redis_url:
+        # A blocking pool waits for a free connection under load (the default
+        # pool raises "Too many connections").
+        client = Redis(
+            connection_pool=BlockingConnectionPool.from_url(
+                settings.redis_url, max_connections=64
+            )
+        )
+        stack.push_async_callback(client.aclose)
+        counters = RedisCounters(client, settings.redis_prefix)
+    budgets = settings.budgets
+    if vllm and budgets.fixed_cost_budgets:
+        costs = FixedCosts(uptime, dict.fromkeys(vllm, budgets.vllm_hourly_rate))
+        counters = FixedCostCounters(counters, costs, frozenset(budgets.fixed_cost_budgets))
+    return counters
 
 
 __all__ = [

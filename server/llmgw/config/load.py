@@ -199,4 +199,5 @@ def _model_config(model: ModelInfo) -> ModelConfig:
         max_output_tokens=model.max_output_tokens,
         max_batch_size=model.max_batch_size,
         quality_tier=model.quality_tier,
+        tier=model.tier,
     )

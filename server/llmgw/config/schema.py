@@ -7,10 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import (
-    Field,
-    field_validator,
-)
+from pydantic import Field, field_validator, model_validator
 
 from llmgw.config.schema_security import AuthConfig as AuthConfig
 from llmgw.config.schema_security import JwtAlgorithm as JwtAlgorithm
@@ -40,6 +37,9 @@ class ModelConfig(_Strict):
     max_output_tokens: int = Field(default=0, ge=0)
     max_batch_size: int = Field(default=0, ge=0)
     quality_tier: int = Field(default=0, ge=0)
+    # Equivalence group (e.g. "fast"): FALLBACK_MODE_EQUIVALENT falls back only
+    # to models of the route sharing the first target's tier.
+    tier: str = Field(default="", pattern=r"^[A-Za-z0-9_.-]{0,64}$")
 
 
 class RetryConfig(_Strict):
@@ -74,6 +74,7 @@ class BreakerConfig(_Strict):
     cooldown_seconds: float = Field(default=5.0, gt=0)
     max_cooldown_seconds: float = Field(default=120.0, gt=0)
     half_open_probes: int = Field(default=1, ge=1)
+    success_threshold: int = Field(default=2, ge=1)  # probes in a row that close it
 
 
 class KeyConfig(_Strict):
@@ -179,7 +180,8 @@ class BudgetConfig(_Strict):
     bounds: ``default_max_output_tokens`` when neither request nor model caps
     output, ``unpriced_reservation`` for a model with no known price (and what
     its requests are charged). ``vllm_hourly_rate`` (``VLLM_HOURLY_RATE``)
-    prices self-hosted vLLM by uptime.
+    prices self-hosted vLLM by uptime; ``fixed_cost_budgets`` names the
+    budgets whose spend includes those hours (percentage, alerts, limit).
     """
 
     global_limit: Decimal | None = Field(default=None, ge=0)
@@ -190,23 +192,40 @@ class BudgetConfig(_Strict):
     default_max_output_tokens: int = Field(default=4096, ge=1)
     unpriced_reservation: Decimal = Field(default=Decimal("0.01"), ge=0)
     vllm_hourly_rate: Decimal = Field(default=Decimal("0.16"), ge=0)
+    fixed_cost_budgets: list[str] = Field(default_factory=lambda: ["global"])
     refresh_seconds: float = Field(default=5.0, gt=0)
 
 
 class LimitSet(_Strict):
-    """Requests and tokens per minute (0 = unlimited)."""
+    """Requests and tokens per minute, hour and day, and a burst allowance
+    (requests at once, paced at ``rpm``; needs ``rpm``). 0 = unlimited."""
 
     rpm: int = Field(default=0, ge=0)
     input_tpm: int = Field(default=0, ge=0)
     output_tpm: int = Field(default=0, ge=0)
+    rph: int = Field(default=0, ge=0)
+    input_tph: int = Field(default=0, ge=0)
+    output_tph: int = Field(default=0, ge=0)
+    rpd: int = Field(default=0, ge=0)
+    input_tpd: int = Field(default=0, ge=0)
+    output_tpd: int = Field(default=0, ge=0)
+    burst: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _burst_needs_a_pace(self) -> LimitSet:
+        if self.burst and not self.rpm:
+            raise ValueError("burst needs rpm (the pace the burst allowance refills at)")
+        return self
 
 
 class RateLimitConfig(_Strict):
     """Caller limits and request-size limits (0 = unlimited everywhere).
 
     ``tenant`` applies to every tenant without an entry in ``tenants``;
-    ``user`` to every end user (per tenant). Per-key limits live on the key
-    record. ``max_concurrent_streams`` caps open StreamChat calls per tenant;
+    ``user`` to every end user (per tenant); ``key`` to every API key without
+    an entry in ``keys`` (by key id); a key record's own per-minute limits
+    replace the configured per-minute ones. ``max_concurrent_streams`` caps
+    open StreamChat calls per tenant;
     ``stream_slot_ttl_seconds`` is how long a slot may outlive a crashed
     replica (Redis). ``max_embedding_batch`` 0 defers to the top-level
     ``max_embedding_batch``. ``fail_open``: when the counter store (Redis) is
@@ -217,6 +236,8 @@ class RateLimitConfig(_Strict):
     tenant: LimitSet = Field(default_factory=LimitSet)
     user: LimitSet = Field(default_factory=LimitSet)
     tenants: dict[str, LimitSet] = Field(default_factory=dict)
+    key: LimitSet = Field(default_factory=LimitSet)
+    keys: dict[str, LimitSet] = Field(default_factory=dict)
     max_concurrent_streams: int = Field(default=0, ge=0)
     stream_slot_ttl_seconds: float = Field(default=900.0, gt=0)
     fail_open: bool = False

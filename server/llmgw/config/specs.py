@@ -123,6 +123,7 @@ def _model_info(backend: str, m: ModelConfig) -> ModelInfo:
         max_output_tokens=m.max_output_tokens,
         max_batch_size=m.max_batch_size,
         quality_tier=m.quality_tier,
+        tier=m.tier,
     )
 
 
@@ -146,6 +147,7 @@ def _breaker_policy(breaker: BreakerConfig) -> BreakerPolicy:
         cooldown=breaker.cooldown_seconds,
         max_cooldown=breaker.max_cooldown_seconds,
         half_open_probes=breaker.half_open_probes,
+        success_threshold=breaker.success_threshold,
     )
 
 

@@ -68,7 +68,9 @@ _RELOADED = {"aliases", "prices"}
 _RELOADED_FIELDS = {
     "routing": {"strategies", "allow_downgrade", "downgrade_at_percent", "latency_exploration"},
     "budgets": {"global_limit", "global_period", "time_zone", "budgets"},
-    "rate_limits": {"tenant", "user", "tenants", "max_concurrent_streams", "fail_open"},
+    "rate_limits": {
+        "tenant", "user", "tenants", "key", "keys", "max_concurrent_streams", "fail_open"
+    },
 }
 
 
@@ -81,6 +83,8 @@ def caller_defaults(settings: Settings) -> CallerDefaults:
         tenants={name: LimitSet(**v.model_dump()) for name, v in config.tenants.items()},
         max_concurrent_streams=config.max_concurrent_streams,
         fail_open=config.fail_open,
+        key=LimitSet(**config.key.model_dump()),
+        keys={name: LimitSet(**v.model_dump()) for name, v in config.keys.items()},
     )
 
 

@@ -33,7 +33,9 @@ class ModelInfo:
     ``id`` is what callers put in ``model`` (unique across the gateway, e.g.
     ``gpt-4o-mini``); ``upstream_id`` is what the backend's API expects.
     ``simulated`` marks the built-in demo backend, whose answers are canned.
-    ``quality_tier`` ranks models for the quality strategy (0 = unknown).
+    ``quality_tier`` ranks models for the quality strategy (0 = unknown);
+    ``tier`` names the equivalence group (``"fast"``, ``""`` = none) that
+    ``FALLBACK_MODE_EQUIVALENT`` keeps a request within.
     """
 
     id: str
@@ -47,6 +49,7 @@ class ModelInfo:
     max_batch_size: int = 0
     simulated: bool = False
     quality_tier: int = 0  # higher is better (the quality strategy's ranking)
+    tier: str = ""  # equivalence group: ``fallback_mode: equivalent`` stays within it
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,7 +67,9 @@ class BreakerPolicy:
     least ``min_calls`` calls in the last ``window`` seconds failed at
     ``failure_ratio`` or more. Stays open ``cooldown`` seconds, doubling on each
     consecutive trip up to ``max_cooldown`` (jittered); then lets
-    ``half_open_probes`` calls through, and closes on their success.
+    ``half_open_probes`` calls through at a time, and closes after
+    ``success_threshold`` consecutive successful probes (one failed probe
+    opens it again).
     """
 
     failure_threshold: int = 5
@@ -77,3 +79,4 @@ class BreakerPolicy:
     cooldown: float = 5.0
     max_cooldown: float = 120.0
     half_open_probes: int = 1
+    success_threshold: int = 2

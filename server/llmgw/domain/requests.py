@@ -52,6 +52,7 @@ class RoutingHints:
     pinned_backend: str = ""
     max_cost_nanos: int | None = None
     allow_downgrade: bool | None = None
+    prompt_cache_key: str = ""  # provider prompt-cache affinity; sticky replica routing
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from llmgw.accounting.pricing import PriceBook
 from llmgw.domain.backends import ApiKey
@@ -31,7 +31,7 @@ from llmgw.pipeline.context import CallContext
 from llmgw.pipeline.keys import KeyPool, KeysExhaustedError
 from llmgw.pipeline.output_cap import Capped, OutputCaps
 from llmgw.pipeline.registry import Registry
-from llmgw.pipeline.resilience import AttemptLoop
+from llmgw.pipeline.resilience import AttemptLoop, Outcome
 from llmgw.pipeline.results import RouteInfo
 from llmgw.pipeline.settlement import Tab, usage_or_estimate
 from llmgw.pipeline.streams import Primed, prime
@@ -142,11 +142,12 @@ class _Attempts:
         reserving = ctx.tab is not None and ctx.tab.reserving
         return self._up.caps.apply(request, target.model, ctx.input_tokens, reserving)
 
-    def _done(
-        self, ctx: CallContext, value: object, target: Target, failed: tuple[str, ...]
-    ) -> None:
-        ctx.result, ctx.target = value, target
-        ctx.route = RouteInfo(target.alias, target.model.id, target.backend, failed)
+    def _done(self, ctx: CallContext, outcome: Outcome[Any]) -> None:
+        target = outcome.target
+        ctx.result, ctx.target = outcome.value, target
+        ctx.route = RouteInfo(
+            ctx.alias, target.model.id, target.backend, outcome.failed_backends, outcome.attempts
+        )
 
 
 class ChatAttempts(_Attempts):
@@ -170,7 +171,7 @@ class ChatAttempts(_Attempts):
             return response
 
         outcome = await self._up.loop.run(request.model, ctx.targets, attempt, deadline)
-        self._done(ctx, outcome.value, outcome.target, outcome.failed_backends)
+        self._done(ctx, outcome)
 
 
 class EmbedAttempts(_Attempts):
@@ -187,7 +188,7 @@ class EmbedAttempts(_Attempts):
             return response
 
         outcome = await self._up.loop.run(request.model, ctx.targets, attempt, deadline)
-        self._done(ctx, outcome.value, outcome.target, outcome.failed_backends)
+        self._done(ctx, outcome)
 
 
 class StreamAttempts(_Attempts):
@@ -223,7 +224,7 @@ class StreamAttempts(_Attempts):
             return primed
 
         outcome = await up.loop.run(request.model, ctx.targets, attempt, deadline)
-        self._done(ctx, outcome.value, outcome.target, outcome.failed_backends)
+        self._done(ctx, outcome)
 
     async def _open(
         self, target: Target, request: ChatRequest, ctx: CallContext, key: Secret | None

@@ -1,8 +1,20 @@
 """Circuit breakers per (backend, model): stop sending to what is failing.
 
-closed --(N consecutive counted failures, or failure ratio over a window)--> open
-open   --(cool-down elapsed)--> half-open: a few probe calls are let through
-half-open --(probe succeeds)--> closed;  --(probe fails)--> open, longer cool-down
+=========  ==============================================  =======================
+state      event                                           next
+=========  ==============================================  =======================
+closed     N consecutive counted failures, or the          open
+           failure ratio over the window
+open       cool-down elapsed (never while forced open)     half-open
+half-open  a probe succeeds, ``success_threshold`` in a    closed
+           row (fewer: the next probe may pass)
+half-open  a probe fails (counted failure)                 open, longer cool-down
+any        ``force_open`` (operator: take it out)          open until ``reset``
+any        ``reset`` (operator)                            closed, counters cleared
+=========  ==============================================  =======================
+
+A call refused while open (or half-open with every probe slot taken) counts as
+a rejection (``rejections`` in the snapshot: admin ``GetHealth``/``GetMetrics``).
 
 Only failures that say something about the backend count (transient, timeout,
 overloaded, protocol, interrupted streams). Caller faults, context-length
@@ -47,6 +59,8 @@ class BreakerSnapshot:
     trips: int
     transitions: int
     retry_after: float  # seconds until a probe may pass (open state only)
+    rejections: int = 0  # calls refused without reaching the backend, since start
+    forced: bool = False  # held open by an operator until reset
 
 
 class CircuitBreaker:
@@ -63,12 +77,20 @@ class CircuitBreaker:
         self._transitions = 0
         self._open_until = 0.0
         self._probes = 0
+        self._successes = 0  # successful probes in a row (half-open)
+        self._rejections = 0
+        self._forced = False
 
     @property
     def state(self) -> BreakerState:
-        if self._state is BreakerState.OPEN and self._clock.now() >= self._open_until:
+        if (
+            self._state is BreakerState.OPEN
+            and not self._forced
+            and self._clock.now() >= self._open_until
+        ):
             self._move(BreakerState.HALF_OPEN)
             self._probes = 0
+            self._successes = 0
         return self._state
 
     def allow(self) -> bool:
@@ -79,22 +101,39 @@ class CircuitBreaker:
         if state is BreakerState.HALF_OPEN and self._probes < self._policy.half_open_probes:
             self._probes += 1
             return True
+        self._rejections += 1
         return False
 
     def retry_after(self) -> float:
-        """Seconds until the breaker lets a probe through (0 when it would now)."""
-        return (
-            max(0.0, self._open_until - self._clock.now())
-            if self._state is BreakerState.OPEN
-            else 0.0
-        )
+        """Seconds until the breaker lets a probe through (0 when it would now;
+        0 too when forced open: only a reset ends that)."""
+        if self._state is not BreakerState.OPEN or self._forced:
+            return 0.0
+        return max(0.0, self._open_until - self._clock.now())
 
     def record_success(self) -> None:
         self._consecutive = 0
         self._remember(False)
-        if self._state is not BreakerState.CLOSED:
+        if self._state is BreakerState.HALF_OPEN:
+            self._successes += 1
+            if self._successes < self._policy.success_threshold:
+                self._probes = max(0, self._probes - 1)  # the next probe may pass
+                return
+        if self._state is not BreakerState.CLOSED and not self._forced:
             self._trips = 0
             self._move(BreakerState.CLOSED)
+
+    def force_open(self) -> None:
+        """Hold the breaker open until ``reset`` (an operator takes the target out)."""
+        self._forced = True
+        self._move(BreakerState.OPEN)
+
+    def reset(self) -> None:
+        """Closed, with failures, trips in a row and probes cleared (totals kept)."""
+        self._forced = False
+        self._consecutive = self._trips = self._probes = self._successes = 0
+        self._calls.clear()
+        self._move(BreakerState.CLOSED)
 
     def record_failure(self, failure: FailureClass) -> None:
         if failure not in COUNTED_FAILURES:
@@ -103,6 +142,8 @@ class CircuitBreaker:
             return
         self._consecutive += 1
         self._remember(True)
+        if self._forced:
+            return  # stays open until reset
         if self._state is BreakerState.HALF_OPEN or self._should_trip():
             self._trip()
 
@@ -113,7 +154,13 @@ class CircuitBreaker:
 
     def snapshot(self) -> BreakerSnapshot:
         return BreakerSnapshot(
-            self.state, self._consecutive, self._total_trips, self._transitions, self.retry_after()
+            self.state,
+            self._consecutive,
+            self._total_trips,
+            self._transitions,
+            self.retry_after(),
+            self._rejections,
+            self._forced,
         )
 
     def _should_trip(self) -> bool:

@@ -22,13 +22,11 @@ cancelled or interrupted requests, billing what was produced); ``release``
 * Fast path: when no budget applies to the scopes, no I/O at all.
 
 Config vs admin rule: config budgets are written to the store at ``start()``
-(origin ``config``) unless the stored row with that name has origin
-``admin``, i.e. was changed through ``upsert`` (UpdateBudget); admin changes
-then win until that row is deleted. Deleting a config budget through the
-admin plane lasts until the next start or configuration reload (config is
-declarative: remove it there; ``reload_config_budgets`` also deletes config
-rows whose name left the file). Budgets are re-read from the store every ``refresh_seconds`` so an
-UpdateBudget on another replica takes effect here.
+(origin ``config``) unless the stored row of that name has origin ``admin``
+(changed by UpdateBudget); admin changes win until that row is deleted, which
+lasts until the next start or reload (config is declarative: a reload also
+deletes config rows whose name left the file). Budgets are re-read every
+``refresh_seconds`` so an UpdateBudget on another replica takes effect here.
 
 Time: ``clock`` (monotonic, ``domain.clock``) paces the refresh loop;
 ``wall_clock`` (epoch seconds) places requests in calendar periods.
@@ -42,12 +40,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from llmgw.accounting.budget_counters import (
-    BudgetCounters,
-    CounterKey,
-    CounterValue,
-    ReserveItem,
-)
+from llmgw.accounting.budget_counters import BudgetCounters, CounterKey, CounterValue, ReserveItem
 from llmgw.domain.budgets import Budget, BudgetScope, Enforcement
 from llmgw.domain.clock import Clock, SystemClock
 from llmgw.domain.errors import BudgetExhaustedError, GatewayOverloadedError
@@ -193,8 +186,15 @@ class BudgetGuard:
             await self._clock.sleep(self._refresh_seconds)
             try:
                 await self.refresh()
+                await self.check_alerts()
             except Exception as error:  # keep the last good set; try again later
                 _log.warning("budget_refresh_failed", error=repr(error))
+
+    async def check_alerts(self) -> None:
+        """Fire thresholds crossed between settlements (vLLM hours accrue; a failed alert)."""
+        spent = {s.budget.name: s.spent_nanos for s in await self.statuses()}  # cold: seeded
+        entries = self._entries(list(self._by_scope), self._wall())
+        await self._alert(entries, {e.key: spent.get(e.budget.name, 0) for e in entries})
 
     # ----- admin -------------------------------------------------------------
 

@@ -7,7 +7,8 @@ chain in order (``pipeline.chain``). Fields fill in as the call advances:
 * set by the facade: ``operation``, ``request``, ``principal``,
   ``attribution``, ``deadline``, ``request_id``, ``input_tokens`` (a lazy,
   cached estimate: call it only when needed, it tokenises the prompt once);
-* ``targets`` (the routing plan, in the order to try) by the plan step;
+* ``targets`` (the routing plan, in the order to try) and ``alias`` (the
+  alias the caller named, empty for a model id) by the plan step;
 * ``tab`` (the budget reservation and the ledger rows) by the ledger step;
 * ``result``, ``route``, ``usage``, ``cost`` by the attempt step (for a
   stream, ``usage`` and ``cost`` when the stream ends, before the
@@ -55,6 +56,7 @@ class CallContext:
     request_id: str
     input_tokens: Callable[[], int]
     targets: list[Target] = field(default_factory=list)
+    alias: str = ""  # the alias the caller named ("" for a model id), set by the plan step
     target: Target | None = None  # the target that answered (or is streaming)
     tab: Tab | None = None
     result: Any = None

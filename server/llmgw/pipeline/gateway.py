@@ -264,6 +264,15 @@ class Gateway:
         return self._attempts
 
     @property
+    def planner(self) -> Planner:
+        """The routing planner (the route explanation asks it, admin plane)."""
+        return self._planner
+
+    @property
+    def key_pools(self) -> Mapping[str, KeyPool]:
+        return self._pools
+
+    @property
     def limits(self) -> CallerLimits | None:
         return self._limits
 

@@ -102,6 +102,28 @@ class KeyPool:
             detail=f"no key of {self.backend} has capacity for {model}",
         )
 
+    async def has_capacity(self, model: str, input_tokens: int) -> bool:
+        """Whether some key could take a request on ``model`` now (nothing is
+        counted: the route explanation asks, ``acquire`` takes)."""
+        if self.trivial or not self._keys:
+            return True
+        now = self._clock.now()
+        for key in self._keys:
+            if (key.models and model not in key.models) or self._cooling.get(key.id, 0.0) > now:
+                continue
+            if await self._room(key, input_tokens):
+                return True
+        return False
+
+    async def _room(self, key: ApiKey, input_tokens: int) -> bool:
+        rpm, input_tpm, output_tpm = self._items[key.id]
+        for item, cost in ((rpm, 1), (input_tpm, max(1, input_tokens)), (output_tpm, 1)):
+            if item is not None and not await self._limiter.test(
+                item, self.backend, key.id, cost=cost
+            ):
+                return False
+        return True
+
     async def _admit(self, key: ApiKey, input_tokens: int) -> float | None:
         """Count the request on ``key``; seconds until it has room if it has none."""
         rpm, input_tpm, output_tpm = self._items[key.id]

@@ -9,9 +9,14 @@ alias + ``fallback_models`` (unless           candidates, de-duplicated by (back
 ``fallback_mode: none``)                      only served backends, only the operation's type
 ``pinned_backend`` set                        only that backend's targets
 ``fallback_mode: same_model``                 only the first target's model
+``fallback_mode: equivalent``                 only targets whose ``tier`` (equivalence
+                                              group) is the first target's; a first
+                                              target without a tier: its model only
 nothing left                                  ``NoEligibleBackendError`` before any call
 one target, no strategy/price/capability      that target (the common path: no scoring)
 or context constraint
+``prompt_cache_key`` set, a model on          each model's replicas in the key's
+several backends                              rendezvous order (``affinity.sticky``)
 soft budget past ``downgrade_at_percent``     strategy ``cost`` (when the alias or the
 and the alias may downgrade                   request allows downgrading)
 otherwise                                     ``routing.plan`` over the candidates; only
@@ -29,10 +34,11 @@ from llmgw.accounting.pricing import PriceBook
 from llmgw.domain.errors import FieldViolation, NoEligibleBackendError
 from llmgw.domain.models import Capability, ModelType, Target
 from llmgw.domain.requests import Attribution, RoutingHints
+from llmgw.pipeline.affinity import sticky
 from llmgw.pipeline.breaker import BreakerBoard
 from llmgw.pipeline.catalog import Catalog
 from llmgw.pipeline.latency import LatencyBoard
-from llmgw.pipeline.routing import Candidate
+from llmgw.pipeline.routing import Assessment, Candidate, assess
 from llmgw.pipeline.routing import plan as routing_plan
 
 
@@ -74,8 +80,19 @@ class PlanQuery:
     attribution: Attribution | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """``Planner.explain``: the plan's own decision with every verdict."""
+
+    alias: str
+    strategy: str
+    input_tokens: int
+    assessment: Assessment
+
+
 class Planner:
-    """``plan(query) -> [Target]`` following the decision table above."""
+    """``plan(query) -> [Target]`` following the decision table above;
+    ``explain(query)`` is the same decision with every verdict kept."""
 
     def __init__(self, inputs: PlanInputs, settings: RoutingSettings) -> None:
         self._in = inputs
@@ -83,6 +100,86 @@ class Planner:
         self._random = random.Random()
 
     def plan(self, query: PlanQuery) -> list[Target]:
+        targets, strategy = self._prepare(query)
+        if len(targets) == 1 and _trivial(query.routing, strategy, targets[0]):
+            return targets  # the common single-target request: nothing to decide
+        ordered = self._sticky(
+            query,
+            routing_plan(
+                query.name,
+                [self._candidate(t) for t in targets],
+                query.routing,
+                strategy,
+                input_tokens=query.input_tokens(),
+                output_tokens=query.output_tokens,
+                draw=self._random.random(),
+                exploration=self.settings.exploration,
+            ),
+        )
+        return ordered[:1] if query.routing.fallback_mode == "none" else ordered
+
+    def explain(self, query: PlanQuery) -> Explanation:
+        """What ``plan`` decides for ``query``, with each candidate's verdict,
+        estimated cost and score (no exploration draw: the latency strategy's
+        random 5 % detour is left out). Raises what ``plan`` raises when no
+        target of the right type is served; ineligible targets are reported,
+        not raised."""
+        targets, strategy = self._prepare(query)
+        tokens = query.input_tokens()
+        candidates = [self._candidate(t) for t in targets]
+        assessment = assess(
+            candidates,
+            query.routing,
+            strategy,
+            input_tokens=tokens,
+            output_tokens=query.output_tokens,
+        )
+        if query.routing.prompt_cache_key:
+            by_target = {id(c.target): c for c in assessment.ordered}
+            ordered = self._sticky(query, [c.target for c in assessment.ordered])
+            assessment.ordered[:] = [by_target[id(t)] for t in ordered]
+        if query.routing.fallback_mode == "none" and len(assessment.ordered) > 1:
+            why = FieldViolation("routing.fallback_mode", "fallback_mode NONE", "FALLBACK_MODE")
+            assessment.dropped.extend((c, why) for c in assessment.ordered[1:])
+            del assessment.ordered[1:]
+        assessment.dropped.extend(self._narrowed_out(query, targets))
+        return Explanation(self.alias(query.name), strategy, tokens, assessment)
+
+    def _narrowed_out(
+        self, query: PlanQuery, kept: list[Target]
+    ) -> list[tuple[Candidate, FieldViolation]]:
+        """Targets ``pinned_backend`` or the fallback mode left out (explain only)."""
+        routing = query.routing
+        every = self._candidates(self._in.catalog.resolve(query.name).targets, query)
+        found: list[tuple[Candidate, FieldViolation]] = []
+        for target in every:
+            if target in kept:
+                continue
+            if routing.pinned_backend and target.backend != routing.pinned_backend:
+                why = FieldViolation(
+                    "routing.pinned_backend", f"pinned to {routing.pinned_backend}", "PINNED"
+                )
+            else:
+                first = kept[0].model
+                group = f"tier {first.tier!r}" if first.tier else f"model {first.id!r}"
+                why = FieldViolation(
+                    "routing.fallback_mode",
+                    f"fallback_mode {routing.fallback_mode.upper()} keeps to {group}",
+                    "FALLBACK_MODE",
+                )
+            found.append((self._candidate(target), why))
+        return found
+
+    def _sticky(self, query: PlanQuery, ordered: list[Target]) -> list[Target]:
+        """The key's replica of each model first (``pipeline.affinity``)."""
+        key = query.routing.prompt_cache_key
+        if not key:
+            return ordered
+        breakers = self._in.breakers
+        return sticky(ordered, key, lambda t: not breakers.is_open(t.backend, t.model.id))
+
+    def _prepare(self, query: PlanQuery) -> tuple[list[Target], str]:
+        """The candidate targets (narrowed) and the strategy to order them by."""
         resolved = self._in.catalog.resolve(query.name)
         targets = _narrow(self._candidates(resolved.targets, query), query.routing)
         if not targets:
@@ -90,19 +187,12 @@ class Planner:
         strategy = query.routing.strategy or self.settings.strategies.get(resolved.alias, "")
         if self._downgrades(query, resolved.alias, len(targets)):
             strategy = "cost"  # a soft budget is running out: cheapest eligible first
-        if len(targets) == 1 and _trivial(query.routing, strategy, targets[0]):
-            return targets  # the common single-target request: nothing to decide
-        ordered = routing_plan(
-            query.name,
-            [self._candidate(t) for t in targets],
-            query.routing,
-            strategy,
-            input_tokens=query.input_tokens(),
-            output_tokens=query.output_tokens,
-            draw=self._random.random(),
-            exploration=self.settings.exploration,
-        )
-        return ordered[:1] if query.routing.fallback_mode == "none" else ordered
+        return targets, strategy
+
+    def alias(self, name: str) -> str:
+        """``name`` when it names an alias (what ``RouteInfo.alias`` reports),
+        else ``""``: a fallback's alias never replaces what the caller asked."""
+        return name if name in self._in.catalog.aliases else ""
 
     def _candidates(self, first: tuple[Target, ...], query: PlanQuery) -> list[Target]:
         """The alias's targets then the fallback models', de-duplicated, served
@@ -149,8 +239,15 @@ class Planner:
 def _narrow(targets: list[Target], routing: RoutingHints) -> list[Target]:
     if routing.pinned_backend:
         targets = [t for t in targets if t.backend == routing.pinned_backend]
-    if routing.fallback_mode == "same_model" and targets:
-        targets = [t for t in targets if t.model.id == targets[0].model.id]
+    if not targets:
+        return targets
+    first = targets[0].model
+    if routing.fallback_mode == "same_model" or (
+        routing.fallback_mode == "equivalent" and not first.tier
+    ):
+        targets = [t for t in targets if t.model.id == first.id]
+    elif routing.fallback_mode == "equivalent":
+        targets = [t for t in targets if t.model.tier == first.tier]
     return targets
 
 
@@ -175,4 +272,4 @@ def _no_target(query: PlanQuery) -> NoEligibleBackendError:
     return NoEligibleBackendError(name, (violation,))
 
 
-__all__ = ["PlanInputs", "PlanQuery", "Planner", "RoutingSettings"]
+__all__ = ["Explanation", "PlanInputs", "PlanQuery", "Planner", "RoutingSettings"]

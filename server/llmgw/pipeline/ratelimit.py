@@ -1,12 +1,15 @@
-"""Caller rate limits: RPM, input TPM and output TPM per key, tenant and end user,
-and caps on concurrent streams.
+"""Caller rate limits: requests, input and output tokens per minute, hour and
+day, and a burst allowance, per key, tenant and end user; caps on concurrent
+streams.
 
 Three scopes, each with its own sliding-window counters (``limits`` library,
 the same storage as the upstream key pools: in memory for one replica, Redis
 when ``LLMGW_REDIS_URL`` is set, so a limit holds across replicas instead of
-multiplying by them):
+multiplying by them); which windows a ``LimitSet`` means is
+``pipeline.limit_windows``:
 
-* the API key (``Principal.rpm/input_tpm/output_tpm``, from the key record);
+* the API key (config ``rate_limits.keys[id]``, else ``rate_limits.key``; the
+  key record's own ``rpm/input_tpm/output_tpm`` replace the per-minute ones);
 * the tenant (config ``rate_limits.tenants[t]``, else ``rate_limits.tenant``);
 * the end user within the tenant (config ``rate_limits.user``), when the
   request names one.
@@ -45,9 +48,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from limits import RateLimitItem, RateLimitItemPerMinute
+from limits import RateLimitItem
 from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
@@ -55,6 +58,7 @@ from llmgw.domain.clock import Clock
 from llmgw.domain.errors import GatewayOverloadedError, RateLimitedError
 from llmgw.domain.principal import Principal
 from llmgw.observability.logging import get_logger
+from llmgw.pipeline.limit_windows import DESCRIPTIONS, LimitSet, windows
 from llmgw.pipeline.stream_slots import LocalSlots, StreamSlots
 
 _STREAM_RETRY_SECONDS = 1.0  # a slot frees when some stream ends: unknown, so a short hint
@@ -64,27 +68,17 @@ _log = get_logger("llmgw.ratelimit")
 
 
 @dataclass(frozen=True, slots=True)
-class LimitSet:
-    """Requests and tokens per minute; 0 = unlimited."""
-
-    rpm: int = 0
-    input_tpm: int = 0
-    output_tpm: int = 0
-
-    @property
-    def any(self) -> bool:
-        return bool(self.rpm or self.input_tpm or self.output_tpm)
-
-
-@dataclass(frozen=True, slots=True)
 class CallerDefaults:
-    """Limits from configuration (the key's own come from the ``Principal``)."""
+    """Limits from configuration (a key record's per-minute ones come from
+    the ``Principal`` and replace ``key``'s)."""
 
-    tenant: LimitSet = LimitSet()
-    user: LimitSet = LimitSet()
+    tenant: LimitSet = field(default_factory=LimitSet)
+    user: LimitSet = field(default_factory=LimitSet)
     tenants: Mapping[str, LimitSet] = field(default_factory=dict)
     max_concurrent_streams: int = 0  # per tenant; 0 = no cap
     fail_open: bool = False  # counter store unreachable: admit (True) or UNAVAILABLE
+    key: LimitSet = field(default_factory=LimitSet)
+    keys: Mapping[str, LimitSet] = field(default_factory=dict)  # by key id
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +120,6 @@ class CallerLimits:
         self._defaults = defaults
         self._slots: StreamSlots = slots or LocalSlots()
         self._prefix = prefix
-        self._items: dict[int, RateLimitItem] = {}
         self._idle = True
         self.store_failures = 0  # counter-store failures seen (either policy)
         self.set_defaults(defaults)
@@ -143,16 +136,32 @@ class CallerLimits:
         self._idle = not (
             defaults.tenant.any
             or defaults.user.any
-            or any(s.any for s in defaults.tenants.values())
+            or defaults.key.any
+            or any(s.any for s in (*defaults.tenants.values(), *defaults.keys.values()))
         )
+
+    def _key_limits(self, principal: Principal, key_id: str) -> LimitSet:
+        """The key's configured limits with its record's per-minute ones on top."""
+        limits = self._defaults.keys.get(key_id, self._defaults.key)
+        own = {
+            name: value
+            for name, value in (
+                ("rpm", principal.rpm),
+                ("input_tpm", principal.input_tpm),
+                ("output_tpm", principal.output_tpm),
+            )
+            if value
+        }
+        return replace(limits, **own) if own else limits
 
     def _scopes(self, principal: Principal, end_user: str) -> list[_Scope]:
         if self._idle and not (principal.rpm or principal.input_tpm or principal.output_tpm):
             return []
         scopes: list[_Scope] = []
-        key = LimitSet(principal.rpm, principal.input_tpm, principal.output_tpm)
+        key_id = principal.key_id or principal.subject
+        key = self._key_limits(principal, key_id)
         if key.any:
-            scopes.append(_Scope(f"apiKeys/{principal.key_id or principal.subject}", key))
+            scopes.append(_Scope(f"apiKeys/{key_id}", key))
         tenant = self._defaults.tenants.get(principal.tenant, self._defaults.tenant)
         if tenant.any:
             scopes.append(_Scope(f"tenants/{principal.tenant}", tenant))
@@ -161,12 +170,6 @@ class CallerLimits:
                 _Scope(f"tenants/{principal.tenant}/users/{end_user}", self._defaults.user)
             )
         return scopes
-
-    def _item(self, amount: int) -> RateLimitItem:
-        item = self._items.get(amount)
-        if item is None:
-            item = self._items[amount] = RateLimitItemPerMinute(amount)
-        return item
 
     def applies(self, principal: Principal, end_user: str) -> bool:
         """Whether any rate limit or stream cap can apply (else skip, no I/O)."""
@@ -202,23 +205,19 @@ class CallerLimits:
 
         Every applicable limit is tested before any is hit: a refusal consumes
         nothing. The error names the limit that needs the longest wait
-        (``"tenants/t:input_tpm"``) and ``retry_after`` is that wait.
+        (``"tenants/t:input_tph"``) and ``retry_after`` is that wait.
         """
         scopes = self._scopes(principal, end_user)
         if not scopes:
             return
-        tokens = max(1, input_tokens)
+        # Output tokens are counted after the answer: one more must fit (cost 0 here).
+        costs = {"requests": 1, "input": max(1, input_tokens), "output": 0}
         planned: list[tuple[RateLimitItem, tuple[str, ...], int, str]] = []
         for scope in scopes:
-            for dimension, amount, cost in (
-                ("rpm", scope.limits.rpm, 1),
-                ("input_tpm", scope.limits.input_tpm, tokens),
-                # Output tokens are counted after the answer; one more must fit.
-                ("output_tpm", scope.limits.output_tpm, 0),
-            ):
-                if amount:
-                    ids: tuple[str, ...] = (self._prefix, scope.subject, dimension)
-                    planned.append((self._item(amount), ids, cost, f"{scope.subject}:{dimension}"))
+            for window in windows(scope.limits):
+                ids: tuple[str, ...] = (self._prefix, scope.subject, window.dimension)
+                subject = f"{scope.subject}:{window.dimension}"
+                planned.append((window.item, ids, costs[window.counts], subject))
         worst: tuple[float, str] | None = None
         for item, ids, cost, subject in planned:
             if not await self._limiter.test(item, *ids, cost=max(1, cost)):
@@ -250,14 +249,17 @@ class CallerLimits:
         if output_tokens <= 0:
             return
         for scope in self._scopes(principal, end_user):
-            if scope.limits.output_tpm:
-                item = self._item(scope.limits.output_tpm)
-                ids = (self._prefix, scope.subject, "output_tpm")
-                for _ in range(3):  # another replica may take capacity in between
-                    remaining = (await self._limiter.get_window_stats(item, *ids)).remaining
-                    cost = min(output_tokens, remaining)
-                    if cost <= 0 or await self._limiter.hit(item, *ids, cost=cost):
-                        break
+            for window in windows(scope.limits):
+                if window.counts == "output":
+                    ids = (self._prefix, scope.subject, window.dimension)
+                    await self._count_output(window.item, ids, output_tokens)
+
+    async def _count_output(self, item: RateLimitItem, ids: tuple[str, ...], tokens: int) -> None:
+        for _ in range(3):  # another replica may take capacity in between
+            remaining = (await self._limiter.get_window_stats(item, *ids)).remaining
+            cost = min(tokens, remaining)
+            if cost <= 0 or await self._limiter.hit(item, *ids, cost=cost):
+                return
 
     async def acquire_stream_slot(self, principal: Principal) -> StreamSlot:
         """``_acquire_stream_slot`` under the store-failure policy (failing
@@ -296,12 +298,7 @@ class CallerLimits:
 
 def _limited(subject: str, retry_after: float) -> RateLimitedError:
     scope, _, dimension = subject.rpartition(":")
-    what = {
-        "rpm": "requests per minute",
-        "input_tpm": "input tokens per minute",
-        "output_tpm": "output tokens per minute",
-        "concurrent_streams": "concurrent streams",
-    }[dimension]
+    what = DESCRIPTIONS[dimension]
     return RateLimitedError(
         f"Rate limit of {scope} exceeded ({what}); retry after {retry_after:.1f} s.",
         retry_after=retry_after,

@@ -45,15 +45,23 @@ _MIN_ATTEMPT_SECONDS = 0.05  # do not start a retry that could not possibly fini
 
 @dataclass(frozen=True, slots=True)
 class Outcome(Generic[T]):
-    """A successful attempt and the failed attempts before it, in order."""
+    """A successful attempt and the failed attempts before it, in order.
+
+    ``attempts`` counts upstream calls (retries included; a target skipped
+    because its breaker is open is not a call).
+    """
 
     value: T
     target: Target
     failures: tuple[UpstreamError, ...]
+    attempts: int = 1
 
     @property
     def failed_backends(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(f.backend for f in self.failures))
+        """Backends given up on, in order: never the one that served (retries
+        that ended in success on a backend do not make it a failed one)."""
+        served = self.target.backend
+        return tuple(dict.fromkeys(f.backend for f in self.failures if f.backend != served))
 
 
 class RetryBudget:
@@ -97,6 +105,10 @@ class AttemptLoop:
         self.breakers = breakers or BreakerBoard(clock)
         self.budget = budget or RetryBudget()
 
+    def policies_for(self, backend: str) -> BackendPolicies:
+        """The retry and breaker policies of ``backend`` (defaults when unset)."""
+        return self._policies.get(backend, self._default)
+
     async def run(
         self,
         name: str,
@@ -109,12 +121,13 @@ class AttemptLoop:
         A caller fault is raised as is, at once.
         """
         failures: list[UpstreamError] = []
+        calls = [0]  # upstream calls made (retries included)
         self.budget.in_flight += 1
         try:
             for target in targets:
-                outcome = await self._try_target(target, attempt, deadline, failures)
+                outcome = await self._try_target(target, attempt, deadline, failures, calls)
                 if outcome is not None:
-                    return Outcome(outcome, target, tuple(failures))
+                    return Outcome(outcome, target, tuple(failures), calls[0])
                 if deadline.expired:
                     break
         finally:
@@ -133,6 +146,7 @@ class AttemptLoop:
         attempt: Callable[[Target], Awaitable[T]],
         deadline: Deadline,
         failures: list[UpstreamError],
+        calls: list[int],
     ) -> T | None:
         policies = self._policies.get(target.backend, self._default)
         breaker = self.breakers.get(target.backend, target.model.id, policies.breaker)
@@ -148,6 +162,7 @@ class AttemptLoop:
                     )
                 )
                 return None
+            calls[0] += 1
             try:
                 value = await attempt(target)
             except UpstreamError as error:

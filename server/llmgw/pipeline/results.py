@@ -13,13 +13,16 @@ from llmgw.domain.requests import ChatResponse, EmbedResponse, StreamEvent
 
 @dataclass(frozen=True, slots=True)
 class RouteInfo:
-    """Where a request went: the alias asked for, the serving model/backend and
-    the backends that failed before it (in order)."""
+    """Where a request went: the alias the caller asked for (empty when the
+    model field named a model, never a fallback's alias), the serving
+    model/backend, the backends given up on before it (in order; never the
+    serving one) and how many upstream calls it took (retries included)."""
 
     alias: str
     model: str
     backend: str
     failed_backends: tuple[str, ...] = ()
+    attempts: int = 1
 
 
 @dataclass(frozen=True, slots=True)

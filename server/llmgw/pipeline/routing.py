@@ -29,6 +29,11 @@ otherwise; ``""`` keeps the configured chain order):
 
 Unhealthy targets (open breaker) keep their place relative to each other but
 move behind healthy ones, so a request does not wait on a known-bad backend.
+
+``assess`` is the whole decision with every candidate's verdict, estimated
+cost and strategy score (the sort key: lower goes first); ``plan`` is
+``assess`` reduced to the targets. The route explanation (``AdminService.
+ExplainRoute``) reports ``assess`` itself: one code path, never a copy.
 """
 
 from __future__ import annotations
@@ -102,6 +107,42 @@ def fastest(candidates: Sequence[Candidate]) -> list[Candidate]:
     return sorted(candidates, key=lambda c: -1.0 if c.latency is None else c.latency)
 
 
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """Every candidate's verdict: the eligible ones in the order to try them
+    (healthy first), the dropped ones with the check they failed, and for the
+    eligible ones their estimated cost (``None`` = unpriced) and the
+    strategy's score, keyed by ``id(candidate)``."""
+
+    ordered: list[Candidate]
+    dropped: list[tuple[Candidate, FieldViolation]]
+    costs: dict[int, int | None]
+    scores: dict[int, float]
+
+
+def assess(
+    candidates: Sequence[Candidate],
+    hints: RoutingHints,
+    strategy: str,
+    *,
+    input_tokens: int,
+    output_tokens: int,
+    draw: float = 1.0,
+    exploration: float = 0.05,
+    weights: Weights = Weights(),
+) -> Assessment:
+    """The decision (see the module docstring), every verdict kept.
+
+    ``draw`` is a uniform random number in [0, 1) (exploration and tie-breaking).
+    """
+    eligible, dropped = _eligible(candidates, hints, input_tokens, output_tokens)
+    costs = {id(c): estimated_cost_nanos(c, input_tokens, output_tokens) for c in eligible}
+    scores = _scores(eligible, strategy, costs, weights)
+    ordered = _order(eligible, strategy, scores, draw, exploration)
+    healthy = [c for c in ordered if c.healthy]
+    return Assessment(healthy + [c for c in ordered if not c.healthy], dropped, costs, scores)
+
+
 def plan(
     name: str,
     candidates: Sequence[Candidate],
@@ -114,108 +155,126 @@ def plan(
     exploration: float = 0.05,
     weights: Weights = Weights(),
 ) -> list[Target]:
-    """Eligible targets in the order to try them (see the module docstring).
+    """Eligible targets in the order to try them; ``NoEligibleBackendError``
+    (or ``ContextLengthExceededError``) when none is."""
+    assessment = assess(
+        candidates,
+        hints,
+        strategy,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        draw=draw,
+        exploration=exploration,
+        weights=weights,
+    )
+    if not assessment.ordered:
+        raise no_eligible(name, candidates, assessment, input_tokens + output_tokens)
+    return [c.target for c in assessment.ordered]
 
-    ``draw`` is a uniform random number in [0, 1) (exploration and tie-breaking).
-    """
-    eligible, violations = _eligible(candidates, hints, input_tokens, output_tokens)
-    if not eligible:
-        if violations and all(v.reason == "CONTEXT_WINDOW" for v in violations):
-            # Too long for every target: the caller's prompt, not the gateway's state.
-            largest = max(c.target.model.context_window for c in candidates)
-            raise ContextLengthExceededError(name, largest, input_tokens + output_tokens)
-        raise NoEligibleBackendError(name, tuple(violations))
-    costs = {id(c): estimated_cost_nanos(c, input_tokens, output_tokens) for c in eligible}
-    ordered = _order(eligible, strategy, costs, draw, exploration, weights)
-    healthy = [c for c in ordered if c.healthy]
-    return [c.target for c in healthy + [c for c in ordered if not c.healthy]]
+
+def no_eligible(
+    name: str, candidates: Sequence[Candidate], assessment: Assessment, needed_tokens: int
+) -> NoEligibleBackendError | ContextLengthExceededError:
+    """Why nothing is eligible: every target too small for the prompt is the
+    caller's prompt (``CONTEXT_LENGTH_EXCEEDED``), otherwise each violation."""
+    violations = [v for _, v in assessment.dropped]
+    if violations and all(v.reason == "CONTEXT_WINDOW" for v in violations):
+        largest = max(c.target.model.context_window for c in candidates)
+        return ContextLengthExceededError(name, largest, needed_tokens)
+    return NoEligibleBackendError(name, tuple(violations))
 
 
 def _eligible(
     candidates: Sequence[Candidate], hints: RoutingHints, input_tokens: int, output_tokens: int
-) -> tuple[list[Candidate], list[FieldViolation]]:
+) -> tuple[list[Candidate], list[tuple[Candidate, FieldViolation]]]:
     eligible: list[Candidate] = []
-    violations: list[FieldViolation] = []
+    violations: list[tuple[Candidate, FieldViolation]] = []
     for candidate in candidates:
-        model = candidate.target.model
-        where = f"{model.backend}/{model.id}"
-        missing = sorted(str(c) for c in hints.required_capabilities - model.capabilities)
-        if missing:
-            violations.append(
-                FieldViolation(
-                    "routing.required_capabilities",
-                    f"{where} lacks {', '.join(missing)}",
-                    "CAPABILITY",
-                )
-            )
-            continue
-        window = model.context_window
-        if window and (
-            int(input_tokens * ESTIMATE_TOLERANCE) + output_tokens > window
-            or (hints.min_context_tokens is not None and window < hints.min_context_tokens)
-        ):
-            violations.append(
-                FieldViolation(
-                    "chat.messages",
-                    f"{where} has a {window}-token context; the request needs "
-                    f"{max(input_tokens + output_tokens, hints.min_context_tokens or 0)}",
-                    "CONTEXT_WINDOW",
-                )
-            )
-            continue
-        if hints.max_cost_nanos is not None:
-            cost = estimated_cost_nanos(candidate, input_tokens, output_tokens)
-            if cost is None or cost > hints.max_cost_nanos:
-                shown = "unpriced" if cost is None else f"estimated {cost} nanos"
-                violations.append(
-                    FieldViolation(
-                        "routing.max_cost",
-                        f"{where} is {shown}, over the cap of {hints.max_cost_nanos} nanos",
-                        "COST_CAP",
-                    )
-                )
-                continue
-        eligible.append(candidate)
+        violation = _violation(candidate, hints, input_tokens, output_tokens)
+        if violation is None:
+            eligible.append(candidate)
+        else:
+            violations.append((candidate, violation))
     return eligible, violations
+
+
+def _violation(
+    candidate: Candidate, hints: RoutingHints, input_tokens: int, output_tokens: int
+) -> FieldViolation | None:
+    """The first check ``candidate`` fails (capability, context window, cost cap)."""
+    model = candidate.target.model
+    where = f"{model.backend}/{model.id}"
+    missing = sorted(str(c) for c in hints.required_capabilities - model.capabilities)
+    if missing:
+        return FieldViolation(
+            "routing.required_capabilities", f"{where} lacks {', '.join(missing)}", "CAPABILITY"
+        )
+    window = model.context_window
+    if window and (
+        int(input_tokens * ESTIMATE_TOLERANCE) + output_tokens > window
+        or (hints.min_context_tokens is not None and window < hints.min_context_tokens)
+    ):
+        needs = max(input_tokens + output_tokens, hints.min_context_tokens or 0)
+        return FieldViolation(
+            "chat.messages",
+            f"{where} has a {window}-token context; the request needs {needs}",
+            "CONTEXT_WINDOW",
+        )
+    if hints.max_cost_nanos is not None:
+        cost = estimated_cost_nanos(candidate, input_tokens, output_tokens)
+        if cost is None or cost > hints.max_cost_nanos:
+            shown = "unpriced" if cost is None else f"estimated {cost} nanos"
+            return FieldViolation(
+                "routing.max_cost",
+                f"{where} is {shown}, over the cap of {hints.max_cost_nanos} nanos",
+                "COST_CAP",
+            )
+    return None
+
+
+def _scores(
+    eligible: list[Candidate], strategy: str, costs: dict[int, int | None], weights: Weights
+) -> dict[int, float]:
+    """The strategy's sort key per candidate (lower first; ties keep chain order)."""
+    if strategy == "cost":  # free, then priced by cost, then unpriced
+        return {id(c): _cost_score(costs[id(c)]) for c in eligible}
+    if strategy == "quality":
+        return {id(c): float(-c.target.model.quality_tier) for c in eligible}
+    if strategy == "latency":  # never measured: first, so it gets measured
+        return {id(c): -1.0 if c.latency is None else c.latency for c in eligible}
+    if strategy == "balanced":
+        return _balanced(eligible, costs, weights)
+    if strategy == "local_first":
+        return {id(c): 0.0 if _local_with_room(c) else 1.0 for c in eligible}
+    return {id(c): float(index) for index, c in enumerate(eligible)}  # chain order
+
+
+def _local_with_room(c: Candidate) -> bool:
+    """A healthy self-hosted target below its concurrency cap (local_first)."""
+    return c.local and c.healthy and (not c.max_in_flight or c.in_flight < c.max_in_flight)
+
+
+def _cost_score(cost: int | None) -> float:
+    return math.inf if cost is None else float(cost)
 
 
 def _order(
     eligible: list[Candidate],
     strategy: str,
-    costs: dict[int, int | None],
+    scores: dict[int, float],
     draw: float,
     exploration: float,
-    weights: Weights,
 ) -> list[Candidate]:
-    if strategy == "cost":
-        return sorted(eligible, key=lambda c: _cost_key(costs[id(c)]))  # cheapest first
-    if strategy == "quality":
-        return sorted(eligible, key=lambda c: -c.target.model.quality_tier)
-    if strategy == "latency":
-        ordered = fastest(eligible)
-        if len(ordered) > 1 and draw < exploration:
-            pick = 1 + int(draw / exploration * (len(ordered) - 1))
-            ordered.insert(0, ordered.pop(min(pick, len(ordered) - 1)))
-        return ordered
-    if strategy == "balanced":
-        return _balanced(eligible, costs, weights)
-    if strategy == "local_first":
-        local = [
-            c
-            for c in eligible
-            if c.local and c.healthy and (not c.max_in_flight or c.in_flight < c.max_in_flight)
-        ]
-        return local + [c for c in eligible if c not in local]
-    return list(eligible)  # "" and "capability": chain order
-
-
-def _cost_key(cost: int | None) -> tuple[int, int]:
-    return (1, 0) if cost is None else (0, cost)
+    ordered = sorted(eligible, key=lambda c: scores[id(c)])
+    if strategy == "latency" and len(ordered) > 1 and draw < exploration:
+        pick = 1 + int(draw / exploration * (len(ordered) - 1))
+        ordered.insert(0, ordered.pop(min(pick, len(ordered) - 1)))
+    return ordered
 
 
 def _balanced(
     eligible: list[Candidate], costs: dict[int, int | None], weights: Weights
-) -> list[Candidate]:
+) -> dict[int, float]:
     known_costs = [c for c in costs.values() if c is not None]
     top_cost = max(known_costs, default=0) or 1
     latencies = [c.latency for c in eligible if c.latency is not None]
@@ -235,15 +294,18 @@ def _balanced(
         )
         return value if math.isfinite(value) else math.inf
 
-    return sorted(eligible, key=score)
+    return {id(c): score(c) for c in eligible}
 
 
 __all__ = [
     "DEFAULT_OUTPUT_ESTIMATE",
     "ESTIMATE_TOLERANCE",
+    "Assessment",
     "Candidate",
     "Weights",
+    "assess",
     "estimated_cost_nanos",
     "fastest",
+    "no_eligible",
     "plan",
 ]

@@ -60,6 +60,19 @@ type AdminServiceClient interface {
 	// and within auth.key_cache_ttl_seconds (default 5 s) on every other replica
 	// sharing the store.
 	RevokeApiKey(ctx context.Context, in *RevokeApiKeyRequest, opts ...grpc.CallOption) (*RevokeApiKeyResponse, error)
+	// Take a backend (every model it serves) or one of its models out: its
+	// circuit breakers are held open until ResetCircuitBreaker. Audited.
+	// Breakers are per gateway process: call every replica to take it out
+	// everywhere.
+	OpenCircuitBreaker(ctx context.Context, in *OpenCircuitBreakerRequest, opts ...grpc.CallOption) (*OpenCircuitBreakerResponse, error)
+	// Close the circuit breakers of a backend or one of its models and clear
+	// their failure counts (also ends a forced open). Audited.
+	ResetCircuitBreaker(ctx context.Context, in *ResetCircuitBreakerRequest, opts ...grpc.CallOption) (*ResetCircuitBreakerResponse, error)
+	// The ordered targets a chat request would try, without calling any
+	// upstream: each with its eligibility checks (capability, context window,
+	// max_cost, circuit breaker, key capacity), estimated cost and the
+	// strategy's score. Runs the routing plan itself, never a copy of it.
+	ExplainRoute(ctx context.Context, in *ExplainRouteRequest, opts ...grpc.CallOption) (*ExplainRouteResponse, error)
 }
 
 type adminServiceClient struct {
@@ -223,6 +236,33 @@ func (c *adminServiceClient) RevokeApiKey(ctx context.Context, in *RevokeApiKeyR
 	return out, nil
 }
 
+func (c *adminServiceClient) OpenCircuitBreaker(ctx context.Context, in *OpenCircuitBreakerRequest, opts ...grpc.CallOption) (*OpenCircuitBreakerResponse, error) {
+	out := new(OpenCircuitBreakerResponse)
+	err := c.cc.Invoke(ctx, "/llmgateway.v1.AdminService/OpenCircuitBreaker", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ResetCircuitBreaker(ctx context.Context, in *ResetCircuitBreakerRequest, opts ...grpc.CallOption) (*ResetCircuitBreakerResponse, error) {
+	out := new(ResetCircuitBreakerResponse)
+	err := c.cc.Invoke(ctx, "/llmgateway.v1.AdminService/ResetCircuitBreaker", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ExplainRoute(ctx context.Context, in *ExplainRouteRequest, opts ...grpc.CallOption) (*ExplainRouteResponse, error) {
+	out := new(ExplainRouteResponse)
+	err := c.cc.Invoke(ctx, "/llmgateway.v1.AdminService/ExplainRoute", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility
@@ -270,6 +310,19 @@ type AdminServiceServer interface {
 	// and within auth.key_cache_ttl_seconds (default 5 s) on every other replica
 	// sharing the store.
 	RevokeApiKey(context.Context, *RevokeApiKeyRequest) (*RevokeApiKeyResponse, error)
+	// Take a backend (every model it serves) or one of its models out: its
+	// circuit breakers are held open until ResetCircuitBreaker. Audited.
+	// Breakers are per gateway process: call every replica to take it out
+	// everywhere.
+	OpenCircuitBreaker(context.Context, *OpenCircuitBreakerRequest) (*OpenCircuitBreakerResponse, error)
+	// Close the circuit breakers of a backend or one of its models and clear
+	// their failure counts (also ends a forced open). Audited.
+	ResetCircuitBreaker(context.Context, *ResetCircuitBreakerRequest) (*ResetCircuitBreakerResponse, error)
+	// The ordered targets a chat request would try, without calling any
+	// upstream: each with its eligibility checks (capability, context window,
+	// max_cost, circuit breaker, key capacity), estimated cost and the
+	// strategy's score. Runs the routing plan itself, never a copy of it.
+	ExplainRoute(context.Context, *ExplainRouteRequest) (*ExplainRouteResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -327,6 +380,15 @@ func (UnimplementedAdminServiceServer) RotateApiKey(context.Context, *RotateApiK
 }
 func (UnimplementedAdminServiceServer) RevokeApiKey(context.Context, *RevokeApiKeyRequest) (*RevokeApiKeyResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RevokeApiKey not implemented")
+}
+func (UnimplementedAdminServiceServer) OpenCircuitBreaker(context.Context, *OpenCircuitBreakerRequest) (*OpenCircuitBreakerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method OpenCircuitBreaker not implemented")
+}
+func (UnimplementedAdminServiceServer) ResetCircuitBreaker(context.Context, *ResetCircuitBreakerRequest) (*ResetCircuitBreakerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ResetCircuitBreaker not implemented")
+}
+func (UnimplementedAdminServiceServer) ExplainRoute(context.Context, *ExplainRouteRequest) (*ExplainRouteResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ExplainRoute not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 
@@ -647,6 +709,60 @@ func _AdminService_RevokeApiKey_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_OpenCircuitBreaker_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OpenCircuitBreakerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).OpenCircuitBreaker(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/llmgateway.v1.AdminService/OpenCircuitBreaker",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).OpenCircuitBreaker(ctx, req.(*OpenCircuitBreakerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ResetCircuitBreaker_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResetCircuitBreakerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ResetCircuitBreaker(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/llmgateway.v1.AdminService/ResetCircuitBreaker",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ResetCircuitBreaker(ctx, req.(*ResetCircuitBreakerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ExplainRoute_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExplainRouteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ExplainRoute(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/llmgateway.v1.AdminService/ExplainRoute",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ExplainRoute(ctx, req.(*ExplainRouteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _AdminService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "llmgateway.v1.AdminService",
 	HandlerType: (*AdminServiceServer)(nil),
@@ -718,6 +834,18 @@ var _AdminService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RevokeApiKey",
 			Handler:    _AdminService_RevokeApiKey_Handler,
+		},
+		{
+			MethodName: "OpenCircuitBreaker",
+			Handler:    _AdminService_OpenCircuitBreaker_Handler,
+		},
+		{
+			MethodName: "ResetCircuitBreaker",
+			Handler:    _AdminService_ResetCircuitBreaker_Handler,
+		},
+		{
+			MethodName: "ExplainRoute",
+			Handler:    _AdminService_ExplainRoute_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

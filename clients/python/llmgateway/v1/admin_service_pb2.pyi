@@ -13,6 +13,7 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.rpc import status_pb2 as _status_pb2
 from google.type import money_pb2 as _money_pb2
+from llmgateway.v1 import gateway_service_pb2 as _gateway_service_pb2
 from llmgateway.v1 import routing_pb2 as _routing_pb2
 import builtins as _builtins
 import sys
@@ -1184,6 +1185,8 @@ class BudgetStatus(_message.Message):
         """What the ledger (the source of truth) says was charged to this scope in
         this period. `spent` comes from the live counters; a difference is drift
         (e.g. rows still in another replica's outbox when the counter was seeded).
+        A budget covering the self-hosted fixed costs (vLLM hours, see
+        fixed_costs) also counts them in `spent`; the ledger has no row for them.
         """
 
     @_builtins.property
@@ -1947,6 +1950,8 @@ class CircuitBreakerReport(_message.Message):
     TRIP_COUNT_FIELD_NUMBER: _builtins.int
     TRANSITION_COUNT_FIELD_NUMBER: _builtins.int
     RETRY_AFTER_FIELD_NUMBER: _builtins.int
+    REJECTED_COUNT_FIELD_NUMBER: _builtins.int
+    FORCED_OPEN_FIELD_NUMBER: _builtins.int
     model: _builtins.str
     """Gateway model id."""
     state: Global___CircuitState.ValueType
@@ -1958,6 +1963,12 @@ class CircuitBreakerReport(_message.Message):
     """Times the breaker opened since start."""
     transition_count: _builtins.int
     """State changes since start."""
+    rejected_count: _builtins.int
+    """Calls refused without reaching the backend (open, or half-open with its
+    probe slots taken) since start.
+    """
+    forced_open: _builtins.bool
+    """Held open by an operator (OpenCircuitBreaker) until reset."""
     @_builtins.property
     def retry_after(self) -> _duration_pb2.Duration:
         """Time until a probe is let through (open state only)."""
@@ -1971,10 +1982,12 @@ class CircuitBreakerReport(_message.Message):
         trip_count: _builtins.int = ...,
         transition_count: _builtins.int = ...,
         retry_after: _duration_pb2.Duration | None = ...,
+        rejected_count: _builtins.int = ...,
+        forced_open: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["retry_after", b"retry_after"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["consecutive_failure_count", b"consecutive_failure_count", "model", b"model", "retry_after", b"retry_after", "state", b"state", "transition_count", b"transition_count", "trip_count", b"trip_count"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["consecutive_failure_count", b"consecutive_failure_count", "forced_open", b"forced_open", "model", b"model", "rejected_count", b"rejected_count", "retry_after", b"retry_after", "state", b"state", "transition_count", b"transition_count", "trip_count", b"trip_count"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -2556,3 +2569,258 @@ class Recommendation(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Recommendation: _TypeAlias = Recommendation  # noqa: Y015
+
+@_typing.final
+class OpenCircuitBreakerRequest(_message.Message):
+    """Open request."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BACKEND_FIELD_NUMBER: _builtins.int
+    MODEL_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    backend: _builtins.str
+    """"backends/{backend}"."""
+    model_id: _builtins.str
+    """One model of the backend; empty = every model it serves."""
+    reason: _builtins.str
+    """Why (kept in the audit trail)."""
+    def __init__(
+        self,
+        *,
+        backend: _builtins.str = ...,
+        model_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "model_id", b"model_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpenCircuitBreakerRequest: _TypeAlias = OpenCircuitBreakerRequest  # noqa: Y015
+
+@_typing.final
+class OpenCircuitBreakerResponse(_message.Message):
+    """Open response: the breakers now held open."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CIRCUIT_BREAKERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def circuit_breakers(self) -> _containers.RepeatedCompositeFieldContainer[Global___CircuitBreakerReport]: ...
+    def __init__(
+        self,
+        *,
+        circuit_breakers: _abc.Iterable[Global___CircuitBreakerReport] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["circuit_breakers", b"circuit_breakers"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpenCircuitBreakerResponse: _TypeAlias = OpenCircuitBreakerResponse  # noqa: Y015
+
+@_typing.final
+class ResetCircuitBreakerRequest(_message.Message):
+    """Reset request."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BACKEND_FIELD_NUMBER: _builtins.int
+    MODEL_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    backend: _builtins.str
+    """"backends/{backend}"."""
+    model_id: _builtins.str
+    """One model of the backend; empty = every model it serves."""
+    reason: _builtins.str
+    """Why (kept in the audit trail)."""
+    def __init__(
+        self,
+        *,
+        backend: _builtins.str = ...,
+        model_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "model_id", b"model_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResetCircuitBreakerRequest: _TypeAlias = ResetCircuitBreakerRequest  # noqa: Y015
+
+@_typing.final
+class ResetCircuitBreakerResponse(_message.Message):
+    """Reset response: the breakers now closed."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CIRCUIT_BREAKERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def circuit_breakers(self) -> _containers.RepeatedCompositeFieldContainer[Global___CircuitBreakerReport]: ...
+    def __init__(
+        self,
+        *,
+        circuit_breakers: _abc.Iterable[Global___CircuitBreakerReport] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["circuit_breakers", b"circuit_breakers"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResetCircuitBreakerResponse: _TypeAlias = ResetCircuitBreakerResponse  # noqa: Y015
+
+@_typing.final
+class ExplainRouteRequest(_message.Message):
+    """Explain request."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHAT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def chat(self) -> _gateway_service_pb2.ChatRequest:
+        """The chat request whose route to explain; nothing is sent upstream,
+        nothing is billed or counted against a limit.
+        """
+
+    def __init__(
+        self,
+        *,
+        chat: _gateway_service_pb2.ChatRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["chat", b"chat"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chat", b"chat"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExplainRouteRequest: _TypeAlias = ExplainRouteRequest  # noqa: Y015
+
+@_typing.final
+class ExplainRouteResponse(_message.Message):
+    """Explain response."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ALIAS_FIELD_NUMBER: _builtins.int
+    STRATEGY_FIELD_NUMBER: _builtins.int
+    ESTIMATED_INPUT_TOKEN_COUNT_FIELD_NUMBER: _builtins.int
+    CANDIDATES_FIELD_NUMBER: _builtins.int
+    alias: _builtins.str
+    """Alias the model field named (empty for a model id)."""
+    strategy: _builtins.str
+    """Strategy the plan applied ("" = the chain order), after any soft-budget
+    downgrade ("cost").
+    """
+    estimated_input_token_count: _builtins.int
+    """Input tokens the plan estimated for the prompt."""
+    @_builtins.property
+    def candidates(self) -> _containers.RepeatedCompositeFieldContainer[Global___RouteCandidate]:
+        """The eligible targets in the order the attempt loop would try them, then
+        the ineligible ones with their failed check.
+        """
+
+    def __init__(
+        self,
+        *,
+        alias: _builtins.str = ...,
+        strategy: _builtins.str = ...,
+        estimated_input_token_count: _builtins.int = ...,
+        candidates: _abc.Iterable[Global___RouteCandidate] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alias", b"alias", "candidates", b"candidates", "estimated_input_token_count", b"estimated_input_token_count", "strategy", b"strategy"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExplainRouteResponse: _TypeAlias = ExplainRouteResponse  # noqa: Y015
+
+@_typing.final
+class RouteCandidate(_message.Message):
+    """One target of an explained route."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BACKEND_FIELD_NUMBER: _builtins.int
+    MODEL_ID_FIELD_NUMBER: _builtins.int
+    ELIGIBLE_FIELD_NUMBER: _builtins.int
+    POSITION_FIELD_NUMBER: _builtins.int
+    CHECKS_FIELD_NUMBER: _builtins.int
+    ESTIMATED_COST_FIELD_NUMBER: _builtins.int
+    SCORE_FIELD_NUMBER: _builtins.int
+    CIRCUIT_STATE_FIELD_NUMBER: _builtins.int
+    backend: _builtins.str
+    """"backends/{backend}"."""
+    model_id: _builtins.str
+    eligible: _builtins.bool
+    """True when the plan keeps it (it may still be skipped at call time: an
+    open circuit or keys without capacity, see `checks`).
+    """
+    position: _builtins.int
+    """1-based place in the attempt order; 0 when not eligible."""
+    score: _builtins.float
+    """The strategy's sort key (lower is tried first); the chain position for
+    chain order.
+    """
+    circuit_state: Global___CircuitState.ValueType
+    @_builtins.property
+    def checks(self) -> _containers.RepeatedCompositeFieldContainer[Global___RouteCheck]:
+        """Every check and its verdict, in the order the plan makes them."""
+
+    @_builtins.property
+    def estimated_cost(self) -> _money_pb2.Money:
+        """Upper-bound cost of the request on this target; unset when unpriced."""
+
+    def __init__(
+        self,
+        *,
+        backend: _builtins.str = ...,
+        model_id: _builtins.str = ...,
+        eligible: _builtins.bool = ...,
+        position: _builtins.int = ...,
+        checks: _abc.Iterable[Global___RouteCheck] | None = ...,
+        estimated_cost: _money_pb2.Money | None = ...,
+        score: _builtins.float = ...,
+        circuit_state: Global___CircuitState.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["estimated_cost", b"estimated_cost"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "checks", b"checks", "circuit_state", b"circuit_state", "eligible", b"eligible", "estimated_cost", b"estimated_cost", "model_id", b"model_id", "position", b"position", "score", b"score"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RouteCandidate: _TypeAlias = RouteCandidate  # noqa: Y015
+
+@_typing.final
+class RouteCheck(_message.Message):
+    """One eligibility check of a route candidate."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHECK_FIELD_NUMBER: _builtins.int
+    PASSED_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    check: _builtins.str
+    """"CAPABILITY", "CONTEXT_WINDOW", "COST_CAP", "CIRCUIT", "KEY_CAPACITY"."""
+    passed: _builtins.bool
+    detail: _builtins.str
+    """Why it failed, or what it saw."""
+    def __init__(
+        self,
+        *,
+        check: _builtins.str = ...,
+        passed: _builtins.bool = ...,
+        detail: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["check", b"check", "detail", b"detail", "passed", b"passed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RouteCheck: _TypeAlias = RouteCheck  # noqa: Y015

@@ -125,6 +125,21 @@ class AdminServiceStub:
                 request_serializer=llmgateway_dot_v1_dot_admin__service__pb2.RevokeApiKeyRequest.SerializeToString,
                 response_deserializer=llmgateway_dot_v1_dot_admin__service__pb2.RevokeApiKeyResponse.FromString,
                 _registered_method=True)
+        self.OpenCircuitBreaker = channel.unary_unary(
+                '/llmgateway.v1.AdminService/OpenCircuitBreaker',
+                request_serializer=llmgateway_dot_v1_dot_admin__service__pb2.OpenCircuitBreakerRequest.SerializeToString,
+                response_deserializer=llmgateway_dot_v1_dot_admin__service__pb2.OpenCircuitBreakerResponse.FromString,
+                _registered_method=True)
+        self.ResetCircuitBreaker = channel.unary_unary(
+                '/llmgateway.v1.AdminService/ResetCircuitBreaker',
+                request_serializer=llmgateway_dot_v1_dot_admin__service__pb2.ResetCircuitBreakerRequest.SerializeToString,
+                response_deserializer=llmgateway_dot_v1_dot_admin__service__pb2.ResetCircuitBreakerResponse.FromString,
+                _registered_method=True)
+        self.ExplainRoute = channel.unary_unary(
+                '/llmgateway.v1.AdminService/ExplainRoute',
+                request_serializer=llmgateway_dot_v1_dot_admin__service__pb2.ExplainRouteRequest.SerializeToString,
+                response_deserializer=llmgateway_dot_v1_dot_admin__service__pb2.ExplainRouteResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -264,6 +279,34 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def OpenCircuitBreaker(self, request, context):
+        """Take a backend (every model it serves) or one of its models out: its
+        circuit breakers are held open until ResetCircuitBreaker. Audited.
+        Breakers are per gateway process: call every replica to take it out
+        everywhere.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResetCircuitBreaker(self, request, context):
+        """Close the circuit breakers of a backend or one of its models and clear
+        their failure counts (also ends a forced open). Audited.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExplainRoute(self, request, context):
+        """The ordered targets a chat request would try, without calling any
+        upstream: each with its eligibility checks (capability, context window,
+        max_cost, circuit breaker, key capacity), estimated cost and the
+        strategy's score. Runs the routing plan itself, never a copy of it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -351,6 +394,21 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.RevokeApiKey,
                     request_deserializer=llmgateway_dot_v1_dot_admin__service__pb2.RevokeApiKeyRequest.FromString,
                     response_serializer=llmgateway_dot_v1_dot_admin__service__pb2.RevokeApiKeyResponse.SerializeToString,
+            ),
+            'OpenCircuitBreaker': grpc.unary_unary_rpc_method_handler(
+                    servicer.OpenCircuitBreaker,
+                    request_deserializer=llmgateway_dot_v1_dot_admin__service__pb2.OpenCircuitBreakerRequest.FromString,
+                    response_serializer=llmgateway_dot_v1_dot_admin__service__pb2.OpenCircuitBreakerResponse.SerializeToString,
+            ),
+            'ResetCircuitBreaker': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResetCircuitBreaker,
+                    request_deserializer=llmgateway_dot_v1_dot_admin__service__pb2.ResetCircuitBreakerRequest.FromString,
+                    response_serializer=llmgateway_dot_v1_dot_admin__service__pb2.ResetCircuitBreakerResponse.SerializeToString,
+            ),
+            'ExplainRoute': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExplainRoute,
+                    request_deserializer=llmgateway_dot_v1_dot_admin__service__pb2.ExplainRouteRequest.FromString,
+                    response_serializer=llmgateway_dot_v1_dot_admin__service__pb2.ExplainRouteResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -818,6 +876,87 @@ class AdminService:
             '/llmgateway.v1.AdminService/RevokeApiKey',
             llmgateway_dot_v1_dot_admin__service__pb2.RevokeApiKeyRequest.SerializeToString,
             llmgateway_dot_v1_dot_admin__service__pb2.RevokeApiKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OpenCircuitBreaker(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/llmgateway.v1.AdminService/OpenCircuitBreaker',
+            llmgateway_dot_v1_dot_admin__service__pb2.OpenCircuitBreakerRequest.SerializeToString,
+            llmgateway_dot_v1_dot_admin__service__pb2.OpenCircuitBreakerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResetCircuitBreaker(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/llmgateway.v1.AdminService/ResetCircuitBreaker',
+            llmgateway_dot_v1_dot_admin__service__pb2.ResetCircuitBreakerRequest.SerializeToString,
+            llmgateway_dot_v1_dot_admin__service__pb2.ResetCircuitBreakerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExplainRoute(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/llmgateway.v1.AdminService/ExplainRoute',
+            llmgateway_dot_v1_dot_admin__service__pb2.ExplainRouteRequest.SerializeToString,
+            llmgateway_dot_v1_dot_admin__service__pb2.ExplainRouteResponse.FromString,
             options,
             channel_credentials,
             insecure,

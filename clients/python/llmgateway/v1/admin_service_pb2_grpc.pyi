@@ -90,6 +90,22 @@ class AdminServiceStub:
     and within auth.key_cache_ttl_seconds (default 5 s) on every other replica
     sharing the store.
     """
+    OpenCircuitBreaker: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.OpenCircuitBreakerRequest, _admin_service_pb2.OpenCircuitBreakerResponse]
+    """Take a backend (every model it serves) or one of its models out: its
+    circuit breakers are held open until ResetCircuitBreaker. Audited.
+    Breakers are per gateway process: call every replica to take it out
+    everywhere.
+    """
+    ResetCircuitBreaker: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.ResetCircuitBreakerRequest, _admin_service_pb2.ResetCircuitBreakerResponse]
+    """Close the circuit breakers of a backend or one of its models and clear
+    their failure counts (also ends a forced open). Audited.
+    """
+    ExplainRoute: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.ExplainRouteRequest, _admin_service_pb2.ExplainRouteResponse]
+    """The ordered targets a chat request would try, without calling any
+    upstream: each with its eligibility checks (capability, context window,
+    max_cost, circuit breaker, key capacity), estimated cost and the
+    strategy's score. Runs the routing plan itself, never a copy of it.
+    """
 
 @_typing.type_check_only
 class AdminServiceAsyncStub(AdminServiceStub):
@@ -152,6 +168,22 @@ class AdminServiceAsyncStub(AdminServiceStub):
     """The key stops authenticating at once on the replica that handles the call,
     and within auth.key_cache_ttl_seconds (default 5 s) on every other replica
     sharing the store.
+    """
+    OpenCircuitBreaker: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.OpenCircuitBreakerRequest, _admin_service_pb2.OpenCircuitBreakerResponse]  # type: ignore[assignment]
+    """Take a backend (every model it serves) or one of its models out: its
+    circuit breakers are held open until ResetCircuitBreaker. Audited.
+    Breakers are per gateway process: call every replica to take it out
+    everywhere.
+    """
+    ResetCircuitBreaker: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.ResetCircuitBreakerRequest, _admin_service_pb2.ResetCircuitBreakerResponse]  # type: ignore[assignment]
+    """Close the circuit breakers of a backend or one of its models and clear
+    their failure counts (also ends a forced open). Audited.
+    """
+    ExplainRoute: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.ExplainRouteRequest, _admin_service_pb2.ExplainRouteResponse]  # type: ignore[assignment]
+    """The ordered targets a chat request would try, without calling any
+    upstream: each with its eligibility checks (capability, context window,
+    max_cost, circuit breaker, key capacity), estimated cost and the
+    strategy's score. Runs the routing plan itself, never a copy of it.
     """
 
 class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -314,6 +346,40 @@ class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
         """The key stops authenticating at once on the replica that handles the call,
         and within auth.key_cache_ttl_seconds (default 5 s) on every other replica
         sharing the store.
+        """
+
+    @_abc_1.abstractmethod
+    def OpenCircuitBreaker(
+        self,
+        request: _admin_service_pb2.OpenCircuitBreakerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_service_pb2.OpenCircuitBreakerResponse, _abc.Awaitable[_admin_service_pb2.OpenCircuitBreakerResponse]]:
+        """Take a backend (every model it serves) or one of its models out: its
+        circuit breakers are held open until ResetCircuitBreaker. Audited.
+        Breakers are per gateway process: call every replica to take it out
+        everywhere.
+        """
+
+    @_abc_1.abstractmethod
+    def ResetCircuitBreaker(
+        self,
+        request: _admin_service_pb2.ResetCircuitBreakerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_service_pb2.ResetCircuitBreakerResponse, _abc.Awaitable[_admin_service_pb2.ResetCircuitBreakerResponse]]:
+        """Close the circuit breakers of a backend or one of its models and clear
+        their failure counts (also ends a forced open). Audited.
+        """
+
+    @_abc_1.abstractmethod
+    def ExplainRoute(
+        self,
+        request: _admin_service_pb2.ExplainRouteRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_service_pb2.ExplainRouteResponse, _abc.Awaitable[_admin_service_pb2.ExplainRouteResponse]]:
+        """The ordered targets a chat request would try, without calling any
+        upstream: each with its eligibility checks (capability, context window,
+        max_cost, circuit breaker, key capacity), estimated cost and the
+        strategy's score. Runs the routing plan itself, never a copy of it.
         """
 
 def add_AdminServiceServicer_to_server(servicer: AdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -338,8 +338,11 @@ class RouteInfo(_message.Message):
     BACKEND_FIELD_NUMBER: _builtins.int
     FAILED_BACKENDS_FIELD_NUMBER: _builtins.int
     CACHE_HIT_FIELD_NUMBER: _builtins.int
+    ATTEMPT_COUNT_FIELD_NUMBER: _builtins.int
     alias: _builtins.str
-    """Alias the caller asked for, if the model field named an alias."""
+    """Alias the caller asked for, if the model field named an alias (never a
+    fallback's alias).
+    """
     model: _builtins.str
     """Concrete model that served the request (like Gemini model_version /
     OpenAI response `model`).
@@ -348,9 +351,16 @@ class RouteInfo(_message.Message):
     """"backends/{backend}" that served it."""
     cache_hit: _builtins.bool
     """Served from the gateway response cache."""
+    attempt_count: _builtins.int
+    """Upstream calls the request took, retries and fallbacks included (a
+    target skipped for an open circuit is not a call).
+    (Field 8: 6 and 7 are the response-cache branch's semantic-cache fields.)
+    """
     @_builtins.property
     def failed_backends(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Backends tried before success, in order (fallbacks)."""
+        """Backends given up on before the one that served, in order (fallbacks).
+        Never the serving backend, even after retries on it.
+        """
 
     def __init__(
         self,
@@ -360,10 +370,11 @@ class RouteInfo(_message.Message):
         backend: _builtins.str = ...,
         failed_backends: _abc.Iterable[_builtins.str] | None = ...,
         cache_hit: _builtins.bool = ...,
+        attempt_count: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["alias", b"alias", "backend", b"backend", "cache_hit", b"cache_hit", "failed_backends", b"failed_backends", "model", b"model"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alias", b"alias", "attempt_count", b"attempt_count", "backend", b"backend", "cache_hit", b"cache_hit", "failed_backends", b"failed_backends", "model", b"model"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -26,7 +26,8 @@ import grpc
 from llmgateway.v1 import admin_service_pb2, admin_service_pb2_grpc
 
 from llmgw.api import checks
-from llmgw.api.admin import backend_create, budgets, views
+from llmgw.api.admin import backend_create, budgets, route_explain, views
+from llmgw.api.admin import breakers as breakers_admin
 from llmgw.api.admin import metrics as admin_metrics
 from llmgw.api.admin.audit import AuditTrail
 from llmgw.api.admin.backend_create import Credentials
@@ -361,6 +362,24 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         return views.route(
             alias, catalog.route(alias), strategy, catalog.etag(alias), catalog.override(alias)
         )
+
+    async def OpenCircuitBreaker(
+        self, request: admin_service_pb2.OpenCircuitBreakerRequest, context: Context
+    ) -> admin_service_pb2.OpenCircuitBreakerResponse:
+        work = breakers_admin.of(self._gateway, self._trail).open(request)
+        return await self._run(context, "OpenCircuitBreaker", work)
+
+    async def ResetCircuitBreaker(
+        self, request: admin_service_pb2.ResetCircuitBreakerRequest, context: Context
+    ) -> admin_service_pb2.ResetCircuitBreakerResponse:
+        work = breakers_admin.of(self._gateway, self._trail).reset(request)
+        return await self._run(context, "ResetCircuitBreaker", work)
+
+    async def ExplainRoute(
+        self, request: admin_service_pb2.ExplainRouteRequest, context: Context
+    ) -> admin_service_pb2.ExplainRouteResponse:
+        work = route_explain.explain_route(route_explain.explainer(self._gateway), request)
+        return await self._run(context, "ExplainRoute", work)
 
     def _breakers(self) -> views.Breakers:
         return views.grouped(self._gateway.attempts.breakers.snapshots())

@@ -76,6 +76,8 @@ def fill_breaker(
     target.consecutive_failure_count = snapshot.consecutive_failures
     target.trip_count = snapshot.trips
     target.transition_count = snapshot.transitions
+    target.rejected_count = snapshot.rejections
+    target.forced_open = snapshot.forced
     if snapshot.retry_after:
         target.retry_after.FromNanoseconds(int(snapshot.retry_after * 1e9))
 

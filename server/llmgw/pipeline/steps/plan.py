@@ -6,8 +6,10 @@ First in every chain, so a call no target can serve fails
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from llmgw.domain.models import ModelType
-from llmgw.domain.requests import ChatRequest
+from llmgw.domain.requests import Attribution, ChatRequest, EmbedRequest
 from llmgw.pipeline.context import CallContext
 from llmgw.pipeline.plan import Planner, PlanQuery
 
@@ -23,21 +25,27 @@ class PlanStep:
 
     async def before(self, ctx: CallContext) -> None:
         request = ctx.request
-        output = (
-            (request.generation.max_output_tokens or 0) if isinstance(request, ChatRequest) else 0
-        )
-        query = PlanQuery(
-            request.model,
-            request.routing,
-            self._kind,
-            output,
-            ctx.input_tokens,
-            ctx.attribution if self._budget_aware else None,
-        )
+        attribution = ctx.attribution if self._budget_aware else None
+        query = plan_query(request, self._kind, ctx.input_tokens, attribution)
         ctx.targets = self._planner.plan(query)
+        ctx.alias = self._planner.alias(request.model)
 
     async def after(self, ctx: CallContext) -> None:
         return None
 
 
-__all__ = ["PlanStep"]
+def plan_query(
+    request: ChatRequest | EmbedRequest,
+    kind: ModelType,
+    input_tokens: Callable[[], int],
+    attribution: Attribution | None,
+) -> PlanQuery:
+    """The routing question of a request: the one way the plan step (and the
+    route explanation, ``control.route_explain``) asks it."""
+    output = (
+        (request.generation.max_output_tokens or 0) if isinstance(request, ChatRequest) else 0
+    )
+    return PlanQuery(request.model, request.routing, kind, output, input_tokens, attribution)
+
+
+__all__ = ["PlanStep", "plan_query"]

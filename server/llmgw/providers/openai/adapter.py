@@ -15,7 +15,7 @@ from typing import Any, TypedDict
 import aiohttp
 import orjson
 
-from llmgw.domain.backends import BackendSpec
+from llmgw.domain.backends import BackendKind, BackendSpec
 from llmgw.domain.deadline import Deadline
 from llmgw.domain.errors import FailureClass, UpstreamError
 from llmgw.domain.models import ModelInfo
@@ -51,6 +51,7 @@ class _Headers(TypedDict, total=False):
 
 
 _NO_HEADERS = _Headers()
+_CACHE_KEY_PRESETS = frozenset({"openai", "vllm"})
 
 _TRANSPORT_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 
@@ -99,6 +100,8 @@ class OpenAIProvider:
             self._headers["Authorization"] = f"Bearer {spec.api_keys[0].reveal()}"
         self._session: aiohttp.ClientSession | None = None
         self._default_key = spec.api_keys[0] if spec.api_keys else None
+        # Engines known to take (OpenAI) or ignore (vLLM) ``prompt_cache_key``.
+        self._cache_key = spec.kind is BackendKind.OPENAI or spec.preset in _CACHE_KEY_PRESETS
 
     def _auth(self, key: Secret | None) -> _Headers:
         """Per-request auth only for a key other than the session's default."""
@@ -143,7 +146,9 @@ class OpenAIProvider:
     ) -> ChatResponse:
         body = await self._post_json(
             "/chat/completions",
-            encode_chat(request, model, stream=False, dialect=self._spec.kind),
+            encode_chat(
+                request, model, stream=False, dialect=self._spec.kind, cache_key=self._cache_key
+            ),
             deadline,
             key,
         )
@@ -159,7 +164,11 @@ class OpenAIProvider:
         deadline: Deadline,
         key: Secret | None = None,
     ) -> SSEChatStream:
-        body = orjson.dumps(encode_chat(request, model, stream=True, dialect=self._spec.kind))
+        body = orjson.dumps(
+            encode_chat(
+                request, model, stream=True, dialect=self._spec.kind, cache_key=self._cache_key
+            )
+        )
         try:
             response = await self._http().post(
                 self._base + "/chat/completions",

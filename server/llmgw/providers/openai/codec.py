@@ -73,6 +73,7 @@ def encode_chat(
     *,
     stream: bool,
     dialect: BackendKind = BackendKind.OPENAI_COMPATIBLE,
+    cache_key: bool = False,
 ) -> dict[str, Any]:
     """The request body of ``POST /chat/completions``.
 
@@ -81,6 +82,8 @@ def encode_chat(
     ``backend_parameters`` are forwarded (``domain.backend_parameters``: an
     allow-list; a pass-through key never replaces a key the gateway set, and
     the protocol keys ``stream``/``stream_options`` follow the RPC alone).
+    ``cache_key``: the engine takes OpenAI's ``prompt_cache_key`` from
+    ``CachePolicy`` (strict ones, e.g. Mistral, refuse unknown fields with a 422).
     """
     official = dialect is BackendKind.OPENAI or model.backend == "openai"
     body: dict[str, Any] = {
@@ -99,6 +102,8 @@ def encode_chat(
         body.setdefault(key, value)
     if request.attribution.end_user_id:
         body["user"] = request.attribution.end_user_id
+    if cache_key and request.routing.prompt_cache_key:  # OpenAI prompt-cache affinity
+        body["prompt_cache_key"] = request.routing.prompt_cache_key
     if stream:
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}

@@ -2,6 +2,7 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import type { Duration, FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Status } from "../../google/rpc/status_pb.js";
 import type { Money } from "../../google/type/money_pb.js";
+import type { ChatRequest } from "./gateway_service_pb.js";
 import type { Capability, FallbackMode, RoutingStrategy } from "./routing_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 /**
@@ -728,6 +729,8 @@ export type BudgetStatus = Message<"llmgateway.v1.BudgetStatus"> & {
      * What the ledger (the source of truth) says was charged to this scope in
      * this period. `spent` comes from the live counters; a difference is drift
      * (e.g. rows still in another replica's outbox when the counter was seeded).
+     * A budget covering the self-hosted fixed costs (vLLM hours, see
+     * fixed_costs) also counts them in `spent`; the ledger has no row for them.
      *
      * @generated from field: google.type.Money ledger_spent = 10;
      */
@@ -1445,6 +1448,19 @@ export type CircuitBreakerReport = Message<"llmgateway.v1.CircuitBreakerReport">
      * @generated from field: google.protobuf.Duration retry_after = 6;
      */
     retryAfter?: Duration | undefined;
+    /**
+     * Calls refused without reaching the backend (open, or half-open with its
+     * probe slots taken) since start.
+     *
+     * @generated from field: int64 rejected_count = 7;
+     */
+    rejectedCount: bigint;
+    /**
+     * Held open by an operator (OpenCircuitBreaker) until reset.
+     *
+     * @generated from field: bool forced_open = 8;
+     */
+    forcedOpen: boolean;
 };
 /**
  * Describes the message llmgateway.v1.CircuitBreakerReport.
@@ -2008,6 +2024,241 @@ export type Recommendation = Message<"llmgateway.v1.Recommendation"> & {
  * Use `create(RecommendationSchema)` to create a new message.
  */
 export declare const RecommendationSchema: GenMessage<Recommendation>;
+/**
+ * Open request.
+ *
+ * @generated from message llmgateway.v1.OpenCircuitBreakerRequest
+ */
+export type OpenCircuitBreakerRequest = Message<"llmgateway.v1.OpenCircuitBreakerRequest"> & {
+    /**
+     * "backends/{backend}".
+     *
+     * @generated from field: string backend = 1;
+     */
+    backend: string;
+    /**
+     * One model of the backend; empty = every model it serves.
+     *
+     * @generated from field: string model_id = 2;
+     */
+    modelId: string;
+    /**
+     * Why (kept in the audit trail).
+     *
+     * @generated from field: string reason = 3;
+     */
+    reason: string;
+};
+/**
+ * Describes the message llmgateway.v1.OpenCircuitBreakerRequest.
+ * Use `create(OpenCircuitBreakerRequestSchema)` to create a new message.
+ */
+export declare const OpenCircuitBreakerRequestSchema: GenMessage<OpenCircuitBreakerRequest>;
+/**
+ * Open response: the breakers now held open.
+ *
+ * @generated from message llmgateway.v1.OpenCircuitBreakerResponse
+ */
+export type OpenCircuitBreakerResponse = Message<"llmgateway.v1.OpenCircuitBreakerResponse"> & {
+    /**
+     * @generated from field: repeated llmgateway.v1.CircuitBreakerReport circuit_breakers = 1;
+     */
+    circuitBreakers: CircuitBreakerReport[];
+};
+/**
+ * Describes the message llmgateway.v1.OpenCircuitBreakerResponse.
+ * Use `create(OpenCircuitBreakerResponseSchema)` to create a new message.
+ */
+export declare const OpenCircuitBreakerResponseSchema: GenMessage<OpenCircuitBreakerResponse>;
+/**
+ * Reset request.
+ *
+ * @generated from message llmgateway.v1.ResetCircuitBreakerRequest
+ */
+export type ResetCircuitBreakerRequest = Message<"llmgateway.v1.ResetCircuitBreakerRequest"> & {
+    /**
+     * "backends/{backend}".
+     *
+     * @generated from field: string backend = 1;
+     */
+    backend: string;
+    /**
+     * One model of the backend; empty = every model it serves.
+     *
+     * @generated from field: string model_id = 2;
+     */
+    modelId: string;
+    /**
+     * Why (kept in the audit trail).
+     *
+     * @generated from field: string reason = 3;
+     */
+    reason: string;
+};
+/**
+ * Describes the message llmgateway.v1.ResetCircuitBreakerRequest.
+ * Use `create(ResetCircuitBreakerRequestSchema)` to create a new message.
+ */
+export declare const ResetCircuitBreakerRequestSchema: GenMessage<ResetCircuitBreakerRequest>;
+/**
+ * Reset response: the breakers now closed.
+ *
+ * @generated from message llmgateway.v1.ResetCircuitBreakerResponse
+ */
+export type ResetCircuitBreakerResponse = Message<"llmgateway.v1.ResetCircuitBreakerResponse"> & {
+    /**
+     * @generated from field: repeated llmgateway.v1.CircuitBreakerReport circuit_breakers = 1;
+     */
+    circuitBreakers: CircuitBreakerReport[];
+};
+/**
+ * Describes the message llmgateway.v1.ResetCircuitBreakerResponse.
+ * Use `create(ResetCircuitBreakerResponseSchema)` to create a new message.
+ */
+export declare const ResetCircuitBreakerResponseSchema: GenMessage<ResetCircuitBreakerResponse>;
+/**
+ * Explain request.
+ *
+ * @generated from message llmgateway.v1.ExplainRouteRequest
+ */
+export type ExplainRouteRequest = Message<"llmgateway.v1.ExplainRouteRequest"> & {
+    /**
+     * The chat request whose route to explain; nothing is sent upstream,
+     * nothing is billed or counted against a limit.
+     *
+     * @generated from field: llmgateway.v1.ChatRequest chat = 1;
+     */
+    chat?: ChatRequest | undefined;
+};
+/**
+ * Describes the message llmgateway.v1.ExplainRouteRequest.
+ * Use `create(ExplainRouteRequestSchema)` to create a new message.
+ */
+export declare const ExplainRouteRequestSchema: GenMessage<ExplainRouteRequest>;
+/**
+ * Explain response.
+ *
+ * @generated from message llmgateway.v1.ExplainRouteResponse
+ */
+export type ExplainRouteResponse = Message<"llmgateway.v1.ExplainRouteResponse"> & {
+    /**
+     * Alias the model field named (empty for a model id).
+     *
+     * @generated from field: string alias = 1;
+     */
+    alias: string;
+    /**
+     * Strategy the plan applied ("" = the chain order), after any soft-budget
+     * downgrade ("cost").
+     *
+     * @generated from field: string strategy = 2;
+     */
+    strategy: string;
+    /**
+     * Input tokens the plan estimated for the prompt.
+     *
+     * @generated from field: int32 estimated_input_token_count = 3;
+     */
+    estimatedInputTokenCount: number;
+    /**
+     * The eligible targets in the order the attempt loop would try them, then
+     * the ineligible ones with their failed check.
+     *
+     * @generated from field: repeated llmgateway.v1.RouteCandidate candidates = 4;
+     */
+    candidates: RouteCandidate[];
+};
+/**
+ * Describes the message llmgateway.v1.ExplainRouteResponse.
+ * Use `create(ExplainRouteResponseSchema)` to create a new message.
+ */
+export declare const ExplainRouteResponseSchema: GenMessage<ExplainRouteResponse>;
+/**
+ * One target of an explained route.
+ *
+ * @generated from message llmgateway.v1.RouteCandidate
+ */
+export type RouteCandidate = Message<"llmgateway.v1.RouteCandidate"> & {
+    /**
+     * "backends/{backend}".
+     *
+     * @generated from field: string backend = 1;
+     */
+    backend: string;
+    /**
+     * @generated from field: string model_id = 2;
+     */
+    modelId: string;
+    /**
+     * True when the plan keeps it (it may still be skipped at call time: an
+     * open circuit or keys without capacity, see `checks`).
+     *
+     * @generated from field: bool eligible = 3;
+     */
+    eligible: boolean;
+    /**
+     * 1-based place in the attempt order; 0 when not eligible.
+     *
+     * @generated from field: int32 position = 4;
+     */
+    position: number;
+    /**
+     * Every check and its verdict, in the order the plan makes them.
+     *
+     * @generated from field: repeated llmgateway.v1.RouteCheck checks = 5;
+     */
+    checks: RouteCheck[];
+    /**
+     * Upper-bound cost of the request on this target; unset when unpriced.
+     *
+     * @generated from field: google.type.Money estimated_cost = 6;
+     */
+    estimatedCost?: Money | undefined;
+    /**
+     * The strategy's sort key (lower is tried first); the chain position for
+     * chain order.
+     *
+     * @generated from field: double score = 7;
+     */
+    score: number;
+    /**
+     * @generated from field: llmgateway.v1.CircuitState circuit_state = 8;
+     */
+    circuitState: CircuitState;
+};
+/**
+ * Describes the message llmgateway.v1.RouteCandidate.
+ * Use `create(RouteCandidateSchema)` to create a new message.
+ */
+export declare const RouteCandidateSchema: GenMessage<RouteCandidate>;
+/**
+ * One eligibility check of a route candidate.
+ *
+ * @generated from message llmgateway.v1.RouteCheck
+ */
+export type RouteCheck = Message<"llmgateway.v1.RouteCheck"> & {
+    /**
+     * "CAPABILITY", "CONTEXT_WINDOW", "COST_CAP", "CIRCUIT", "KEY_CAPACITY".
+     *
+     * @generated from field: string check = 1;
+     */
+    check: string;
+    /**
+     * @generated from field: bool passed = 2;
+     */
+    passed: boolean;
+    /**
+     * Why it failed, or what it saw.
+     *
+     * @generated from field: string detail = 3;
+     */
+    detail: string;
+};
+/**
+ * Describes the message llmgateway.v1.RouteCheck.
+ * Use `create(RouteCheckSchema)` to create a new message.
+ */
+export declare const RouteCheckSchema: GenMessage<RouteCheck>;
 /**
  * Upstream engine/provider kind.
  *
@@ -2712,5 +2963,42 @@ export declare const AdminService: GenService<{
         methodKind: "unary";
         input: typeof RevokeApiKeyRequestSchema;
         output: typeof RevokeApiKeyResponseSchema;
+    };
+    /**
+     * Take a backend (every model it serves) or one of its models out: its
+     * circuit breakers are held open until ResetCircuitBreaker. Audited.
+     * Breakers are per gateway process: call every replica to take it out
+     * everywhere.
+     *
+     * @generated from rpc llmgateway.v1.AdminService.OpenCircuitBreaker
+     */
+    openCircuitBreaker: {
+        methodKind: "unary";
+        input: typeof OpenCircuitBreakerRequestSchema;
+        output: typeof OpenCircuitBreakerResponseSchema;
+    };
+    /**
+     * Close the circuit breakers of a backend or one of its models and clear
+     * their failure counts (also ends a forced open). Audited.
+     *
+     * @generated from rpc llmgateway.v1.AdminService.ResetCircuitBreaker
+     */
+    resetCircuitBreaker: {
+        methodKind: "unary";
+        input: typeof ResetCircuitBreakerRequestSchema;
+        output: typeof ResetCircuitBreakerResponseSchema;
+    };
+    /**
+     * The ordered targets a chat request would try, without calling any
+     * upstream: each with its eligibility checks (capability, context window,
+     * max_cost, circuit breaker, key capacity), estimated cost and the
+     * strategy's score. Runs the routing plan itself, never a copy of it.
+     *
+     * @generated from rpc llmgateway.v1.AdminService.ExplainRoute
+     */
+    explainRoute: {
+        methodKind: "unary";
+        input: typeof ExplainRouteRequestSchema;
+        output: typeof ExplainRouteResponseSchema;
     };
 }>;

@@ -142,7 +142,8 @@ export declare const AttributionSchema: GenMessage<Attribution>;
  */
 export type RouteInfo = Message<"llmgateway.v1.RouteInfo"> & {
     /**
-     * Alias the caller asked for, if the model field named an alias.
+     * Alias the caller asked for, if the model field named an alias (never a
+     * fallback's alias).
      *
      * @generated from field: string alias = 1;
      */
@@ -161,7 +162,8 @@ export type RouteInfo = Message<"llmgateway.v1.RouteInfo"> & {
      */
     backend: string;
     /**
-     * Backends tried before success, in order (fallbacks).
+     * Backends given up on before the one that served, in order (fallbacks).
+     * Never the serving backend, even after retries on it.
      *
      * @generated from field: repeated string failed_backends = 4;
      */
@@ -172,6 +174,14 @@ export type RouteInfo = Message<"llmgateway.v1.RouteInfo"> & {
      * @generated from field: bool cache_hit = 5;
      */
     cacheHit: boolean;
+    /**
+     * Upstream calls the request took, retries and fallbacks included (a
+     * target skipped for an open circuit is not a call).
+     * (Field 8: 6 and 7 are the response-cache branch's semantic-cache fields.)
+     *
+     * @generated from field: int32 attempt_count = 8;
+     */
+    attemptCount: number;
 };
 /**
  * Describes the message llmgateway.v1.RouteInfo.
