@@ -13,8 +13,8 @@ from llmgateway.v1 import admin_service_pb2
 
 from llmgw.api import convert
 from llmgw.api.admin.breakers import CIRCUITS
+from llmgw.api.validation import check_chat
 from llmgw.control.route_explain import RouteExplainer, TargetVerdict
-from llmgw.domain.errors import FieldViolation, InvalidRequestError
 from llmgw.pipeline.gateway import Gateway
 
 _pb = admin_service_pb2
@@ -28,8 +28,7 @@ def explainer(gateway: Gateway) -> RouteExplainer:
 async def explain_route(
     explainer: RouteExplainer, request: admin_service_pb2.ExplainRouteRequest
 ) -> admin_service_pb2.ExplainRouteResponse:
-    if not request.chat.model.strip():
-        raise InvalidRequestError((FieldViolation("chat.model", "required", "REQUIRED"),))
+    check_chat(request.chat, "chat.")  # the same rules as Chat (BadRequest per field)
     found = await explainer.explain(convert.chat_request(request.chat))
     return _pb.ExplainRouteResponse(
         alias=found.alias,
