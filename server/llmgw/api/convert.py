@@ -154,6 +154,7 @@ def chat_request(
             else _DEFAULT_ATTRIBUTION
         ),
         request_id=request_id or request.request_id,
+        idempotent=bool(request.request_id),
     )
 
 
@@ -173,6 +174,7 @@ def embed_request(
         attribution=_attribution(request.attribution, principal),
         routing=_routing(request.routing),
         request_id=request.request_id,
+        idempotent=bool(request.request_id),
     )
 
 

@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from llmgw.config.cache_schema import IdempotencyConfig
 from llmgw.domain.backends import BackendKind
 from llmgw.domain.models import Capability
 
@@ -349,3 +350,4 @@ class Settings(_Strict):
     rate_limits: RateLimitConfig = Field(default_factory=RateLimitConfig)
     endpoints: EndpointPolicyConfig = Field(default_factory=EndpointPolicyConfig)
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
+    idempotency: IdempotencyConfig = Field(default_factory=IdempotencyConfig)

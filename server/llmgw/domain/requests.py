@@ -66,6 +66,8 @@ class ChatRequest:
     routing: RoutingHints = field(default_factory=RoutingHints)
     attribution: Attribution = field(default_factory=Attribution)
     request_id: str = ""
+    # The caller chose ``request_id`` (AIP-155): a repeat replays the outcome.
+    idempotent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +160,7 @@ class EmbedRequest:
     attribution: Attribution = field(default_factory=Attribution)
     routing: RoutingHints = field(default_factory=RoutingHints)
     request_id: str = ""
+    idempotent: bool = False  # the caller chose ``request_id`` (AIP-155)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,13 +7,14 @@ operation from what is configured, and runs it per call over a fresh
 ==============  ==================================================================
 operation       chain
 ==============  ==================================================================
-Chat            plan, admission*, custom steps*, budget (reserve/settle), attempts
+Chat            idempotency*, plan, admission*, custom steps*, budget, attempts
 StreamChat      same; the finalizers run when the stream ends (``pipeline.streams``)
 Embed           same, with the embedding attempt step
 CountTokens     plan, custom steps*, count (no upstream call, nothing billed)
 ==============  ==================================================================
 
-(* only when configured.) The plan comes first so a call no target can serve
+(* only when configured.) After the steps that may answer the call from a
+stored outcome, the plan comes first so a call no target can serve
 fails before it consumes a rate limit or a reservation. Everything else here
 is the control surface admin uses (swap an adapter, add a backend, abort an
 alias's work, in-flight counts) and read-only views (catalogue, prices).
@@ -90,6 +91,7 @@ class Gateway:
         limits: CallerLimits | None = None,
         custom_steps: Sequence[Step] = (),
         clock: Clock | None = None,
+        front_steps: Sequence[Step] = (),
     ) -> None:
         self._catalog = backends.catalog
         self._providers = backends.providers
@@ -125,15 +127,19 @@ class Gateway:
             backends.first_token_timeouts,
             OutputCaps(self._prices, self.accountant.default_max_output_tokens),
         )
-        self.chains = self._chains(upstreams, tuple(custom_steps))
+        self.chains = self._chains(upstreams, tuple(custom_steps), tuple(front_steps))
 
-    def _chains(self, up: Upstreams, custom: tuple[Step, ...]) -> dict[Operation, Chain]:
-        """Each operation's chain: only configured steps are in it."""
+    def _chains(
+        self, up: Upstreams, custom: tuple[Step, ...], front: tuple[Step, ...]
+    ) -> dict[Operation, Chain]:
+        """Each operation's chain: only configured steps are in it. ``front``
+        steps (idempotency, cache) come first: they may answer the call."""
         admission: tuple[Step, ...] = (AdmissionStep(self._limits),) if self._limits else ()
         ledger = LedgerStep(self.accountant)
 
         def chain(kind: ModelType, last: Step) -> Chain:
-            return Chain((PlanStep(self._planner, kind), *admission, *custom, ledger, last))
+            plan = PlanStep(self._planner, kind)
+            return Chain((*front, plan, *admission, *custom, ledger, last))
 
         return {
             Operation.CHAT: chain(ModelType.CHAT, ChatAttempts(up)),
@@ -156,6 +162,9 @@ class Gateway:
         ctx = _context(Operation.CHAT, request, deadline, principal, _chat_tokens(request))
         started = self._clock.now()
         await self.chains[Operation.CHAT].run(ctx)
+        if ctx.answered:
+            answer: Completion = ctx.answer
+            return answer
         response, target, cost = ctx.result, ctx.target, ctx.cost
         assert target is not None and cost is not None and ctx.route is not None
         self.metrics.settled(
@@ -165,14 +174,19 @@ class Gateway:
             self._clock.now() - started,
             cost.total_nanos,
         )
-        return Completion(new_id(), ctx.request_id, response, ctx.route, cost, time.time())
+        created = ctx.created_at or time.time()
+        return Completion(ctx.response_id, ctx.request_id, response, ctx.route, cost, created)
 
     async def stream_chat(
         self, request: ChatRequest, deadline: Deadline, principal: Principal = ANONYMOUS
     ) -> StreamSession:
         ctx = _context(Operation.STREAM_CHAT, request, deadline, principal, _chat_tokens(request))
         chain = self.chains[Operation.STREAM_CHAT]
-        await chain.enter(ctx)  # the finalizers run when the session ends
+        done = await chain.enter(ctx)  # the finalizers run when the session ends
+        if ctx.answered:  # a complete answer replayed: nothing left to finalize later
+            await chain.exit(ctx, done)
+            replay: StreamSession = ctx.answer
+            return replay
         primed, target = ctx.result, ctx.target
         assert isinstance(primed, Primed) and target is not None
         session = Session(ctx, primed, _StreamServices(self, chain))
@@ -187,8 +201,11 @@ class Gateway:
         )
         ctx = _context(Operation.EMBED, request, deadline, principal, tokens)
         await self.chains[Operation.EMBED].run(ctx)
+        if ctx.answered:
+            answer: EmbedResult = ctx.answer
+            return answer
         assert ctx.route is not None and ctx.cost is not None
-        return EmbedResult(new_id(), ctx.request_id, ctx.result, ctx.route, ctx.cost)
+        return EmbedResult(ctx.response_id, ctx.request_id, ctx.result, ctx.route, ctx.cost)
 
     async def count_tokens(
         self, request: ChatRequest, principal: Principal = ANONYMOUS
@@ -320,6 +337,7 @@ def _context(
         deadline,
         request.request_id or new_id(),
         input_tokens,
+        response_id=new_id(),
     )
 
 

@@ -1,0 +1,140 @@
+"""Answers as bytes: what the idempotency record and the response cache store.
+
+A stored answer crosses processes (PostgreSQL, Redis), so it is plain JSON
+(orjson), never pickle: decoding builds only the allow-listed value types
+below (``_TYPES``/``_ENUMS``); anything else is a ``ValueError``. A dataclass
+is ``{"~": name, field: value, ...}``, an enum ``{"~e": name, "v": value}``,
+bytes ``{"~b": base64}``; sequences come back as tuples.
+
+``Stored`` is one answer: a unary chat (``ChatResponse``), an embedding
+(``EmbedResponse``) or a stream (its events, end included), with the route,
+cost, response id and timestamp the caller first received.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from llmgw.domain.generation import FinishReason, Usage
+from llmgw.domain.messages import (
+    MediaDetail,
+    MediaPart,
+    Message,
+    ReasoningPart,
+    Role,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
+from llmgw.domain.money import Cost
+from llmgw.domain.requests import (
+    Candidate,
+    CandidateEnd,
+    ChatResponse,
+    EmbedResponse,
+    ReasoningDelta,
+    StreamEnd,
+    TextDelta,
+    ToolCallDelta,
+    UsageUpdate,
+)
+from llmgw.pipeline.results import RouteInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """One answer as first given: ``body`` is a ``ChatResponse``, an
+    ``EmbedResponse`` or a tuple of stream events (``kind`` says which)."""
+
+    kind: str  # "chat" | "embed" | "stream"
+    response_id: str
+    created_at: float
+    route: RouteInfo
+    cost: Cost
+    body: Any
+
+    @property
+    def usage(self) -> Usage:
+        if self.kind == "stream":
+            end = self.body[-1]
+            assert isinstance(end, StreamEnd)
+            return end.usage
+        usage: Usage = self.body.usage
+        return usage
+
+
+_TYPES: dict[str, type] = {
+    t.__name__: t
+    for t in (
+        Stored,
+        ChatResponse,
+        Candidate,
+        Message,
+        TextPart,
+        MediaPart,
+        ToolCallPart,
+        ToolResultPart,
+        ReasoningPart,
+        Usage,
+        Cost,
+        RouteInfo,
+        EmbedResponse,
+        TextDelta,
+        ReasoningDelta,
+        ToolCallDelta,
+        UsageUpdate,
+        CandidateEnd,
+        StreamEnd,
+    )
+}
+_ENUMS: dict[str, type[enum.Enum]] = {e.__name__: e for e in (Role, FinishReason, MediaDetail)}
+
+
+def encode(stored: Stored) -> bytes:
+    return orjson.dumps(_plain(stored))
+
+
+def decode(data: bytes | str) -> Stored:
+    value = _typed(orjson.loads(data))
+    if not isinstance(value, Stored):
+        raise ValueError("not a stored answer")
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return {"~e": type(value).__name__, "v": value.value}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out: dict[str, Any] = {"~": type(value).__name__}
+        for f in dataclasses.fields(value):
+            out[f.name] = _plain(getattr(value, f.name))
+        return out
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, bytes):
+        return {"~b": base64.b64encode(value).decode()}
+    return value
+
+
+def _typed(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_typed(v) for v in value)
+    if not isinstance(value, dict):
+        return value
+    if "~b" in value:
+        return base64.b64decode(value["~b"])
+    if "~e" in value:
+        return _ENUMS[value["~e"]](value["v"])
+    kind = _TYPES.get(value.pop("~", ""))
+    if kind is None:
+        raise ValueError("unknown stored type")
+    return kind(**{k: _typed(v) for k, v in value.items()})
+
+
+__all__ = ["Stored", "decode", "encode"]

@@ -1,0 +1,56 @@
+"""A stored answer handed to the caller again, in the shape the call expects.
+
+``answer(stored, request_id, route)`` is what the facade returns for a call
+a step answered: a ``Completion`` (unary chat), an ``EmbedResult`` or a
+``ReplaySession`` (a stream: the stored events in order, the end last, so the
+caller sees start, deltas, final as the first caller did).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from llmgw.domain.money import Cost
+from llmgw.domain.requests import StreamEvent
+from llmgw.pipeline.cache.codec import Stored
+from llmgw.pipeline.results import Completion, EmbedResult, RouteInfo
+
+
+class ReplaySession:
+    """A ``StreamSession`` over stored events; no upstream, nothing to bill."""
+
+    __slots__ = ("_events", "cost", "created_at", "request_id", "response_id", "route")
+
+    def __init__(self, stored: Stored, request_id: str, route: RouteInfo, cost: Cost) -> None:
+        self.response_id = stored.response_id
+        self.request_id = request_id
+        self.route = route
+        self.created_at = stored.created_at
+        self.cost: Cost | None = cost
+        self._events: tuple[StreamEvent, ...] = stored.body
+
+    def __aiter__(self) -> AsyncIterator[StreamEvent]:
+        return self._replay()
+
+    async def _replay(self) -> AsyncIterator[StreamEvent]:
+        for event in self._events:
+            yield event
+
+    async def aclose(self) -> None:
+        return None
+
+
+def answer(
+    stored: Stored, request_id: str, route: RouteInfo, cost: Cost
+) -> Completion | EmbedResult | ReplaySession:
+    """``stored`` as the caller's answer, under ``route`` and ``cost`` (the
+    original ones for a replayed request id; zero and ``cache_hit`` for a
+    cache hit)."""
+    if stored.kind == "stream":
+        return ReplaySession(stored, request_id, route, cost)
+    if stored.kind == "embed":
+        return EmbedResult(stored.response_id, request_id, stored.body, route, cost)
+    return Completion(stored.response_id, request_id, stored.body, route, cost, stored.created_at)
+
+
+__all__ = ["ReplaySession", "answer"]
