@@ -22,7 +22,6 @@ import asyncio
 import ipaddress
 import os
 import signal
-import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -69,6 +68,7 @@ from llmgw.outbound.endpoint_guard import EndpointGuard, EndpointPolicy
 from llmgw.outbound.jwks import JwksFetcher
 from llmgw.outbound.webhook import AlertWebhook
 from llmgw.pipeline.budget import BudgetGuard
+from llmgw.pipeline.cache.build import answer_steps
 from llmgw.pipeline.catalog import Catalog
 from llmgw.pipeline.chain import Step
 from llmgw.pipeline.gateway import Backends, Gateway, RoutingSettings
@@ -77,7 +77,6 @@ from llmgw.pipeline.loader import load_steps
 from llmgw.pipeline.ratelimit import CallerLimits
 from llmgw.pipeline.resilience import AttemptLoop, BackendPolicies
 from llmgw.pipeline.settlement import Accountant, AccountingSettings
-from llmgw.pipeline.steps.idempotency import IdempotencySettings, IdempotencyStep
 from llmgw.pipeline.stream_slots import LocalSlots, RedisSlots, StreamSlots
 from llmgw.providers.base import Provider
 from llmgw.providers.registry import build_provider
@@ -85,8 +84,6 @@ from llmgw.storage.api_keys import BOOTSTRAP_KEY_ID, ApiKeyStore, ensure_bootstr
 from llmgw.storage.audit import AuditStore
 from llmgw.storage.budgets import BudgetStore
 from llmgw.storage.database import Database, open_database
-from llmgw.storage.idempotency import IdempotencyStore, SqlIdempotencyStore
-from llmgw.storage.idempotency_redis import RedisIdempotencyStore
 
 # genai-prices provider ids per backend preset; self-hosted engines are free per
 # token (their cost is GPU uptime, accounted separately).
@@ -277,7 +274,8 @@ async def _serving(
 ) -> AsyncIterator[Running]:
     vllm = [s.name for s in backend_specs(settings, env) if (s.preset or s.name) == "vllm"]
     costs = await _accounting(settings, state_db, vllm, stack)
-    built = build(settings, env, costs, await _answer_steps(settings, state_db, stack))
+    front = await answer_steps(settings, state_db, stack, costs.ledger)
+    built = build(settings, env, costs, front)
     authenticator, key_admin = await _authentication(settings, env, state_db, stack)
     audit = await AuditStore.open(state_db)
     servers = GatewayServers(
@@ -317,30 +315,6 @@ async def _serving(
         await built.prober.stop()
         await servers.stop(settings.shutdown_grace_seconds)
         await asyncio.gather(*(p.aclose() for p in built.providers.values()))
-
-
-async def _answer_steps(
-    settings: Settings, state_db: Database, stack: AsyncExitStack
-) -> tuple[Step, ...]:
-    """The steps that may answer a call from a stored outcome (idempotent
-    request ids), on the configured shared store."""
-    config = settings.idempotency
-    if not config.enabled:
-        return ()
-    store: IdempotencyStore
-    use_redis = config.store == "redis" or (config.store == "auto" and settings.redis_url)
-    if use_redis:
-        if not settings.redis_url:
-            raise ConfigError("idempotency.store: redis needs redis_url (LLMGW_REDIS_URL)")
-        client = Redis.from_url(settings.redis_url)
-        stack.push_async_callback(client.aclose)
-        store = RedisIdempotencyStore(client, settings.redis_prefix)
-    else:
-        store = await SqlIdempotencyStore.open(state_db, time.time)
-    step = IdempotencyStep(
-        store, IdempotencySettings(config.window_seconds, poll_seconds=config.poll_seconds)
-    )
-    return (step,)
 
 
 def caller_limits(settings: Settings, storage: Storage | None) -> CallerLimits:

@@ -62,6 +62,7 @@ ADMIN_METHODS: Mapping[str, Needed] = {
     "ListApiKeys": _READ,
     "RotateApiKey": _WRITE,
     "RevokeApiKey": _WRITE,
+    "PurgeResponseCache": _WRITE,
 }
 
 

@@ -16,6 +16,7 @@ from google.protobuf import json_format
 from google.type import money_pb2
 from llmgateway.v1 import content_pb2, gateway_service_pb2, generation_pb2, routing_pb2
 
+from llmgw.domain.cache import CacheMode, CachePolicy
 from llmgw.domain.errors import PermissionDeniedError
 from llmgw.domain.generation import (
     FinishReason,
@@ -284,7 +285,20 @@ def _routing(options: routing_pb2.RoutingOptions) -> RoutingHints:
             else None
         ),
         allow_downgrade=options.allow_downgrade if options.HasField("allow_downgrade") else None,
+        cache=_cache_policy(options.cache_policy) if options.HasField("cache_policy") else None,
     )
+
+
+_CACHE_MODES = {
+    routing_pb2.CACHE_MODE_BYPASS: CacheMode.BYPASS,
+    routing_pb2.CACHE_MODE_READ_WRITE: CacheMode.READ_WRITE,
+    routing_pb2.CACHE_MODE_REFRESH: CacheMode.REFRESH,
+}
+
+
+def _cache_policy(policy: routing_pb2.CachePolicy) -> CachePolicy:
+    max_age = policy.max_age.ToTimedelta().total_seconds() if policy.HasField("max_age") else None
+    return CachePolicy(_CACHE_MODES.get(policy.mode, CacheMode.UNSPECIFIED), max_age)
 
 
 def _check_models(principal: Principal, model: str, fallbacks: Sequence[str]) -> None:
@@ -377,6 +391,8 @@ def fill_route(target: routing_pb2.RouteInfo, value: RouteInfo) -> None:
     target.backend = value.backend
     if value.failed_backends:
         target.failed_backends.extend(value.failed_backends)
+    if value.cache_hit:
+        target.cache_hit = True
 
 
 def route(value: RouteInfo) -> routing_pb2.RouteInfo:

@@ -24,4 +24,27 @@ class IdempotencyConfig(_Strict):
     poll_seconds: float = Field(default=0.1, gt=0, le=5)
 
 
-__all__ = ["IdempotencyConfig"]
+class RouteCacheConfig(_Strict):
+    """One route's response-cache defaults (the caller's ``CachePolicy``
+    overrides ``mode`` and ``max_age``)."""
+
+    mode: Literal["bypass", "read_write", "refresh"] = "bypass"
+    max_age_seconds: float | None = Field(default=None, ge=0)
+    ttl_seconds: float = Field(default=3600.0, gt=0)
+
+
+class ResponseCacheConfig(_Strict):
+    """The gateway response cache: off unless a route's ``mode`` (or the
+    caller's ``CachePolicy``) asks for it. ``scope`` decides who shares
+    entries (``global``: every tenant, only when configured); the memory tier
+    is bounded by ``memory_max_bytes``; ``shared`` also keeps entries in
+    Redis (``redis_url``) so every replica serves them."""
+
+    scope: Literal["tenant", "project", "key", "global"] = "tenant"
+    memory_max_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    shared: bool = False
+    default: RouteCacheConfig = Field(default_factory=RouteCacheConfig)
+    aliases: dict[str, RouteCacheConfig] = Field(default_factory=dict)
+
+
+__all__ = ["IdempotencyConfig", "ResponseCacheConfig", "RouteCacheConfig"]

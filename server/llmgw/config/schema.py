@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from llmgw.config.cache_schema import IdempotencyConfig
+from llmgw.config.cache_schema import IdempotencyConfig, ResponseCacheConfig
 from llmgw.domain.backends import BackendKind
 from llmgw.domain.models import Capability
 
@@ -351,3 +351,4 @@ class Settings(_Strict):
     endpoints: EndpointPolicyConfig = Field(default_factory=EndpointPolicyConfig)
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     idempotency: IdempotencyConfig = Field(default_factory=IdempotencyConfig)
+    cache: ResponseCacheConfig = Field(default_factory=ResponseCacheConfig)

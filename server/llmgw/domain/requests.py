@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from llmgw.domain.cache import CachePolicy
 from llmgw.domain.generation import (
     FinishReason,
     FunctionDeclaration,
@@ -52,6 +53,7 @@ class RoutingHints:
     pinned_backend: str = ""
     max_cost_nanos: int | None = None
     allow_downgrade: bool | None = None
+    cache: CachePolicy | None = None  # the caller's response-cache policy
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,6 +79,8 @@ class CallContext:
     created_at: float = 0.0  # epoch seconds of the answer (0: not yet)
     transcript: list[Any] | None = None
     claimed: tuple[str, str] | None = None  # (scope, request id) this call runs
+    cache_entry: Any = None  # where the cache step stores this call's answer
+    cache_hit: Any = None  # the stored answer the cache step answered with
 
     @property
     def streaming(self) -> bool:

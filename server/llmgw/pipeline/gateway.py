@@ -127,7 +127,8 @@ class Gateway:
             backends.first_token_timeouts,
             OutputCaps(self._prices, self.accountant.default_max_output_tokens),
         )
-        self.chains = self._chains(upstreams, tuple(custom_steps), tuple(front_steps))
+        self._front = tuple(front_steps)
+        self.chains = self._chains(upstreams, tuple(custom_steps), self._front)
 
     def _chains(
         self, up: Upstreams, custom: tuple[Step, ...], front: tuple[Step, ...]
@@ -250,6 +251,16 @@ class Gateway:
         self._registry.in_flight_counts[spec.name] = 0
         self._prices.add_models(spec.models)
         self._catalog.add_models(spec.models)  # last: resolvable only once servable
+
+    async def purge_cache(self, scope: str) -> int:
+        """Drop the stored answers of ``scope`` (``pipeline.cache.policy``'s
+        partition key; ``""``: all) from every step that keeps answers."""
+        removed = 0
+        for step in self._front:
+            purge = getattr(step, "purge", None)
+            if purge is not None:
+                removed += await purge(scope)
+        return removed
 
     def has_backend(self, backend: str) -> bool:
         return backend in self._providers

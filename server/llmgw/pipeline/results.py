@@ -14,12 +14,14 @@ from llmgw.domain.requests import ChatResponse, EmbedResponse, StreamEvent
 @dataclass(frozen=True, slots=True)
 class RouteInfo:
     """Where a request went: the alias asked for, the serving model/backend and
-    the backends that failed before it (in order)."""
+    the backends that failed before it (in order); ``cache_hit`` when the
+    gateway's response cache answered."""
 
     alias: str
     model: str
     backend: str
     failed_backends: tuple[str, ...] = ()
+    cache_hit: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -88,6 +88,12 @@ class AdminServiceStub:
     and within auth.key_cache_ttl_seconds (default 5 s) on every other replica
     sharing the store.
     """
+    PurgeResponseCache: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.PurgeResponseCacheRequest, _admin_service_pb2.PurgeResponseCacheResponse]
+    """Drops the gateway response cache's entries of one scope (exact and
+    semantic; this replica's memory, the shared Redis tier and the shared
+    semantic index). Other replicas' memory tiers keep what they hold until
+    it expires. Audited.
+    """
 
 @_typing.type_check_only
 class AdminServiceAsyncStub(AdminServiceStub):
@@ -148,6 +154,12 @@ class AdminServiceAsyncStub(AdminServiceStub):
     """The key stops authenticating at once on the replica that handles the call,
     and within auth.key_cache_ttl_seconds (default 5 s) on every other replica
     sharing the store.
+    """
+    PurgeResponseCache: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.PurgeResponseCacheRequest, _admin_service_pb2.PurgeResponseCacheResponse]  # type: ignore[assignment]
+    """Drops the gateway response cache's entries of one scope (exact and
+    semantic; this replica's memory, the shared Redis tier and the shared
+    semantic index). Other replicas' memory tiers keep what they hold until
+    it expires. Audited.
     """
 
 class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -302,6 +314,18 @@ class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
         """The key stops authenticating at once on the replica that handles the call,
         and within auth.key_cache_ttl_seconds (default 5 s) on every other replica
         sharing the store.
+        """
+
+    @_abc_1.abstractmethod
+    def PurgeResponseCache(
+        self,
+        request: _admin_service_pb2.PurgeResponseCacheRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_service_pb2.PurgeResponseCacheResponse, _abc.Awaitable[_admin_service_pb2.PurgeResponseCacheResponse]]:
+        """Drops the gateway response cache's entries of one scope (exact and
+        semantic; this replica's memory, the shared Redis tier and the shared
+        semantic index). Other replicas' memory tiers keep what they hold until
+        it expires. Audited.
         """
 
 def add_AdminServiceServicer_to_server(servicer: AdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -338,6 +338,9 @@ class RouteInfo(_message.Message):
     BACKEND_FIELD_NUMBER: _builtins.int
     FAILED_BACKENDS_FIELD_NUMBER: _builtins.int
     CACHE_HIT_FIELD_NUMBER: _builtins.int
+    SEMANTIC_CACHE_HIT_FIELD_NUMBER: _builtins.int
+    SEMANTIC_SIMILARITY_FIELD_NUMBER: _builtins.int
+    COALESCED_FIELD_NUMBER: _builtins.int
     alias: _builtins.str
     """Alias the caller asked for, if the model field named an alias."""
     model: _builtins.str
@@ -348,6 +351,18 @@ class RouteInfo(_message.Message):
     """"backends/{backend}" that served it."""
     cache_hit: _builtins.bool
     """Served from the gateway response cache."""
+    semantic_cache_hit: _builtins.bool
+    """With cache_hit: served by the semantic cache (a stored answer to a
+    near-identical request), not an exact match.
+    """
+    semantic_similarity: _builtins.float
+    """With semantic_cache_hit: cosine similarity of the last user turn to the
+    stored request's (the route's threshold or above).
+    """
+    coalesced: _builtins.bool
+    """The answer of an identical request that was in flight at the same time
+    (single-flight): no upstream call of its own, zero cost.
+    """
     @_builtins.property
     def failed_backends(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Backends tried before success, in order (fallbacks)."""
@@ -360,10 +375,13 @@ class RouteInfo(_message.Message):
         backend: _builtins.str = ...,
         failed_backends: _abc.Iterable[_builtins.str] | None = ...,
         cache_hit: _builtins.bool = ...,
+        semantic_cache_hit: _builtins.bool = ...,
+        semantic_similarity: _builtins.float = ...,
+        coalesced: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["alias", b"alias", "backend", b"backend", "cache_hit", b"cache_hit", "failed_backends", b"failed_backends", "model", b"model"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alias", b"alias", "backend", b"backend", "cache_hit", b"cache_hit", "coalesced", b"coalesced", "failed_backends", b"failed_backends", "model", b"model", "semantic_cache_hit", b"semantic_cache_hit", "semantic_similarity", b"semantic_similarity"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

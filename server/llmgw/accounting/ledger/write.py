@@ -33,7 +33,7 @@ from llmgw.domain.ledger import AttemptStatus, LedgerRow, UsageSource
 from llmgw.storage.database import Row
 
 HOUR = 3600
-# Rows per multi-row INSERT: 100 x 24 parameters stays far below both
+# Rows per multi-row INSERT: 100 x 25 parameters stays far below both
 # engines' bind-parameter limits.
 ROWS_PER_STATEMENT = 100
 
@@ -88,11 +88,15 @@ def row_values(row: LedgerRow) -> tuple[Any, ...]:
         row.price_version,
         str(row.usage_source),
         row.latency_ms,
+        row.saved_nanos,
     )
 
 
 def row_from_values(values: Row) -> LedgerRow:
-    """Inverse of ``row_values`` (a ``SELECT`` of ``ATTEMPT_COLUMNS``)."""
+    """Inverse of ``row_values`` (a ``SELECT`` of ``ATTEMPT_COLUMNS``); an
+    outbox payload written before ``saved_nanos`` existed reads as 0 saved."""
+    if len(values) == len(ATTEMPT_COLUMNS) - 1:
+        values = (*values, 0)
     (
         attempt_id,
         request_id,
@@ -118,6 +122,7 @@ def row_from_values(values: Row) -> LedgerRow:
         price_version,
         usage_source,
         latency_ms,
+        saved_nanos,
     ) = values
     return LedgerRow(
         attempt_id=attempt_id,
@@ -144,6 +149,7 @@ def row_from_values(values: Row) -> LedgerRow:
         price_version=price_version,
         usage_source=UsageSource(usage_source),
         latency_ms=int(latency_ms),
+        saved_nanos=int(saved_nanos),
     )
 
 
@@ -225,6 +231,8 @@ def rollup_deltas(rows: Sequence[LedgerRow]) -> dict[RollupKey, list[int]]:
         sums[5] += 1
         sums[6] += not row.priced
         sums[7] += row.usage_source is UsageSource.ESTIMATED
+        sums[8] += row.saved_nanos
+        sums[9] += row.status is AttemptStatus.CACHE_HIT
     return deltas
 
 

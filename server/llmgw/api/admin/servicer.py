@@ -58,6 +58,7 @@ from llmgw.observability.traffic import percentile
 from llmgw.outbound.dns import SystemResolver
 from llmgw.outbound.endpoint_guard import EndpointGuard, EndpointPolicy
 from llmgw.pipeline.breaker import BreakerSnapshot, BreakerState
+from llmgw.pipeline.cache.policy import PURGE_SCOPES, purge_scope
 from llmgw.pipeline.catalog import RouteOverride
 from llmgw.pipeline.gateway import Gateway
 from llmgw.pipeline.keys import KeyPool
@@ -429,6 +430,27 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
             await self._audit(action, target, "failure", after={"error": failure.public_message})
         await context.abort_with_status(to_status(failure, ""))
         raise AssertionError("unreachable")
+
+    async def PurgeResponseCache(
+        self,
+        request: admin_service_pb2.PurgeResponseCacheRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> admin_service_pb2.PurgeResponseCacheResponse:
+        async def audit_failure(failure: GatewayError) -> None:
+            error = failure.public_message
+            await self._audit("PurgeResponseCache", request.scope, "failure", error=error)
+
+        return await _served(context, self._purge_cache(request.scope), audit_failure)
+
+    async def _purge_cache(self, name: str) -> admin_service_pb2.PurgeResponseCacheResponse:
+        try:
+            scope = purge_scope(name)
+        except ValueError:
+            violation = FieldViolation("scope", PURGE_SCOPES, "INVALID_SCOPE")
+            raise InvalidRequestError((violation,)) from None
+        removed = await self._gateway.purge_cache(scope)
+        await self._audit("PurgeResponseCache", name, "success", after={"purged": removed})
+        return _pb.PurgeResponseCacheResponse(purged_count=removed)
 
     async def _audit(self, action: str, target: str, outcome: str, **fields: Any) -> None:
         """Append the audit row (redacted) and log it; awaited before answering."""

@@ -58,6 +58,7 @@ class Stored:
     route: RouteInfo
     cost: Cost
     body: Any
+    expires_at: float = 0.0  # epoch seconds (the cache's entries; 0: not cached)
 
     @property
     def usage(self) -> Usage:

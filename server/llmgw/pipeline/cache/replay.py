@@ -19,21 +19,29 @@ from llmgw.pipeline.results import Completion, EmbedResult, RouteInfo
 class ReplaySession:
     """A ``StreamSession`` over stored events; no upstream, nothing to bill."""
 
-    __slots__ = ("_events", "cost", "created_at", "request_id", "response_id", "route")
+    __slots__ = ("cost", "created_at", "events", "request_id", "response_id", "route")
 
-    def __init__(self, stored: Stored, request_id: str, route: RouteInfo, cost: Cost) -> None:
-        self.response_id = stored.response_id
+    def __init__(
+        self,
+        response_id: str,
+        request_id: str,
+        route: RouteInfo,
+        cost: Cost,
+        events: tuple[StreamEvent, ...],
+        created_at: float,
+    ) -> None:
+        self.response_id = response_id
         self.request_id = request_id
         self.route = route
-        self.created_at = stored.created_at
+        self.created_at = created_at
         self.cost: Cost | None = cost
-        self._events: tuple[StreamEvent, ...] = stored.body
+        self.events = events
 
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
         return self._replay()
 
     async def _replay(self) -> AsyncIterator[StreamEvent]:
-        for event in self._events:
+        for event in self.events:
             yield event
 
     async def aclose(self) -> None:
@@ -47,7 +55,8 @@ def answer(
     original ones for a replayed request id; zero and ``cache_hit`` for a
     cache hit)."""
     if stored.kind == "stream":
-        return ReplaySession(stored, request_id, route, cost)
+        events = stored.body
+        return ReplaySession(stored.response_id, request_id, route, cost, events, stored.created_at)
     if stored.kind == "embed":
         return EmbedResult(stored.response_id, request_id, stored.body, route, cost)
     return Completion(stored.response_id, request_id, stored.body, route, cost, stored.created_at)

@@ -35,10 +35,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from llmgw.domain.errors import FailureClass, FieldViolation, InvalidRequestError, UpstreamError
-from llmgw.pipeline.cache.codec import Stored, decode, encode
+from llmgw.pipeline.cache.capture import captured
+from llmgw.pipeline.cache.codec import decode, encode
 from llmgw.pipeline.cache.fingerprint import body_fingerprint
 from llmgw.pipeline.cache.replay import answer
-from llmgw.pipeline.context import CallContext, Operation
+from llmgw.pipeline.context import CallContext
 from llmgw.storage.idempotency import ClaimState, IdempotencyStore
 
 REUSED = FieldViolation(
@@ -114,7 +115,7 @@ class IdempotencyStep:
             return
         scope, request_id = claimed
         try:
-            stored = _stored(ctx, self._wall) if ctx.error is None else None
+            stored = captured(ctx, self._wall)
             if stored is None:
                 await self._store.release(scope, request_id, ctx.response_id)
             else:
@@ -125,22 +126,6 @@ class IdempotencyStep:
             event = self._finished.pop(claimed, None)
             if event is not None:
                 event.set()
-
-
-def _stored(ctx: CallContext, wall: Callable[[], float]) -> Stored | None:
-    """The call's answer as stored, or ``None`` when it has none to replay."""
-    if ctx.route is None or ctx.cost is None:
-        return None
-    if not ctx.created_at:
-        ctx.created_at = wall()
-    if ctx.operation is Operation.STREAM_CHAT:
-        if not ctx.transcript:
-            return None
-        body: object = tuple(ctx.transcript)
-        kind = "stream"
-    else:
-        body, kind = ctx.result, ("embed" if ctx.operation is Operation.EMBED else "chat")
-    return Stored(kind, ctx.response_id, ctx.created_at, ctx.route, ctx.cost, body)
 
 
 __all__ = ["REUSED", "IdempotencySettings", "IdempotencyStep"]

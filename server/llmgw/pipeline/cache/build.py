@@ -1,0 +1,77 @@
+"""The steps that may answer a call from a stored answer, built from settings.
+
+Composition only (``app`` calls it once at start-up): the idempotency step
+on its store (Redis when ``redis_url`` is set and ``idempotency.store`` is
+``auto``, else the state database: PostgreSQL with ``LLMGW_DATABASE_URL``,
+else the embedded SQLite file), then the response-cache step (memory tier,
+plus Redis when ``cache.shared``).
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import AsyncExitStack
+
+from redis.asyncio import Redis
+
+from llmgw.accounting.ledger.port import Ledger
+from llmgw.config import ConfigError, Settings
+from llmgw.config.cache_schema import ResponseCacheConfig, RouteCacheConfig
+from llmgw.domain.cache import CacheMode
+from llmgw.pipeline.cache.memory import MemoryCache
+from llmgw.pipeline.cache.policy import CacheSettings, RouteCache, Scope
+from llmgw.pipeline.cache.store import ResponseCache
+from llmgw.pipeline.chain import Step
+from llmgw.pipeline.steps.cache import CacheStep
+from llmgw.pipeline.steps.idempotency import IdempotencySettings, IdempotencyStep
+from llmgw.storage.database import Database
+from llmgw.storage.idempotency import IdempotencyStore, SqlIdempotencyStore
+from llmgw.storage.idempotency_redis import RedisIdempotencyStore
+from llmgw.storage.response_cache_redis import RedisResponseCache
+
+
+async def answer_steps(
+    settings: Settings, state_db: Database, stack: AsyncExitStack, ledger: Ledger | None
+) -> tuple[Step, ...]:
+    redis: Redis | None = None
+    if settings.redis_url:
+        redis = Redis.from_url(settings.redis_url)
+        stack.push_async_callback(redis.aclose)
+    steps: list[Step] = []
+    config = settings.idempotency
+    if config.enabled:
+        store: IdempotencyStore
+        if config.store == "redis" or (config.store == "auto" and redis is not None):
+            if redis is None:
+                raise ConfigError("idempotency.store: redis needs redis_url (LLMGW_REDIS_URL)")
+            store = RedisIdempotencyStore(redis, settings.redis_prefix)
+        else:
+            store = await SqlIdempotencyStore.open(state_db, time.time)
+        idempotency = IdempotencySettings(config.window_seconds, poll_seconds=config.poll_seconds)
+        steps.append(IdempotencyStep(store, idempotency))
+    steps.append(cache_step(settings.cache, redis, settings.redis_prefix, ledger))
+    return tuple(steps)
+
+
+def cache_step(
+    config: ResponseCacheConfig, redis: Redis | None, prefix: str, ledger: Ledger | None
+) -> CacheStep:
+    shared = None
+    if config.shared:
+        if redis is None:
+            raise ConfigError("cache.shared needs redis_url (LLMGW_REDIS_URL)")
+        shared = RedisResponseCache(redis, prefix)
+    cache = ResponseCache(MemoryCache(config.memory_max_bytes), shared)
+    settings = CacheSettings(
+        Scope(config.scope),
+        _route(config.default),
+        {alias: _route(route) for alias, route in config.aliases.items()},
+    )
+    return CacheStep(cache, settings, ledger)
+
+
+def _route(config: RouteCacheConfig) -> RouteCache:
+    return RouteCache(CacheMode(config.mode), config.max_age_seconds, config.ttl_seconds)
+
+
+__all__ = ["answer_steps", "cache_step"]

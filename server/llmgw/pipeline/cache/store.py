@@ -1,0 +1,67 @@
+"""The response cache: the memory tier in front of an optional shared tier.
+
+``get`` reads memory, then the shared tier (Redis), and keeps a shared hit
+in memory for the rest of its TTL; ``put`` writes both. Entries are encoded
+``Stored`` answers (``codec``); ``scope`` travels with every entry so
+``purge(scope)`` can drop one tenant's (project's, key's) answers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from llmgw.pipeline.cache.codec import Stored, decode, encode
+from llmgw.pipeline.cache.memory import MemoryCache
+
+
+class SharedTier(Protocol):
+    async def get(self, scope: str, key: str) -> bytes | None: ...
+
+    async def put(self, scope: str, key: str, data: bytes, ttl: float) -> None: ...
+
+    async def purge(self, scope: str) -> int: ...
+
+
+class ResponseCache:
+    def __init__(
+        self,
+        memory: MemoryCache,
+        shared: SharedTier | None = None,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.memory = memory
+        self._shared = shared
+        self._wall = wall
+
+    async def get(self, scope: str, key: str) -> Stored | None:
+        data = self.memory.get(key)
+        if data is None and self._shared is not None:
+            data = await self._shared.get(scope, key)
+            if data is not None:
+                stored = decode(data)
+                # Keep it locally no longer than it was meant to live at all.
+                self.memory.put(key, scope, data, max(0.001, stored.expires_at - self._wall()))
+                return stored
+        return decode(data) if data is not None else None
+
+    async def put(self, scope: str, key: str, stored: Stored) -> None:
+        data = encode(stored)
+        ttl = stored.expires_at - self._wall()
+        if ttl <= 0:
+            return
+        self.memory.put(key, scope, data, ttl)
+        if self._shared is not None:
+            await self._shared.put(scope, key, data, ttl)
+
+    async def purge(self, scope: str) -> int:
+        """Drop every entry of ``scope`` (``""``: every scope) in both tiers;
+        returns how many (the larger of the two tiers' counts)."""
+        removed = self.memory.purge(scope)
+        if self._shared is not None:
+            removed = max(removed, await self._shared.purge(scope))
+        return removed
+
+
+__all__ = ["ResponseCache", "SharedTier"]
