@@ -14,13 +14,17 @@ import pytest
 from llmgateway.v1 import admin_service_pb2_grpc, gateway_service_pb2_grpc
 from llmgw.app import Running, running_gateway
 from llmgw.config import Settings
+from llmgw.domain.clock import Clock
 
 
 @asynccontextmanager
 async def gateway_at(
-    settings: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
+    settings: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    clock: Clock | None = None,
 ) -> AsyncIterator[Running]:
-    """A running gateway on ephemeral loopback ports (no env keys unless given)."""
+    """A running gateway on ephemeral loopback ports (no env keys unless given);
+    ``clock`` drives the pipeline's time (breakers, backoff) when given."""
     state = tempfile.mkdtemp(prefix="llmgw-test-")
     values: dict[str, Any] = {
         "listen": "127.0.0.1:0",
@@ -35,7 +39,7 @@ async def gateway_at(
     }
     values.update(settings or {})
     try:
-        async with running_gateway(Settings.model_validate(values), env or {}) as running:
+        async with running_gateway(Settings.model_validate(values), env or {}, clock) as running:
             yield running
     finally:
         shutil.rmtree(state, ignore_errors=True)

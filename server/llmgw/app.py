@@ -60,7 +60,7 @@ from llmgw.control.probes import Prober
 from llmgw.control.reload import ConfigReloader, ReloadTargets, caller_defaults
 from llmgw.domain.addresses import is_loopback
 from llmgw.domain.backends import BackendSpec
-from llmgw.domain.clock import SystemClock
+from llmgw.domain.clock import Clock, SystemClock
 from llmgw.domain.money import decimal_to_nanos
 from llmgw.observability.logging import configure, get_logger
 from llmgw.outbound.dns import SystemResolver
@@ -112,15 +112,18 @@ def build(
     settings: Settings,
     env: Mapping[str, str] | None = None,
     costs: CostPlane | None = None,
+    clock: Clock | None = None,
     front: Sequence[Step] = (),
 ) -> Built:
     """Build providers, catalogue, prices and the pipeline from settings; the
-    accountant bills to ``costs`` (ledger, budget guard) when given; ``front``
-    steps (idempotency) open every data-plane chain.
+    accountant bills to ``costs`` (ledger, budget guard) when given; the
+    pipeline's time (breakers, backoff, latency) is ``clock`` (tests drive it);
+    ``front`` steps (idempotency, response cache) open the data-plane chains.
 
     Per-key counters go to Redis when ``redis_url`` is set (shared by every
     replica), else they stay in this process.
     """
+    clock = clock or SystemClock()
     key_storage = RedisStorage(_async_redis_url(settings.redis_url)) if settings.redis_url else None
     specs = tuple(backend_specs(settings, env))
     providers = {spec.name: build_provider(spec) for spec in specs}
@@ -134,7 +137,7 @@ def build(
         overrides=price_overrides(settings),
     )
     attempts = AttemptLoop(
-        {spec.name: BackendPolicies(spec.retry, spec.breaker) for spec in specs}, SystemClock()
+        {spec.name: BackendPolicies(spec.retry, spec.breaker) for spec in specs}, clock
     )
     routing = RoutingSettings(
         strategies=dict(settings.routing.strategies),
@@ -144,13 +147,12 @@ def build(
         allow_downgrade=frozenset(settings.routing.allow_downgrade),
         downgrade_at_percent=settings.routing.downgrade_at_percent,
     )
-    clock = SystemClock()
     pools = {spec.name: KeyPool(spec.name, spec.key_pool(), clock, key_storage) for spec in specs}
     first_token = {s.name: s.first_token_timeout for s in specs if s.first_token_timeout}
     gateway = Gateway(
         Backends(catalog, providers, prices, attempts, pools, first_token),
         routing,
-        accountant=_accountant(settings, prices, costs),
+        accountant=_accountant(settings, prices, costs, clock),
         limits=caller_limits(settings, key_storage),
         custom_steps=load_steps(settings.pipeline.steps, settings.pipeline.entry_points),
         clock=clock,
@@ -185,19 +187,22 @@ def state_database_url(settings: Settings) -> str:
 
 @asynccontextmanager
 async def running_gateway(
-    settings: Settings, env: Mapping[str, str] | None = None
+    settings: Settings, env: Mapping[str, str] | None = None, clock: Clock | None = None
 ) -> AsyncIterator[Running]:
-    """Start both servers; on exit shut down in the documented order."""
+    """Start both servers; on exit shut down in the documented order. ``clock``
+    is the pipeline's time (default the system clock; tests pass a driven one)."""
     async with AsyncExitStack() as stack:
         state_db = await open_database(state_database_url(settings))
         stack.push_async_callback(state_db.close)
-        async with _serving(settings, env, state_db, stack) as running:
+        async with _serving(settings, env, state_db, stack, clock) as running:
             yield running
 
 
-def _accountant(settings: Settings, prices: PriceBook, costs: CostPlane | None) -> Accountant:
+def _accountant(
+    settings: Settings, prices: PriceBook, costs: CostPlane | None, clock: Clock
+) -> Accountant:
     if costs is None:
-        return Accountant(prices)
+        return Accountant(prices, clock=clock)
     budgets = settings.budgets
     return Accountant(
         prices,
@@ -207,6 +212,7 @@ def _accountant(settings: Settings, prices: PriceBook, costs: CostPlane | None) 
             default_max_output_tokens=budgets.default_max_output_tokens,
             unpriced_reservation_nanos=decimal_to_nanos(budgets.unpriced_reservation),
         ),
+        clock,
     )
 
 
@@ -271,11 +277,12 @@ async def _serving(
     env: Mapping[str, str] | None,
     state_db: Database,
     stack: AsyncExitStack,
+    clock: Clock | None = None,
 ) -> AsyncIterator[Running]:
     vllm = [s.name for s in backend_specs(settings, env) if (s.preset or s.name) == "vllm"]
     costs = await _accounting(settings, state_db, vllm, stack)
     front = await answer_steps(settings, state_db, stack, costs.ledger)
-    built = build(settings, env, costs, front)
+    built = build(settings, env, costs, clock, front)
     authenticator, key_admin = await _authentication(settings, env, state_db, stack)
     audit = await AuditStore.open(state_db)
     servers = GatewayServers(

@@ -31,6 +31,7 @@ from conftest import gateway_at
 from google.rpc import error_details_pb2
 from helpers import chat, detail, error_info
 from llmgateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
+from manual_clock import ManualClock
 from upstream_fakes import FakeOpenAI, Reply
 
 
@@ -52,8 +53,8 @@ async def pair():
         yield first, second
 
 
-async def _stub_for(settings: dict[str, object]):  # type: ignore[no-untyped-def]
-    running_cm = gateway_at(settings)
+async def _stub_for(settings: dict[str, object], clock: object = None):  # type: ignore[no-untyped-def]
+    running_cm = gateway_at(settings, clock=clock)  # type: ignore[arg-type]
     running = await running_cm.__aenter__()
     channel = grpc.aio.insecure_channel(running.data_address)
     return running_cm, channel, gateway_service_pb2_grpc.GatewayServiceStub(channel)
@@ -107,19 +108,22 @@ async def test_3_long_retry_after_moves_to_the_next_target_at_once(gateway) -> N
 
 
 async def test_5_503_storm_opens_the_breaker_and_half_open_recovers(pair) -> None:
+    """On a driven clock: the 30 s cool-down passes without waiting for it."""
     first, second = pair
     settings = _settings(
-        first, second, circuit_breaker={"failure_threshold": 3, "cooldown_seconds": 0.3}
+        first, second, circuit_breaker={"failure_threshold": 3, "cooldown_seconds": 30}
     )
-    running_cm, channel, stub = await _stub_for(settings)
+    clock = ManualClock()
+    running_cm, channel, stub = await _stub_for(settings, clock)
     try:
         first.default = Reply(status=503)
         assert (await stub.Chat(chat("chain"))).route.backend == "second"  # 3 failures: open
         calls = len(first.requests)
-        assert (await stub.Chat(chat("chain"))).route.backend == "second"
-        assert len(first.requests) == calls  # skipped while open
         first.default = Reply(chunks=["recovered"])
-        await asyncio.sleep(0.4)  # cool-down over: half-open
+        clock.advance(29.9)
+        assert (await stub.Chat(chat("chain"))).route.backend == "second"
+        assert len(first.requests) == calls  # skipped while open, even just before the end
+        clock.advance(0.2)  # cool-down over: half-open
         response = await stub.Chat(chat("chain"))
         assert response.route.backend == "first"  # the probe succeeded and closed it
         assert len(first.requests) == calls + 1
@@ -180,21 +184,49 @@ async def test_9_all_targets_down_lists_every_attempt(gateway) -> None:
     assert "502" not in (caught.value.details() or "")  # upstream text stays in the logs
 
 
+async def _until(condition, seconds: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    """Poll ``condition`` with a deadline (no fixed sleeps)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.005)
+
+
 @pytest.mark.parametrize("how", ["cancel", "deadline"])
-async def test_10_cancellation_reaches_the_upstream_and_stops_retries(gateway, how: str) -> None:
-    stub, first, second = gateway
+async def test_10_cancellation_reaches_the_upstream_and_stops_retries(pair, how: str) -> None:
+    first, second = pair
+    running_cm = gateway_at(_settings(first, second))
+    running = await running_cm.__aenter__()
+    channel = grpc.aio.insecure_channel(running.data_address)
+    try:
+        stub = gateway_service_pb2_grpc.GatewayServiceStub(channel)
+        await _cancel_and_check(stub, first, second, how, running.costs.ledger)
+    finally:
+        await channel.close()
+        await running_cm.__aexit__(None, None, None)
+
+
+async def _cancel_and_check(stub, first, second, how: str, ledger) -> None:  # type: ignore[no-untyped-def]
     first.enqueue(Reply(first_byte_delay=5))
+    request_id = f"cancel-{how}"
     if how == "cancel":
-        call = stub.Chat(chat("chain"))
-        await asyncio.sleep(0.2)  # the attempt is waiting on the upstream now
+        call = stub.Chat(chat("chain", request_id=request_id))
+        await _until(lambda: len(first.requests) == 1)  # the attempt waits on the upstream
         started = time.monotonic()
         call.cancel()
     else:
         started = time.monotonic() + 0.3
         with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await stub.Chat(chat("chain"), timeout=0.3)
+            await stub.Chat(chat("chain", request_id=request_id), timeout=0.3)
         assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
     await asyncio.wait_for(first.disconnected.wait(), timeout=2)
     assert time.monotonic() - started < 0.15  # within 100 ms of the cancel (plus 50 ms slack)
-    await asyncio.sleep(0.3)
-    assert len(first.requests) == 1 and not second.requests  # no retry, no fallback
+    # the call is over in the gateway (its ledger rows are written when the
+    # chain ends) and it made no retry and no fallback
+    deadline = time.monotonic() + 5
+    while not (rows := await ledger.attempts(request_id)):
+        assert time.monotonic() < deadline, "the cancelled call never settled"
+        await asyncio.sleep(0.005)
+    status = "cancelled" if how == "cancel" else "error"  # a deadline is the upstream timing out
+    assert [(row.backend, row.status.value) for row in rows] == [("first", status)]
+    assert len(first.requests) == 1 and not second.requests

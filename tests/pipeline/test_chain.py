@@ -144,3 +144,16 @@ async def test_an_unanswered_call_runs_every_step() -> None:
     await Chain([_Step("a", log), _Step("b", log)]).run(ctx)
     assert not ctx.answered and ctx.answer is None
     assert log == ["before a", "before b", "after b ok", "after a ok"]
+
+
+async def test_a_step_declaring_no_finalizer_is_not_awaited_after() -> None:
+    log: list[str] = []
+
+    class NoAfter(_Step):
+        finalizes = False
+
+        async def after(self, ctx: CallContext) -> None:
+            raise AssertionError("a step with finalizes = False must not be finalized")
+
+    await Chain([_Step("a", log), NoAfter("b", log), _Step("c", log)]).run(_ctx())
+    assert log == ["before a", "before b", "before c", "after c ok", "after a ok"]

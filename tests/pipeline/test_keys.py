@@ -18,20 +18,16 @@ from llmgw.domain.clock import SystemClock
 from llmgw.domain.secret import Secret
 from llmgw.pipeline.keys import KeyPool, KeysExhaustedError
 from upstream_fakes import FakeOpenAI, Reply
+from window_clock import WindowClock
 
 REDIS_URL = os.environ.get("LLMGW_TEST_REDIS_URL", "")
 
 
-async def _away_from_window_edge() -> None:
-    """Sliding-window counters weigh the previous minute by how much of it is
-    left, so a test that fills a limit just before a minute boundary could see
-    capacity reappear just after it. Start tests well inside a minute."""
-    import asyncio
-    import time
-
-    second = time.time() % 60
-    if second > 55:
-        await asyncio.sleep(60 - second + 0.1)
+@pytest.fixture(autouse=True)
+def window(monkeypatch: pytest.MonkeyPatch) -> WindowClock:
+    """In-memory windows on a frozen clock well inside a minute (no waiting
+    for a safe second); Redis windows start at each fresh key's first hit."""
+    return WindowClock(monkeypatch)
 
 
 def _key(name: str, **limits: int) -> ApiKey:
@@ -45,7 +41,6 @@ async def test_round_robin_over_keys() -> None:
 
 
 async def test_rpm_limit_moves_to_the_next_key_then_exhausts() -> None:
-    await _away_from_window_edge()
     pool = KeyPool("b", [_key("a", rpm=2), _key("b", rpm=1)], SystemClock())
     picked = [(await pool.acquire("m", 10)).id for _ in range(3)]  # type: ignore[union-attr]
     assert sorted(picked) == ["a", "a", "b"]
@@ -55,7 +50,6 @@ async def test_rpm_limit_moves_to_the_next_key_then_exhausts() -> None:
 
 
 async def test_input_tpm_counts_tokens() -> None:
-    await _away_from_window_edge()
     pool = KeyPool("b", [_key("a", input_tpm=1000)], SystemClock())
     await pool.acquire("m", 600)
     with pytest.raises(KeysExhaustedError):
@@ -76,7 +70,6 @@ async def test_model_allow_list_and_cool_down() -> None:
 
 @pytest.mark.skipif(not REDIS_URL, reason="LLMGW_TEST_REDIS_URL is not set (no Redis to share)")
 async def test_two_replicas_share_limits_through_redis() -> None:
-    await _away_from_window_edge()
     from limits.aio.storage import RedisStorage
 
     backend = f"test-{uuid.uuid4().hex[:8]}"  # isolate from other runs
@@ -139,7 +132,6 @@ async def test_rate_limited_key_cools_down_and_the_other_serves() -> None:
 
 
 async def test_all_keys_exhausted_is_resource_exhausted_with_retry_info() -> None:
-    await _away_from_window_edge()
     async with FakeOpenAI(api_key=None) as fake:
         keys = [
             {"id": "k1", "api_key": "sk-1", "rpm": 1},

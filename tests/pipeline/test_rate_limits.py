@@ -22,6 +22,7 @@ from llmgw.domain.principal import Principal
 from llmgw.pipeline.gateway import Gateway
 from llmgw.pipeline.ratelimit import CallerDefaults, CallerLimits, LimitSet
 from llmgw.pipeline.stream_slots import LocalSlots, RedisSlots
+from window_clock import WindowClock
 
 REDIS_URL = os.environ.get("LLMGW_TEST_REDIS_URL", "")
 needs_redis = pytest.mark.skipif(
@@ -29,12 +30,11 @@ needs_redis = pytest.mark.skipif(
 )
 
 
-async def _away_from_window_edge() -> None:
-    """Sliding-window counters weigh the previous minute; fill limits well
-    inside a minute so capacity cannot reappear across a boundary mid-test."""
-    second = time.time() % 60
-    if second > 50:
-        await asyncio.sleep(60 - second + 0.1)
+@pytest.fixture(autouse=True)
+def window(monkeypatch: pytest.MonkeyPatch) -> WindowClock:
+    """In-memory windows on a frozen clock well inside a minute (no waiting
+    for a safe second); Redis windows start at each fresh key's first hit."""
+    return WindowClock(monkeypatch)
 
 
 def _limits(defaults: CallerDefaults | None = None, **kwargs: object) -> CallerLimits:
@@ -47,7 +47,6 @@ KEY = Principal(subject="k1", key_id="k1", tenant="acme", rpm=3)
 
 
 async def test_key_rpm_rejects_with_subject_and_retry_after() -> None:
-    await _away_from_window_edge()
     limits = _limits()
     for _ in range(3):
         await limits.admit(KEY, "", 10)
@@ -58,7 +57,6 @@ async def test_key_rpm_rejects_with_subject_and_retry_after() -> None:
 
 
 async def test_tenant_input_tpm_counts_tokens_and_names_the_limit() -> None:
-    await _away_from_window_edge()
     limits = _limits(CallerDefaults(tenant=LimitSet(input_tpm=1000)))
     caller = Principal(subject="a", tenant="t1")
     await limits.admit(caller, "", 600)
@@ -70,7 +68,6 @@ async def test_tenant_input_tpm_counts_tokens_and_names_the_limit() -> None:
 
 
 async def test_a_refusal_consumes_nothing_from_the_other_limits() -> None:
-    await _away_from_window_edge()
     # tenant rpm 10, user rpm 2: the third request of user u is refused by the
     # user limit; it must not have used a tenant request.
     limits = _limits(CallerDefaults(tenant=LimitSet(rpm=10), user=LimitSet(rpm=2)))
@@ -89,7 +86,6 @@ async def test_a_refusal_consumes_nothing_from_the_other_limits() -> None:
 
 
 async def test_output_tpm_counted_after_the_answer_rejects_the_next_request() -> None:
-    await _away_from_window_edge()
     limits = _limits(CallerDefaults(tenant=LimitSet(output_tpm=100)))
     caller = Principal(subject="a", tenant="t")
     await limits.admit(caller, "", 5)
@@ -100,7 +96,6 @@ async def test_output_tpm_counted_after_the_answer_rejects_the_next_request() ->
 
 
 async def test_per_tenant_override_beats_the_default() -> None:
-    await _away_from_window_edge()
     defaults = CallerDefaults(tenant=LimitSet(rpm=1), tenants={"big": LimitSet(rpm=3)})
     limits = _limits(defaults)
     big = Principal(subject="a", tenant="big")
@@ -188,7 +183,6 @@ def _redis_storage() -> object:
 
 @needs_redis
 async def test_two_replicas_share_tenant_limits_through_redis() -> None:
-    await _away_from_window_edge()
     prefix = f"test-{uuid.uuid4().hex}"  # a random key prefix per test
     defaults = CallerDefaults(tenant=LimitSet(rpm=7))
     replicas = [
@@ -213,7 +207,6 @@ async def test_two_replicas_share_tenant_limits_through_redis() -> None:
 async def test_concurrent_admission_across_replicas_stays_near_the_limit() -> None:
     """The documented race: every request passes the test at once; the atomic
     hit still refuses all but the limit's worth."""
-    await _away_from_window_edge()
     prefix = f"test-{uuid.uuid4().hex}"
     defaults = CallerDefaults(tenant=LimitSet(rpm=20))
     replicas = [
@@ -269,7 +262,6 @@ wired = pytest.mark.skipif(
 
 @wired
 async def test_tenant_rpm_through_the_server_is_resource_exhausted() -> None:
-    await _away_from_window_edge()
     settings = {"rate_limits": {"tenant": {"rpm": 2}}}  # anonymous is tenant "default"
     async with gateway_at(settings) as running:
         async with grpc.aio.insecure_channel(running.data_address) as channel:

@@ -100,7 +100,7 @@ class Gateway:
         self._limits = limits
         self._clock = clock or SystemClock()
         self.metrics = MetricsLog()
-        self.accountant = accountant or Accountant(backends.prices)
+        self.accountant = accountant or Accountant(backends.prices, clock=self._clock)
         latency = LatencyBoard()
         self._registry = Registry(self._clock, self.metrics, latency)
         self._pools: dict[str, KeyPool] = dict(backends.pools)

@@ -18,7 +18,7 @@ then cools the key down.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, Storage
@@ -42,9 +42,15 @@ class KeyPool:
     """The keys of one backend and their counters."""
 
     def __init__(
-        self, backend: str, keys: Sequence[ApiKey], clock: Clock, storage: Storage | None = None
+        self,
+        backend: str,
+        keys: Sequence[ApiKey],
+        clock: Clock,
+        storage: Storage | None = None,
+        epoch: Callable[[], float] = time.time,  # the ``limits`` windows' wall clock
     ) -> None:
         self.backend = backend
+        self._epoch = epoch
         self._keys = tuple(keys)
         self._clock = clock
         self._limiter = SlidingWindowCounterRateLimiter(storage or MemoryStorage())
@@ -104,7 +110,7 @@ class KeyPool:
         for item, cost in checks:
             if item is not None and not await limiter.test(item, self.backend, key.id, cost=cost):
                 stats = await limiter.get_window_stats(item, self.backend, key.id)
-                return max(0.01, stats.reset_time - _epoch_now())
+                return max(0.01, stats.reset_time - self._epoch())
         if rpm is not None:
             await limiter.hit(rpm, self.backend, key.id)
         if input_tpm is not None:
@@ -124,10 +130,6 @@ class KeyPool:
     def mark_bad(self, key: ApiKey) -> None:
         """The upstream rejected the key (401/403) or its quota is gone."""
         self.cool_down(key, BAD_KEY_SECONDS)
-
-
-def _epoch_now() -> float:
-    return time.time()  # the limits library reports reset times in epoch seconds
 
 
 __all__ = ["BAD_KEY_SECONDS", "KeyPool", "KeysExhaustedError"]

@@ -36,7 +36,7 @@ no I/O at all.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from limits import RateLimitItem, RateLimitItemPerMinute
@@ -104,9 +104,13 @@ class CallerLimits:
         defaults: CallerDefaults,
         slots: StreamSlots | None = None,
         prefix: str = "caller",
+        epoch: Callable[[], float] = time.time,
     ) -> None:
         self._limiter = SlidingWindowCounterRateLimiter(storage or MemoryStorage())
-        self._clock = clock  # windows read the wall clock inside ``limits`` (no injection)
+        self._clock = clock
+        # The ``limits`` library keys its windows by wall-clock epoch seconds
+        # (reset times too); ``epoch`` is that clock here, injected for tests.
+        self._epoch = epoch
         self._defaults = defaults
         self._slots: StreamSlots = slots or LocalSlots()
         self._prefix = prefix
@@ -235,7 +239,7 @@ class CallerLimits:
 
     async def _wait(self, item: RateLimitItem, ids: tuple[str, ...]) -> float:
         stats = await self._limiter.get_window_stats(item, *ids)
-        return max(_MIN_RETRY_SECONDS, stats.reset_time - time.time())
+        return max(_MIN_RETRY_SECONDS, stats.reset_time - self._epoch())
 
 
 def _limited(subject: str, retry_after: float) -> RateLimitedError:

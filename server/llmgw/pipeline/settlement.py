@@ -31,6 +31,7 @@ from typing import Any, Protocol
 from llmgw.accounting.ledger.port import Ledger
 from llmgw.accounting.pricing import PriceBook
 from llmgw.domain.budgets import BudgetScope, scopes_of
+from llmgw.domain.clock import Clock, SystemClock
 from llmgw.domain.generation import Usage
 from llmgw.domain.ids import new_id
 from llmgw.domain.ledger import AttemptStatus, LedgerRow, UsageSource
@@ -73,8 +74,10 @@ class Accountant:
         ledger: Ledger | None = None,
         budgets: BudgetPort | None = None,
         settings: AccountingSettings | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._prices = prices
+        self.clock: Clock = clock or SystemClock()  # attempts' latency (same clock as theirs)
         self.ledger = ledger
         self.budgets = budgets
         self._settings = settings or AccountingSettings()
@@ -166,7 +169,7 @@ class Tab:
         estimated: bool = False,
         upstream_key_id: str = "",
     ) -> LedgerRow:
-        """Record one attempt (``started`` is ``time.monotonic()`` at its start)."""
+        """Record one attempt (``started`` is the accountant clock's ``now()`` at its start)."""
         usage = usage or Usage()
         if cost is None:
             cost = self._accountant.cost(target.model, usage, estimated)
@@ -198,7 +201,7 @@ class Tab:
             priced=cost.priced,
             price_version=cost.pricing_version,
             usage_source=UsageSource.ESTIMATED if estimated else UsageSource.PROVIDER,
-            latency_ms=int((time.monotonic() - started) * 1000),
+            latency_ms=int((self._accountant.clock.now() - started) * 1000),
         )
         self.rows.append(row)
         return row
