@@ -393,6 +393,8 @@ def fill_route(target: routing_pb2.RouteInfo, value: RouteInfo) -> None:
         target.failed_backends.extend(value.failed_backends)
     if value.cache_hit:
         target.cache_hit = True
+    if value.coalesced:
+        target.coalesced = True
 
 
 def route(value: RouteInfo) -> routing_pb2.RouteInfo:

@@ -81,6 +81,8 @@ class CallContext:
     claimed: tuple[str, str] | None = None  # (scope, request id) this call runs
     cache_entry: Any = None  # where the cache step stores this call's answer
     cache_hit: Any = None  # the stored answer the cache step answered with
+    coalesced: bool = False  # answered by an identical in-flight call (single-flight)
+    shared_from: Any = None  # then: the leader's answer or stream it shared
 
     @property
     def streaming(self) -> bool:

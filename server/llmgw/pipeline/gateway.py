@@ -7,7 +7,8 @@ operation from what is configured, and runs it per call over a fresh
 ==============  ==================================================================
 operation       chain
 ==============  ==================================================================
-Chat            idempotency*, plan, admission*, custom steps*, budget, attempts
+Chat            idempotency*, cache*, single-flight*, plan, admission*, custom*,
+                budget, attempts
 StreamChat      same; the finalizers run when the stream ends (``pipeline.streams``)
 Embed           same, with the embedding attempt step
 CountTokens     plan, custom steps*, count (no upstream call, nothing billed)
@@ -22,10 +23,12 @@ alias's work, in-flight counts) and read-only views (catalogue, prices).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from llmgw.accounting.pricing import PriceBook
 from llmgw.domain.backends import BackendSpec
@@ -62,6 +65,7 @@ from llmgw.pipeline.results import (
 )
 from llmgw.pipeline.settlement import Accountant
 from llmgw.pipeline.steps import AdmissionStep, LedgerStep, PlanStep
+from llmgw.pipeline.steps.single_flight import SingleFlightStep
 from llmgw.pipeline.streams import Primed, Session
 from llmgw.pipeline.tokens import estimate_input_tokens
 from llmgw.providers.base import Provider
@@ -138,13 +142,17 @@ class Gateway:
         admission: tuple[Step, ...] = (AdmissionStep(self._limits),) if self._limits else ()
         ledger = LedgerStep(self.accountant)
 
-        def chain(kind: ModelType, last: Step) -> Chain:
-            plan = PlanStep(self._planner, kind)
-            return Chain((*front, plan, *admission, *custom, ledger, last))
+        def chain(kind: ModelType, last: Step, flight: Callable[..., Any] | None = None) -> Chain:
+            tail = (PlanStep(self._planner, kind), *admission, *custom, ledger, last)
+            shared: tuple[Step, ...] = ()
+            if flight is not None and front:  # coalesces what the cache step may share
+                run = functools.partial(flight, Chain(tail))
+                shared = (SingleFlightStep(run, self.accountant.ledger),)
+            return Chain((*front, *shared, *tail))
 
         return {
-            Operation.CHAT: chain(ModelType.CHAT, ChatAttempts(up)),
-            Operation.STREAM_CHAT: chain(ModelType.CHAT, StreamAttempts(up)),
+            Operation.CHAT: chain(ModelType.CHAT, ChatAttempts(up), self._chat_tail),
+            Operation.STREAM_CHAT: chain(ModelType.CHAT, StreamAttempts(up), self._stream_tail),
             Operation.EMBED: chain(ModelType.EMBEDDING, EmbedAttempts(up)),
             Operation.COUNT_TOKENS: Chain(
                 (
@@ -166,6 +174,9 @@ class Gateway:
         if ctx.answered:
             answer: Completion = ctx.answer
             return answer
+        return self._completion(ctx, started)
+
+    def _completion(self, ctx: CallContext, started: float) -> Completion:
         response, target, cost = ctx.result, ctx.target, ctx.cost
         assert target is not None and cost is not None and ctx.route is not None
         self.metrics.settled(
@@ -184,15 +195,31 @@ class Gateway:
         ctx = _context(Operation.STREAM_CHAT, request, deadline, principal, _chat_tokens(request))
         chain = self.chains[Operation.STREAM_CHAT]
         done = await chain.enter(ctx)  # the finalizers run when the session ends
-        if ctx.answered:  # a complete answer replayed: nothing left to finalize later
-            await chain.exit(ctx, done)
-            replay: StreamSession = ctx.answer
-            return replay
+        if ctx.answered:  # a replay, a cache hit or a shared flight: finalized at its end
+            answer = ctx.answer
+            answer.finalize = functools.partial(_finish_answered, chain, ctx, done)
+            session: StreamSession = answer
+            return session
+        return self._session(ctx, chain)
+
+    def _session(self, ctx: CallContext, chain: Chain) -> Session:
         primed, target = ctx.result, ctx.target
         assert isinstance(primed, Primed) and target is not None
         session = Session(ctx, primed, _StreamServices(self, chain))
         session.on_close = self._registry.add_session(target, session).discard
         return session
+
+    async def _chat_tail(self, tail: Chain, ctx: CallContext) -> Completion:
+        """A single-flight's call: the rest of the chat chain, its own context."""
+        started = self._clock.now()
+        await tail.run(ctx)
+        return self._completion(ctx, started)
+
+    async def _stream_tail(self, tail: Chain, ctx: CallContext) -> Session:
+        """A single-flight's stream: the rest of the chain entered, the session
+        finalizing it when the stream ends."""
+        await tail.enter(ctx)
+        return self._session(ctx, tail)
 
     async def embed(
         self, request: EmbedRequest, deadline: Deadline, principal: Principal = ANONYMOUS
@@ -325,6 +352,14 @@ class _StreamServices:
 
     async def finalize(self, ctx: CallContext) -> None:
         await self._chain.exit(ctx, len(self._chain.steps))
+
+
+async def _finish_answered(chain: Chain, ctx: CallContext, done: int, completed: bool) -> None:
+    """The finalizers of a stream a step answered, when it ends (early: as
+    cancelled)."""
+    if not completed and ctx.error is None:
+        ctx.error = asyncio.CancelledError()
+    await chain.exit(ctx, done)
 
 
 def _chat_tokens(request: ChatRequest) -> Callable[[], int]:

@@ -22,6 +22,7 @@ class RouteInfo:
     backend: str
     failed_backends: tuple[str, ...] = ()
     cache_hit: bool = False
+    coalesced: bool = False  # shared an identical in-flight call's answer
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from llmgw.domain.requests import (
     ToolCallDelta,
 )
 from llmgw.pipeline.cache.codec import Stored
+from llmgw.pipeline.cache.flight import SharedStream
 from llmgw.pipeline.cache.replay import ReplaySession
 from llmgw.pipeline.context import CallContext, Operation
 from llmgw.pipeline.results import Completion, EmbedResult
@@ -59,6 +60,11 @@ def _from_answer(a: object) -> Stored | None:
         return Stored("embed", a.response_id, 0.0, a.route, a.cost, a.response)
     if isinstance(a, ReplaySession) and a.cost is not None:
         return Stored("stream", a.response_id, a.created_at, a.route, a.cost, a.events)
+    if isinstance(a, SharedStream):
+        events, cost = a.events, a.cost
+        if events is None or cost is None:
+            return None
+        return Stored("stream", a.response_id, a.created_at, a.route, cost, events)
     return None
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 from llmgw.domain.cache import CacheMode, CachePolicy
 from llmgw.domain.requests import Attribution
@@ -46,6 +47,17 @@ class CacheSettings:
         """Whether any route caches without being asked."""
         routes = (self.default, *self.aliases.values())
         return any(r.mode is not CacheMode.BYPASS for r in routes)
+
+
+class Pending(NamedTuple):
+    """A call the cache did not answer: where its answer goes, and whether
+    identical calls in flight may share it (single-flight: only under
+    ``READ_WRITE``, where the caller already accepts a stored answer)."""
+
+    scope: str
+    key: str
+    ttl_seconds: float
+    shareable: bool
 
 
 def scope_of(scope: Scope, attribution: Attribution) -> str:
@@ -97,6 +109,7 @@ def purge_scope(name: str) -> str:
 __all__ = [
     "PURGE_SCOPES",
     "CacheSettings",
+    "Pending",
     "RouteCache",
     "Scope",
     "effective",

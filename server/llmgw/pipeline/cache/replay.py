@@ -8,10 +8,11 @@ caller sees start, deltas, final as the first caller did).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from llmgw.domain.money import Cost
-from llmgw.domain.requests import StreamEvent
+from llmgw.domain.requests import StreamEnd, StreamEvent
 from llmgw.pipeline.cache.codec import Stored
 from llmgw.pipeline.results import Completion, EmbedResult, RouteInfo
 
@@ -19,7 +20,16 @@ from llmgw.pipeline.results import Completion, EmbedResult, RouteInfo
 class ReplaySession:
     """A ``StreamSession`` over stored events; no upstream, nothing to bill."""
 
-    __slots__ = ("cost", "created_at", "events", "request_id", "response_id", "route")
+    __slots__ = (
+        "_done",
+        "cost",
+        "created_at",
+        "events",
+        "finalize",
+        "request_id",
+        "response_id",
+        "route",
+    )
 
     def __init__(
         self,
@@ -36,16 +46,31 @@ class ReplaySession:
         self.created_at = created_at
         self.cost: Cost | None = cost
         self.events = events
+        self._done = False
+        # The call's finalizers (set by the facade): run once, before the end
+        # event is handed over, or at ``aclose`` (``False``: ended early).
+        self.finalize: Callable[[bool], Awaitable[None]] | None = None
 
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
         return self._replay()
 
     async def _replay(self) -> AsyncIterator[StreamEvent]:
-        for event in self.events:
-            yield event
+        try:
+            for event in self.events:
+                if isinstance(event, StreamEnd):
+                    await self._finish(True)
+                yield event
+        finally:
+            await self.aclose()
+
+    async def _finish(self, completed: bool) -> None:
+        if not self._done:
+            self._done = True
+            if self.finalize is not None:
+                await asyncio.shield(self.finalize(completed))
 
     async def aclose(self) -> None:
-        return None
+        await self._finish(False)
 
 
 def answer(

@@ -27,15 +27,14 @@ from collections.abc import Callable
 
 from llmgw.accounting.ledger.port import Ledger
 from llmgw.domain.cache import CacheMode
-from llmgw.domain.ids import new_id
-from llmgw.domain.ledger import AttemptStatus, LedgerRow
-from llmgw.domain.money import Cost
+from llmgw.domain.ledger import AttemptStatus
 from llmgw.domain.requests import ChatRequest
 from llmgw.pipeline.cache.capture import as_chat, as_events, captured, complete
 from llmgw.pipeline.cache.codec import Stored
 from llmgw.pipeline.cache.fingerprint import answer_key
-from llmgw.pipeline.cache.policy import CacheSettings, effective, scope_of
+from llmgw.pipeline.cache.policy import CacheSettings, Pending, effective, scope_of
 from llmgw.pipeline.cache.replay import ReplaySession
+from llmgw.pipeline.cache.rows import free_row, zero
 from llmgw.pipeline.cache.store import ResponseCache
 from llmgw.pipeline.context import CallContext
 from llmgw.pipeline.results import Completion
@@ -77,24 +76,23 @@ class CacheStep:
             ):
                 self._answer(ctx, stored)
                 return
-        ctx.cache_entry = (scope, key, route.ttl_seconds)
+        ctx.cache_entry = Pending(scope, key, route.ttl_seconds, mode is CacheMode.READ_WRITE)
         if ctx.streaming and ctx.transcript is None:
             ctx.transcript = []
 
     def _answer(self, ctx: CallContext, stored: Stored) -> None:
         route = dataclasses.replace(stored.route, failed_backends=(), cache_hit=True)
-        was = stored.cost
-        zero = Cost(currency=was.currency, priced=was.priced, pricing_version=was.pricing_version)
+        free = zero(stored.cost)
         response = as_chat(stored)
         ctx.created_at = self._wall()
         if ctx.streaming:
             events = as_events(response)
             ctx.answer = ReplaySession(
-                ctx.response_id, ctx.request_id, route, zero, events, ctx.created_at
+                ctx.response_id, ctx.request_id, route, free, events, ctx.created_at
             )
         else:
             ctx.answer = Completion(
-                ctx.response_id, ctx.request_id, response, route, zero, ctx.created_at
+                ctx.response_id, ctx.request_id, response, route, free, ctx.created_at
             )
         ctx.answered = True
         ctx.cache_hit = stored
@@ -103,10 +101,12 @@ class CacheStep:
         hit: Stored | None = ctx.cache_hit
         if hit is not None:
             if self._ledger is not None:
-                await self._ledger.record(_hit_row(ctx, hit, self._wall()))
+                status, now = AttemptStatus.CACHE_HIT, self._wall()
+                row = free_row(ctx, status, hit.route, hit.usage, hit.cost, now)
+                await self._ledger.record(row)
             return
         entry = ctx.cache_entry
-        if entry is None or ctx.answered:
+        if entry is None or ctx.coalesced:  # a follower's answer is the leader's to store
             return
         stored = captured(ctx, self._wall)
         if stored is None:
@@ -114,7 +114,7 @@ class CacheStep:
         response = as_chat(stored)
         if not complete(response):
             return
-        scope, key, ttl = entry
+        scope, key, ttl, _ = entry
         expires = self._wall() + ttl
         kept = Stored(
             "chat",
@@ -130,33 +130,6 @@ class CacheStep:
     async def purge(self, scope: str) -> int:
         """Drop the entries of ``scope`` (``policy.purge_scope``'s key)."""
         return await self.cache.purge(scope)
-
-
-def _hit_row(ctx: CallContext, hit: Stored, now: float) -> LedgerRow:
-    """A cache hit's ledger row: zero cost, the cached answer's tokens."""
-    a, route, usage = ctx.attribution, hit.route, hit.usage
-    return LedgerRow(
-        attempt_id=new_id(),
-        request_id=ctx.request_id,
-        created_at=now,
-        tenant=a.tenant,
-        project=a.project,
-        end_user=a.end_user_id,
-        alias=route.alias,
-        backend=route.backend,
-        model=route.model,
-        status=AttemptStatus.CACHE_HIT,
-        principal=a.principal,
-        key_id=a.key_id,
-        labels=a.labels + tuple(ctx.labels.items()),
-        input_tokens=usage.input_tokens,
-        cached_input_tokens=usage.cached_input_tokens,
-        output_tokens=usage.output_tokens,
-        currency=hit.cost.currency,
-        priced=hit.cost.priced,
-        price_version=hit.cost.pricing_version,
-        saved_nanos=hit.cost.total_nanos,
-    )
 
 
 __all__ = ["CacheStep"]
