@@ -5,7 +5,9 @@ PostgreSQL and Redis."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -28,12 +30,15 @@ from llmgw.domain.requests import (
 from llmgw.pipeline.cache.codec import Stored, decode, encode
 from llmgw.pipeline.cache.memory import MemoryCache
 from llmgw.pipeline.cache.policy import CacheSettings, RouteCache, purge_scope
+from llmgw.pipeline.cache.semantic import SemanticIndex, unit
+from llmgw.pipeline.cache.semantic_cache import SemanticCache
 from llmgw.pipeline.cache.store import ResponseCache
 from llmgw.pipeline.context import CallContext, Operation
 from llmgw.pipeline.results import RouteInfo
 from llmgw.pipeline.steps.cache import CacheStep
 from llmgw.storage.idempotency import ClaimState, SqlIdempotencyStore
 from llmgw.storage.idempotency_redis import RedisIdempotencyStore
+from llmgw.storage.semantic_entries import SemanticEntryStore
 
 
 class Clock:
@@ -186,3 +191,47 @@ async def test_the_claim_protocol(idempotency_store: tuple[object, Clock | None]
         clock.now += 31
         again = await store.claim("t", "id-2", "fp", "tok-b", 30)  # type: ignore[attr-defined]
         assert again.state is ClaimState.CLAIMED
+
+
+def test_semantic_index_finds_the_nearest_above_the_threshold_and_stays_bounded() -> None:
+    clock = Clock()
+    index = SemanticIndex(max_entries=3, now=clock)
+    a, b = unit([1.0, 0.0, 0.0]), unit([0.0, 1.0, 0.0])
+    index.add("s", "p", a, b"A", clock.now + 10)
+    index.add("s", "p", b, b"B", clock.now + 10)
+    near_a = unit([0.95, 0.05, 0.0])
+    match = index.search("s", "p", near_a, 0.9)
+    assert match is not None and match.data == b"A" and 0.99 < match.similarity <= 1.0
+    assert index.search("s", "p", unit([0.0, 0.0, 1.0]), 0.5) is None  # unrelated
+    assert index.search("s", "other", near_a, 0.5) is None  # another partition
+    assert index.search("t", "p", near_a, 0.5) is None  # another scope
+    index.add("s", "p", unit([0.0, 0.0, 1.0]), b"C", clock.now + 10)
+    index.add("s", "p", unit([0.0, 0.7, 0.7]), b"D", clock.now + 10)  # evicts A (oldest)
+    assert index.live == 3
+    assert index.search("s", "p", near_a, 0.9) is None
+    clock.now += 11  # every entry expired
+    assert index.search("s", "p", b, 0.5) is None
+    assert index.purge("s") == 3 and index.live == 0
+
+
+async def test_replicas_follow_the_shared_semantic_table_within_a_second(tmp_path: Path) -> None:
+    async with state_database("postgres", tmp_path) as db:
+        store = await SemanticEntryStore.open(db)
+        one = SemanticCache(SemanticIndex(100), store, sync_seconds=0.05)
+        two = SemanticCache(SemanticIndex(100), store, sync_seconds=0.05)
+        await one.start()
+        await two.start()
+        try:
+            vector = unit([0.6, 0.8])
+            await one.store("s", "p", vector, b"answer", time.time() + 60)
+            stored = time.monotonic()
+            while two.index.live == 0:  # the background poll, no lookup involved
+                assert time.monotonic() - stored < 1.0, "not in step within a second"
+                await asyncio.sleep(0.01)
+            assert two.index.search("s", "p", vector, 0.99) is not None
+            assert one.index.live == 1  # its own entry is not added twice
+            await one.sync()
+            assert one.index.live == 1
+        finally:
+            await one.close()
+            await two.close()

@@ -395,6 +395,9 @@ def fill_route(target: routing_pb2.RouteInfo, value: RouteInfo) -> None:
         target.cache_hit = True
     if value.coalesced:
         target.coalesced = True
+    if value.semantic_similarity is not None:
+        target.semantic_cache_hit = True
+        target.semantic_similarity = value.semantic_similarity
 
 
 def route(value: RouteInfo) -> routing_pb2.RouteInfo:

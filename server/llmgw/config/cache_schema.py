@@ -24,6 +24,16 @@ class IdempotencyConfig(_Strict):
     poll_seconds: float = Field(default=0.1, gt=0, le=5)
 
 
+class SemanticConfig(_Strict):
+    """On an exact miss, embed the last user turn with ``embedding_model``
+    (any backend's; a billed call) and serve the nearest stored answer to an
+    otherwise identical request at cosine similarity >= ``threshold``."""
+
+    embedding_model: str = Field(min_length=1)
+    threshold: float = Field(default=0.95, gt=0, le=1)
+    dimensions: int | None = Field(default=None, ge=1)
+
+
 class RouteCacheConfig(_Strict):
     """One route's response-cache defaults (the caller's ``CachePolicy``
     overrides ``mode`` and ``max_age``)."""
@@ -31,6 +41,7 @@ class RouteCacheConfig(_Strict):
     mode: Literal["bypass", "read_write", "refresh"] = "bypass"
     max_age_seconds: float | None = Field(default=None, ge=0)
     ttl_seconds: float = Field(default=3600.0, gt=0)
+    semantic: SemanticConfig | None = None
 
 
 class ResponseCacheConfig(_Strict):
@@ -43,8 +54,12 @@ class ResponseCacheConfig(_Strict):
     scope: Literal["tenant", "project", "key", "global"] = "tenant"
     memory_max_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
     shared: bool = False
+    # Semantic index: live entries kept in process (over every scope), and how
+    # often a replica polls the shared table (PostgreSQL) for other replicas'.
+    semantic_max_entries: int = Field(default=100_000, ge=0)
+    semantic_sync_seconds: float = Field(default=0.2, gt=0)
     default: RouteCacheConfig = Field(default_factory=RouteCacheConfig)
     aliases: dict[str, RouteCacheConfig] = Field(default_factory=dict)
 
 
-__all__ = ["IdempotencyConfig", "ResponseCacheConfig", "RouteCacheConfig"]
+__all__ = ["IdempotencyConfig", "ResponseCacheConfig", "RouteCacheConfig", "SemanticConfig"]

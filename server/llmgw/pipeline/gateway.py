@@ -133,6 +133,10 @@ class Gateway:
         )
         self._front = tuple(front_steps)
         self.chains = self._chains(upstreams, tuple(custom_steps), self._front)
+        for step in self._front:  # steps that call the gateway back (semantic cache)
+            bind = getattr(step, "bind", None)
+            if bind is not None:
+                bind(self)
 
     def _chains(
         self, up: Upstreams, custom: tuple[Step, ...], front: tuple[Step, ...]

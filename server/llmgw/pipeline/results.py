@@ -23,6 +23,7 @@ class RouteInfo:
     failed_backends: tuple[str, ...] = ()
     cache_hit: bool = False
     coalesced: bool = False  # shared an identical in-flight call's answer
+    semantic_similarity: float | None = None  # a semantic cache hit's cosine similarity
 
 
 @dataclass(frozen=True, slots=True)

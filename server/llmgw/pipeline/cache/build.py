@@ -4,7 +4,8 @@ Composition only (``app`` calls it once at start-up): the idempotency step
 on its store (Redis when ``redis_url`` is set and ``idempotency.store`` is
 ``auto``, else the state database: PostgreSQL with ``LLMGW_DATABASE_URL``,
 else the embedded SQLite file), then the response-cache step (memory tier,
-plus Redis when ``cache.shared``).
+plus Redis when ``cache.shared``; the semantic index, shared through
+PostgreSQL when the state database is PostgreSQL).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from llmgw.config import ConfigError, Settings
 from llmgw.config.cache_schema import ResponseCacheConfig, RouteCacheConfig
 from llmgw.domain.cache import CacheMode
 from llmgw.pipeline.cache.memory import MemoryCache
-from llmgw.pipeline.cache.policy import CacheSettings, RouteCache, Scope
+from llmgw.pipeline.cache.policy import CacheSettings, RouteCache, Scope, SemanticRoute
+from llmgw.pipeline.cache.semantic import SemanticIndex
+from llmgw.pipeline.cache.semantic_cache import SemanticCache
 from llmgw.pipeline.cache.store import ResponseCache
 from llmgw.pipeline.chain import Step
 from llmgw.pipeline.steps.cache import CacheStep
@@ -28,6 +31,7 @@ from llmgw.storage.database import Database
 from llmgw.storage.idempotency import IdempotencyStore, SqlIdempotencyStore
 from llmgw.storage.idempotency_redis import RedisIdempotencyStore
 from llmgw.storage.response_cache_redis import RedisResponseCache
+from llmgw.storage.semantic_entries import SemanticEntryStore
 
 
 async def answer_steps(
@@ -49,7 +53,13 @@ async def answer_steps(
             store = await SqlIdempotencyStore.open(state_db, time.time)
         idempotency = IdempotencySettings(config.window_seconds, poll_seconds=config.poll_seconds)
         steps.append(IdempotencyStep(store, idempotency))
-    steps.append(cache_step(settings.cache, redis, settings.redis_prefix, ledger))
+    step = cache_step(settings.cache, redis, settings.redis_prefix, ledger)
+    if step.semantic is not None:
+        if state_db.dialect == "postgres":  # replicas share entries through the table
+            step.semantic.shared = await SemanticEntryStore.open(state_db)
+        await step.semantic.start()
+        stack.push_async_callback(step.semantic.close)
+    steps.append(step)
     return tuple(steps)
 
 
@@ -67,11 +77,20 @@ def cache_step(
         _route(config.default),
         {alias: _route(route) for alias, route in config.aliases.items()},
     )
-    return CacheStep(cache, settings, ledger)
+    semantic = None
+    if any(r.semantic is not None for r in (config.default, *config.aliases.values())):
+        index = SemanticIndex(config.semantic_max_entries)
+        semantic = SemanticCache(index, sync_seconds=config.semantic_sync_seconds)
+    return CacheStep(cache, settings, ledger, semantic)
 
 
 def _route(config: RouteCacheConfig) -> RouteCache:
-    return RouteCache(CacheMode(config.mode), config.max_age_seconds, config.ttl_seconds)
+    semantic = None
+    if config.semantic is not None:
+        s = config.semantic
+        semantic = SemanticRoute(s.embedding_model, s.threshold, s.dimensions)
+    mode = CacheMode(config.mode)
+    return RouteCache(mode, config.max_age_seconds, config.ttl_seconds, semantic)
 
 
 __all__ = ["answer_steps", "cache_step"]

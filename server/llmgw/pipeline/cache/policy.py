@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from llmgw.domain.cache import CacheMode, CachePolicy
 from llmgw.domain.requests import Attribution
@@ -28,12 +28,23 @@ class Scope(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class SemanticRoute:
+    """A route's semantic cache: the embedding model (any backend's) for the
+    last user turn, and the cosine similarity a stored answer must reach."""
+
+    embedding_model: str
+    threshold: float = 0.95
+    dimensions: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RouteCache:
     """One alias's cache defaults."""
 
     mode: CacheMode = CacheMode.BYPASS
     max_age_seconds: float | None = None  # oldest answer served (None: any live one)
     ttl_seconds: float = 3600.0  # how long a stored answer lives
+    semantic: SemanticRoute | None = None  # on an exact miss, the nearest stored answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +69,7 @@ class Pending(NamedTuple):
     key: str
     ttl_seconds: float
     shareable: bool
+    semantic: tuple[str, Any] | None = None  # (context key, embedding) to index it under
 
 
 def scope_of(scope: Scope, attribution: Attribution) -> str:
@@ -112,6 +124,7 @@ __all__ = [
     "Pending",
     "RouteCache",
     "Scope",
+    "SemanticRoute",
     "effective",
     "purge_scope",
     "scope_of",

@@ -24,20 +24,34 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from llmgw.accounting.ledger.port import Ledger
 from llmgw.domain.cache import CacheMode
+from llmgw.domain.deadline import Deadline
 from llmgw.domain.ledger import AttemptStatus
-from llmgw.domain.requests import ChatRequest
+from llmgw.domain.principal import Principal
+from llmgw.domain.requests import ChatRequest, EmbedRequest
+from llmgw.observability.logging import get_logger
 from llmgw.pipeline.cache.capture import as_chat, as_events, captured, complete
-from llmgw.pipeline.cache.codec import Stored
+from llmgw.pipeline.cache.codec import Stored, decode, encode
 from llmgw.pipeline.cache.fingerprint import answer_key
-from llmgw.pipeline.cache.policy import CacheSettings, Pending, effective, scope_of
+from llmgw.pipeline.cache.policy import CacheSettings, Pending, SemanticRoute, effective, scope_of
 from llmgw.pipeline.cache.replay import ReplaySession
 from llmgw.pipeline.cache.rows import free_row, zero
+from llmgw.pipeline.cache.semantic import Vector, unit
+from llmgw.pipeline.cache.semantic_cache import SemanticCache, context_key, last_user_text
 from llmgw.pipeline.cache.store import ResponseCache
 from llmgw.pipeline.context import CallContext
-from llmgw.pipeline.results import Completion
+from llmgw.pipeline.results import Completion, EmbedResult
+
+log = get_logger("llmgw.cache")
+
+
+class Embedder(Protocol):
+    async def embed(
+        self, request: EmbedRequest, deadline: Deadline, principal: Principal
+    ) -> EmbedResult: ...
 
 
 class CacheStep:
@@ -48,12 +62,19 @@ class CacheStep:
         cache: ResponseCache,
         settings: CacheSettings,
         ledger: Ledger | None = None,
+        semantic: SemanticCache | None = None,
         wall: Callable[[], float] = time.time,
     ) -> None:
         self.cache = cache
+        self.semantic = semantic
         self._settings = settings
         self._ledger = ledger
         self._wall = wall
+        self._embedder: Embedder | None = None
+
+    def bind(self, gateway: Embedder) -> None:
+        """The gateway whose ``embed`` the semantic cache calls (billed)."""
+        self._embedder = gateway
 
     async def before(self, ctx: CallContext) -> None:
         request = ctx.request
@@ -69,19 +90,62 @@ class CacheStep:
             return
         scope = scope_of(settings.scope, ctx.attribution)
         key = answer_key("chat", scope, request)
-        if mode is CacheMode.READ_WRITE:
-            stored = await self.cache.get(scope, key)
-            if stored is not None and (
-                max_age is None or self._wall() - stored.created_at <= max_age
-            ):
-                self._answer(ctx, stored)
-                return
-        ctx.cache_entry = Pending(scope, key, route.ttl_seconds, mode is CacheMode.READ_WRITE)
+        reading = mode is CacheMode.READ_WRITE
+        if reading and self._serve(ctx, await self.cache.get(scope, key), max_age):
+            return
+        probe = None
+        if route.semantic is not None and self.semantic is not None:
+            probe = await self._probe(ctx, request, scope, route.semantic)
+            if probe is not None and reading:
+                match = await self.semantic.lookup(scope, *probe, route.semantic.threshold)
+                if match is not None:
+                    stored = decode(match.data)
+                    if self._serve(ctx, stored, max_age, match.similarity):
+                        return
+        ctx.cache_entry = Pending(scope, key, route.ttl_seconds, reading, probe)
         if ctx.streaming and ctx.transcript is None:
             ctx.transcript = []
 
-    def _answer(self, ctx: CallContext, stored: Stored) -> None:
-        route = dataclasses.replace(stored.route, failed_backends=(), cache_hit=True)
+    def _serve(
+        self,
+        ctx: CallContext,
+        stored: Stored | None,
+        max_age: float | None,
+        similarity: float | None = None,
+    ) -> bool:
+        """Answer from ``stored`` when it is young enough."""
+        if stored is None or (max_age is not None and self._wall() - stored.created_at > max_age):
+            return False
+        self._answer(ctx, stored, similarity)
+        return True
+
+    async def _probe(
+        self, ctx: CallContext, request: ChatRequest, scope: str, route: SemanticRoute
+    ) -> tuple[str, Vector] | None:
+        """(context key, embedding of the last user turn): one billed
+        embedding call through the gateway; ``None`` when there is no user
+        turn to compare or the call failed (the request then runs uncached)."""
+        text = last_user_text(request)
+        if not text or self._embedder is None or ctx.deadline is None:
+            return None
+        embed = EmbedRequest(
+            route.embedding_model,
+            (text,),
+            dimensions=route.dimensions,
+            attribution=ctx.attribution,
+            request_id=ctx.request_id,
+        )
+        try:
+            result = await self._embedder.embed(embed, ctx.deadline, ctx.principal)
+        except Exception as error:
+            log.warning("semantic cache embedding failed", error=type(error).__name__)
+            return None
+        return context_key(scope, request), unit(result.response.vectors[0])
+
+    def _answer(self, ctx: CallContext, stored: Stored, similarity: float | None) -> None:
+        route = dataclasses.replace(
+            stored.route, failed_backends=(), cache_hit=True, semantic_similarity=similarity
+        )
         free = zero(stored.cost)
         response = as_chat(stored)
         ctx.created_at = self._wall()
@@ -114,7 +178,7 @@ class CacheStep:
         response = as_chat(stored)
         if not complete(response):
             return
-        scope, key, ttl, _ = entry
+        scope, key, ttl, _, probe = entry
         expires = self._wall() + ttl
         kept = Stored(
             "chat",
@@ -126,10 +190,16 @@ class CacheStep:
             expires,
         )
         await self.cache.put(scope, key, kept)
+        if probe is not None and self.semantic is not None:
+            await self.semantic.store(scope, probe[0], probe[1], encode(kept), expires)
 
     async def purge(self, scope: str) -> int:
-        """Drop the entries of ``scope`` (``policy.purge_scope``'s key)."""
-        return await self.cache.purge(scope)
+        """Drop the entries of ``scope`` (``policy.purge_scope``'s key), exact
+        and semantic."""
+        removed = await self.cache.purge(scope)
+        if self.semantic is not None:
+            removed += await self.semantic.purge(scope)
+        return removed
 
 
 __all__ = ["CacheStep"]
