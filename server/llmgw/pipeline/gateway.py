@@ -133,7 +133,12 @@ class Gateway:
         )
         self._front = tuple(front_steps)
         self.chains = self._chains(upstreams, tuple(custom_steps), self._front)
-        for step in self._front:  # steps that call the gateway back (semantic cache)
+        self._bind_front()
+
+    def _bind_front(self) -> None:
+        """Hand the gateway to front steps that call it back (the semantic
+        cache embeds through it, billed like any call)."""
+        for step in self._front:
             bind = getattr(step, "bind", None)
             if bind is not None:
                 bind(self)

@@ -97,14 +97,26 @@ class CacheStep:
         if route.semantic is not None and self.semantic is not None:
             probe = await self._probe(ctx, request, scope, route.semantic)
             if probe is not None and reading:
-                match = await self.semantic.lookup(scope, *probe, route.semantic.threshold)
-                if match is not None:
-                    stored = decode(match.data)
-                    if self._serve(ctx, stored, max_age, match.similarity):
-                        return
+                await self._nearest(ctx, scope, probe, route.semantic.threshold, max_age)
+                if ctx.answered:
+                    return
         ctx.cache_entry = Pending(scope, key, route.ttl_seconds, reading, probe)
         if ctx.streaming and ctx.transcript is None:
             ctx.transcript = []
+
+    async def _nearest(
+        self,
+        ctx: CallContext,
+        scope: str,
+        probe: tuple[str, Vector],
+        threshold: float,
+        max_age: float | None,
+    ) -> None:
+        """Answer from the nearest semantic entry, when one is close enough."""
+        assert self.semantic is not None
+        match = await self.semantic.lookup(scope, probe[0], probe[1], threshold)
+        if match is not None:
+            self._serve(ctx, decode(match.data), max_age, match.similarity)
 
     def _serve(
         self,
