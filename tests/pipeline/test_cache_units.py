@@ -51,21 +51,21 @@ class Clock:
 
 def test_memory_cache_keeps_within_its_byte_bound_evicting_least_recently_used() -> None:
     cache = MemoryCache(max_bytes=30, now=Clock())
-    cache.put("a", "s", b"x" * 10, 60)
-    cache.put("b", "s", b"x" * 10, 60)
-    cache.put("c", "s", b"x" * 10, 60)
+    cache.put("a", "s", b"x" * 10, 10, 60)
+    cache.put("b", "s", b"x" * 10, 10, 60)
+    cache.put("c", "s", b"x" * 10, 10, 60)
     assert cache.get("a") is not None  # a is now the most recently used
-    cache.put("d", "s", b"x" * 10, 60)
+    cache.put("d", "s", b"x" * 10, 10, 60)
     assert cache.get("b") is None and cache.get("a") is not None
     assert cache.bytes == 30 and cache.evictions == 1
-    cache.put("huge", "s", b"x" * 31, 60)  # larger than the bound: not stored
+    cache.put("huge", "s", b"x" * 31, 31, 60)  # larger than the bound: not stored
     assert cache.get("huge") is None and cache.bytes == 30
 
 
 def test_memory_cache_entries_expire_with_their_ttl() -> None:
     clock = Clock()
     cache = MemoryCache(max_bytes=100, now=clock)
-    cache.put("a", "s", b"data", 10)
+    cache.put("a", "s", b"data", 4, 10)
     clock.now += 9.9
     assert cache.get("a") == b"data"
     clock.now += 0.2
@@ -74,9 +74,9 @@ def test_memory_cache_entries_expire_with_their_ttl() -> None:
 
 def test_purge_removes_one_scope_or_all() -> None:
     cache = MemoryCache(max_bytes=100, now=Clock())
-    cache.put("a", "tenant:x", b"1", 60)
-    cache.put("b", "tenant:y", b"2", 60)
-    cache.put("c", "tenant:x", b"3", 60)
+    cache.put("a", "tenant:x", b"1", 1, 60)
+    cache.put("b", "tenant:y", b"2", 1, 60)
+    cache.put("c", "tenant:x", b"3", 1, 60)
     assert cache.purge("tenant:x") == 2 and len(cache) == 1
     assert cache.purge("") == 1 and len(cache) == 0
 

@@ -97,6 +97,32 @@ _TYPES: dict[str, type] = {
 _ENUMS: dict[str, type[enum.Enum]] = {e.__name__: e for e in (Role, FinishReason, MediaDetail)}
 
 
+_ENTRY_BYTES = 512  # a stored answer's fixed part: ids, route, cost, usage
+_PART_BYTES = 96  # per message part or stream event
+
+
+def footprint(stored: Stored) -> int:
+    """Bytes an answer is counted for in the memory tier, computed without
+    encoding it: its text at 4 bytes a character (UTF-8's most), vectors at
+    24 bytes a value, plus fixed per-entry and per-part overheads: an upper
+    estimate of what the text and numbers occupy."""
+    body = stored.body
+    size = _ENTRY_BYTES
+    if isinstance(body, ChatResponse):
+        for candidate in body.candidates:
+            for part in candidate.message.parts:
+                size += (
+                    _PART_BYTES
+                    + 4 * len(getattr(part, "text", ""))
+                    + 4 * len(getattr(part, "arguments_json", ""))
+                )
+    elif isinstance(body, EmbedResponse):
+        size += sum(24 * len(v) for v in body.vectors)
+    else:
+        size += sum(_PART_BYTES + 4 * len(getattr(e, "text", "")) for e in body)
+    return size
+
+
 def encode(stored: Stored) -> bytes:
     return orjson.dumps(_plain(stored))
 
@@ -138,4 +164,4 @@ def _typed(value: Any) -> Any:
     return kind(**{k: _typed(v) for k, v in value.items()})
 
 
-__all__ = ["Stored", "decode", "encode"]
+__all__ = ["Stored", "decode", "encode", "footprint"]

@@ -1,8 +1,9 @@
 """The in-process tier of the response cache: an LRU bounded by bytes, with TTLs.
 
-Entries are encoded answers (``codec``), so their size is exact: the sum of
-the stored bytes never exceeds ``max_bytes`` (an entry larger than the bound
-is not stored). A get of an expired entry removes it; a put evicts least
+Entries are answers as objects (no encoding on the request path), each with
+its size in bytes as the caller measured it (``codec.footprint``): the sum
+of the sizes never exceeds ``max_bytes`` (an entry larger than the bound is
+not stored). A get of an expired entry removes it; a put evicts least
 recently used entries until the new one fits. Every operation is O(1) but
 ``purge`` (one admin call, O(entries)). ``now`` is injected (tests drive it).
 """
@@ -12,12 +13,13 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class Entry(NamedTuple):
     scope: str
-    data: bytes
+    value: Any
+    size: int
     expires_at: float
 
 
@@ -32,7 +34,7 @@ class MemoryCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str) -> Any:
         entry = self._entries.get(key)
         if entry is None:
             return None
@@ -40,10 +42,9 @@ class MemoryCache:
             self._drop(key)
             return None
         self._entries.move_to_end(key)
-        return entry.data
+        return entry.value
 
-    def put(self, key: str, scope: str, data: bytes, ttl: float) -> None:
-        size = len(data)
+    def put(self, key: str, scope: str, value: Any, size: int, ttl: float) -> None:
         if size > self._max_bytes:
             return
         if key in self._entries:
@@ -52,7 +53,7 @@ class MemoryCache:
             oldest = next(iter(self._entries))
             self._drop(oldest)
             self.evictions += 1
-        self._entries[key] = Entry(scope, data, self._now() + ttl)
+        self._entries[key] = Entry(scope, value, size, self._now() + ttl)
         self.bytes += size
 
     def purge(self, scope: str) -> int:
@@ -64,7 +65,7 @@ class MemoryCache:
 
     def _drop(self, key: str) -> None:
         entry = self._entries.pop(key)
-        self.bytes -= len(entry.data)
+        self.bytes -= entry.size
 
 
 __all__ = ["MemoryCache"]

@@ -38,7 +38,7 @@ def unit(values: object) -> Vector:
 
 
 class _Partition:
-    __slots__ = ("count", "data", "dead", "expires", "vectors")
+    __slots__ = ("count", "data", "dead", "earliest", "expires", "vectors")
 
     def __init__(self, dimensions: int) -> None:
         self.vectors: Vector = np.zeros((8, dimensions), dtype=np.float32)
@@ -46,6 +46,7 @@ class _Partition:
         self.data: list[bytes | None] = [None] * 8
         self.count = 0
         self.dead = 0
+        self.earliest = float("inf")  # the soonest expiry of any row added
 
     def add(self, vector: Vector, data: bytes, expires_at: float) -> int:
         if self.count == len(self.data):
@@ -58,6 +59,7 @@ class _Partition:
         self.expires[slot] = expires_at
         self.data[slot] = data
         self.count += 1
+        self.earliest = min(self.earliest, expires_at)
         return slot
 
     def kill(self, slot: int) -> None:
@@ -71,7 +73,8 @@ class _Partition:
         if n == 0:
             return None
         scores = self.vectors[:n] @ vector
-        scores[self.expires[:n] <= now] = -2.0
+        if self.dead or now >= self.earliest:  # else every row is live: no mask
+            scores[self.expires[:n] <= now] = -2.0
         slot = int(np.argmax(scores))
         score = float(scores[slot])
         return (score, slot) if score > -2.0 else None

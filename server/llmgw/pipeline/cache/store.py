@@ -1,8 +1,9 @@
 """The response cache: the memory tier in front of an optional shared tier.
 
 ``get`` reads memory, then the shared tier (Redis), and keeps a shared hit
-in memory for the rest of its TTL; ``put`` writes both. Entries are encoded
-``Stored`` answers (``codec``); ``scope`` travels with every entry so
+in memory for the rest of its TTL; ``put`` writes both. Memory holds
+``Stored`` objects (nothing encoded or decoded on the local path); Redis
+holds them encoded (``codec``); ``scope`` travels with every entry so
 ``purge(scope)`` can drop one tenant's (project's, key's) answers.
 """
 
@@ -12,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from llmgw.pipeline.cache.codec import Stored, decode, encode
+from llmgw.pipeline.cache.codec import Stored, decode, encode, footprint
 from llmgw.pipeline.cache.memory import MemoryCache
 
 
@@ -36,24 +37,25 @@ class ResponseCache:
         self._wall = wall
 
     async def get(self, scope: str, key: str) -> Stored | None:
-        data = self.memory.get(key)
-        if data is None and self._shared is not None:
+        stored: Stored | None = self.memory.get(key)
+        if stored is None and self._shared is not None:
             data = await self._shared.get(scope, key)
             if data is not None:
                 stored = decode(data)
                 # Keep it locally no longer than it was meant to live at all.
-                self.memory.put(key, scope, data, max(0.001, stored.expires_at - self._wall()))
-                return stored
-        return decode(data) if data is not None else None
+                ttl = max(0.001, stored.expires_at - self._wall())
+                self.memory.put(key, scope, stored, len(data), ttl)
+        return stored
 
     async def put(self, scope: str, key: str, stored: Stored) -> None:
-        data = encode(stored)
+        """Keep ``stored`` until its ``expires_at``; only the shared tier
+        encodes it (the memory tier keeps the object and its footprint)."""
         ttl = stored.expires_at - self._wall()
         if ttl <= 0:
             return
-        self.memory.put(key, scope, data, ttl)
+        self.memory.put(key, scope, stored, footprint(stored), ttl)
         if self._shared is not None:
-            await self._shared.put(scope, key, data, ttl)
+            await self._shared.put(scope, key, encode(stored), ttl)
 
     async def purge(self, scope: str) -> int:
         """Drop every entry of ``scope`` (``""``: every scope) in both tiers;
