@@ -6,6 +6,7 @@ PostgreSQL and Redis."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import time
 import uuid
@@ -36,6 +37,7 @@ from llmgw.pipeline.cache.store import ResponseCache
 from llmgw.pipeline.context import CallContext, Operation
 from llmgw.pipeline.results import RouteInfo
 from llmgw.pipeline.steps.cache import CacheStep
+from llmgw.pipeline.steps.idempotency import IdempotencyStep
 from llmgw.storage.idempotency import ClaimState, SqlIdempotencyStore
 from llmgw.storage.idempotency_redis import RedisIdempotencyStore
 from llmgw.storage.semantic_entries import SemanticEntryStore
@@ -235,3 +237,25 @@ async def test_replicas_follow_the_shared_semantic_table_within_a_second(tmp_pat
         finally:
             await one.close()
             await two.close()
+
+
+class _DownStore:
+    """An idempotency store whose backend is unreachable."""
+
+    async def claim(self, *args: object) -> object:
+        raise ConnectionRefusedError("store down")
+
+    async def complete(self, *args: object) -> None:
+        raise ConnectionRefusedError("store down")
+
+    async def release(self, *args: object) -> None:
+        raise ConnectionRefusedError("store down")
+
+
+async def test_a_call_runs_undeduplicated_while_the_idempotency_store_is_down() -> None:
+    step = IdempotencyStep(_DownStore())  # type: ignore[arg-type]
+    ctx = _ctx(None)
+    ctx.request = dataclasses.replace(ctx.request, request_id="r", idempotent=True)
+    await step.before(ctx)
+    assert not ctx.answered and ctx.claimed is None  # runs as if it had no id
+    await step.after(ctx)  # and finishing does not fail either

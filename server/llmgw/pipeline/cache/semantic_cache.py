@@ -120,7 +120,10 @@ class SemanticCache:
         self.index.add(scope, partition, vector, data, expires_at)
         if self.shared is not None:
             raw = vector.astype("<f4").tobytes()
-            self._own.add(await self.shared.add(scope, partition, raw, data, expires_at))
+            try:
+                self._own.add(await self.shared.add(scope, partition, raw, data, expires_at))
+            except Exception as error:  # kept locally; the answer stands
+                log.warning("semantic cache store failed", error=type(error).__name__)
 
     async def purge(self, scope: str) -> int:
         removed = self.index.purge(scope)

@@ -4,7 +4,9 @@
 in memory for the rest of its TTL; ``put`` writes both. Memory holds
 ``Stored`` objects (nothing encoded or decoded on the local path); Redis
 holds them encoded (``codec``); ``scope`` travels with every entry so
-``purge(scope)`` can drop one tenant's (project's, key's) answers.
+``purge(scope)`` can drop one tenant's (project's, key's) answers. The
+shared tier being down makes a lookup a miss and a store local-only (logged),
+never a failed call.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from llmgw.observability.logging import get_logger
 from llmgw.pipeline.cache.codec import Stored, decode, encode, footprint
 from llmgw.pipeline.cache.memory import MemoryCache
+
+log = get_logger("llmgw.cache")
 
 
 class SharedTier(Protocol):
@@ -39,7 +44,11 @@ class ResponseCache:
     async def get(self, scope: str, key: str) -> Stored | None:
         stored: Stored | None = self.memory.get(key)
         if stored is None and self._shared is not None:
-            data = await self._shared.get(scope, key)
+            try:
+                data = await self._shared.get(scope, key)
+            except Exception as error:  # Redis away: a miss, not a failed call
+                log.warning("shared response cache unavailable", error=type(error).__name__)
+                return None
             if data is not None:
                 stored = decode(data)
                 # Keep it locally no longer than it was meant to live at all.
@@ -55,7 +64,10 @@ class ResponseCache:
             return
         self.memory.put(key, scope, stored, footprint(stored), ttl)
         if self._shared is not None:
-            await self._shared.put(scope, key, encode(stored), ttl)
+            try:
+                await self._shared.put(scope, key, encode(stored), ttl)
+            except Exception as error:  # kept locally; the answer stands
+                log.warning("shared response cache unavailable", error=type(error).__name__)
 
     async def purge(self, scope: str) -> int:
         """Drop every entry of ``scope`` (``""``: every scope) in both tiers;

@@ -19,6 +19,10 @@ done (same body)                       answered with the stored outcome: same
                                        cost; nothing reserved, nothing billed
 =====================================  =========================================
 
+When the store is down (or slower than ``store_timeout_seconds``), the call
+runs without deduplication and the failure is logged: availability first,
+as the ledger's outbox keeps calls answering while PostgreSQL is away.
+
 ``after`` (the claimer only): success stores the answer for the window (a
 stream's answer is every event it relayed, so it replays as a stream); a
 failure, a cut stream or a cancel releases the record, so a retry runs (the
@@ -35,12 +39,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from llmgw.domain.errors import FailureClass, FieldViolation, InvalidRequestError, UpstreamError
+from llmgw.observability.logging import get_logger
 from llmgw.pipeline.cache.capture import captured
 from llmgw.pipeline.cache.codec import decode, encode
 from llmgw.pipeline.cache.fingerprint import body_fingerprint
 from llmgw.pipeline.cache.replay import answer
 from llmgw.pipeline.context import CallContext
-from llmgw.storage.idempotency import ClaimState, IdempotencyStore
+from llmgw.storage.idempotency import Claim, ClaimState, IdempotencyStore
+
+log = get_logger("llmgw.idempotency")
 
 REUSED = FieldViolation(
     "request_id",
@@ -54,6 +61,7 @@ class IdempotencySettings:
     window_seconds: float = 86_400.0  # how long a finished outcome is replayed
     lease_margin_seconds: float = 10.0  # added to the deadline for a running record
     poll_seconds: float = 0.1  # longest wait between two looks at a running record
+    store_timeout_seconds: float = 2.0  # a store slower than this counts as down
 
 
 class IdempotencyStep:
@@ -76,13 +84,17 @@ class IdempotencyStep:
             return
         scope, request_id = ctx.attribution.tenant, ctx.request_id
         fingerprint = body_fingerprint(ctx.operation.value, request)
-        store, token = self._store, ctx.response_id
+        token = ctx.response_id
         lease = self._settings.lease_margin_seconds
         lease += ctx.deadline.remaining() if ctx.deadline is not None else 0.0
-        claim = await store.claim(scope, request_id, fingerprint, token, lease)
-        while claim.fingerprint == fingerprint and claim.state is ClaimState.RUNNING:
+        claim = await self._claim(scope, request_id, fingerprint, token, lease)
+        while claim is not None and (
+            claim.fingerprint == fingerprint and claim.state is ClaimState.RUNNING
+        ):
             await self._wait((scope, request_id), ctx)
-            claim = await store.claim(scope, request_id, fingerprint, token, lease)
+            claim = await self._claim(scope, request_id, fingerprint, token, lease)
+        if claim is None:  # the store is unreachable: run, undeduplicated
+            return
         if claim.fingerprint != fingerprint:
             raise InvalidRequestError((REUSED,))
         if claim.state is ClaimState.DONE:
@@ -94,6 +106,19 @@ class IdempotencyStep:
         ctx.claimed = (scope, request_id)
         if ctx.streaming:
             ctx.transcript = []
+
+    async def _claim(
+        self, scope: str, request_id: str, fingerprint: str, token: str, lease: float
+    ) -> Claim | None:
+        """The store's answer, or ``None`` when it is down or slow: the call
+        then runs without deduplication (availability first, like the
+        ledger's outbox; logged), rather than failing."""
+        try:
+            async with asyncio.timeout(self._settings.store_timeout_seconds):
+                return await self._store.claim(scope, request_id, fingerprint, token, lease)
+        except Exception as error:
+            log.warning("idempotency store unavailable", error=type(error).__name__)
+            return None
 
     async def _wait(self, key: tuple[str, str], ctx: CallContext) -> None:
         """Until the runner in this process finishes, or one poll interval."""
@@ -115,13 +140,16 @@ class IdempotencyStep:
             return
         scope, request_id = claimed
         try:
-            stored = captured(ctx, self._wall)
-            if stored is None:
-                await self._store.release(scope, request_id, ctx.response_id)
-            else:
-                window = self._settings.window_seconds
-                data = encode(stored)
-                await self._store.complete(scope, request_id, ctx.response_id, data, window)
+            async with asyncio.timeout(self._settings.store_timeout_seconds):
+                stored = captured(ctx, self._wall)
+                if stored is None:
+                    await self._store.release(scope, request_id, ctx.response_id)
+                else:
+                    window = self._settings.window_seconds
+                    data = encode(stored)
+                    await self._store.complete(scope, request_id, ctx.response_id, data, window)
+        except Exception as error:  # the answer stands; a retry then runs again
+            log.warning("idempotency store unavailable", error=type(error).__name__)
         finally:
             event = self._finished.pop(claimed, None)
             if event is not None:
