@@ -306,3 +306,19 @@ async def test_the_shared_tier_serves_another_gateway(fake) -> None:
         one_step = _cache_step(one)
         one_step.cache.memory.purge("")  # the other replica's memory tier is its own
         assert not (await one.data.Chat(cached("across"))).route.cache_hit
+
+
+async def test_a_hit_reserves_no_budget(fake) -> None:
+    # A hard budget refuses once spent; the first call (54_000 nanos) spends it.
+    budget = {"budgets": [{"name": "all", "limit": "0.00005"}]}
+    async with serving(settings(fake.base_url, budgets=budget)) as s:
+        first = cached("budgeted")
+        first.generation_config.max_output_tokens = 4
+        await s.data.Chat(first)
+        other = cached("another question")
+        other.generation_config.max_output_tokens = 4
+        with pytest.raises(grpc.aio.AioRpcError) as spent:
+            await s.data.Chat(other)
+        assert spent.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        hit = await s.data.Chat(first)  # the budget is spent; the cache still answers
+        assert hit.route.cache_hit and len(fake.requests) == 1

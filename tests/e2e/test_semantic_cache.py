@@ -165,3 +165,33 @@ async def test_two_replicas_share_entries_through_postgres(tmp_path: Path, fake)
         finally:
             for g in gateways:
                 g.kill()
+
+
+class NoLaunchCodes:
+    """An operator step: refuses prompts mentioning launch codes."""
+
+    name = "no-launch-codes"
+
+    async def before(self, ctx: Any) -> None:
+        from llmgw.domain.errors import FieldViolation, InvalidRequestError
+
+        messages = getattr(ctx.request, "messages", ())  # the embedding call passes too
+        if any("launch codes" in m.text for m in messages):
+            raise InvalidRequestError((FieldViolation("messages", "refused", "DENY_LIST"),))
+
+    async def after(self, ctx: Any) -> None:
+        return None
+
+
+async def test_operator_steps_run_before_the_cache_answers(fake) -> None:
+    config = semantic_settings(
+        fake.base_url, threshold=0.8, pipeline={"steps": ["test_semantic_cache:NoLaunchCodes"]}
+    )
+    async with serving(config) as s:
+        await s.data.Chat(chat("priced-model", "how do rockets reach orbit"))
+        near = await s.data.Chat(chat("priced-model", "how do rockets reach orbit?"))
+        assert near.route.cache_hit
+        with pytest.raises(grpc.aio.AioRpcError) as refused:  # cosine ~0.85: a near duplicate
+            await s.data.Chat(chat("priced-model", "how do rockets reach orbit launch codes"))
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert chats(fake) == 1

@@ -7,15 +7,15 @@ operation from what is configured, and runs it per call over a fresh
 ==============  ==================================================================
 operation       chain
 ==============  ==================================================================
-Chat            idempotency*, cache*, single-flight*, plan, admission*, custom*,
+Chat            idempotency*, plan, admission*, custom*, cache*, single-flight*,
                 budget, attempts
 StreamChat      same; the finalizers run when the stream ends (``pipeline.streams``)
 Embed           same, with the embedding attempt step
 CountTokens     plan, custom steps*, count (no upstream call, nothing billed)
 ==============  ==================================================================
 
-(* only when configured.) After the steps that may answer the call from a
-stored outcome, the plan comes first so a call no target can serve
+(* only when configured; Embed has no cache or single-flight.) Apart from a
+replayed request id, the plan comes first so a call no target can serve
 fails before it consumes a rate limit or a reservation. Everything else here
 is the control surface admin uses (swap an adapter, add a backend, abort an
 alias's work, in-flight counts) and read-only views (catalogue, prices).
@@ -147,17 +147,25 @@ class Gateway:
         self, up: Upstreams, custom: tuple[Step, ...], front: tuple[Step, ...]
     ) -> dict[Operation, Chain]:
         """Each operation's chain: only configured steps are in it. ``front``
-        steps (idempotency, cache) come first: they may answer the call."""
+        steps open the chain (idempotency: a replay of a body that already
+        passed it all), except those whose ``stage`` is ``"before-budget"``
+        (the response cache): they run after the plan, admission and custom
+        steps, so a cache hit still counts against rate limits and passes
+        operator policy, and before the reservation it makes unnecessary;
+        single-flight follows them."""
         admission: tuple[Step, ...] = (AdmissionStep(self._limits),) if self._limits else ()
         ledger = LedgerStep(self.accountant)
+        first = tuple(s for s in front if getattr(s, "stage", "first") != "before-budget")
+        late = tuple(s for s in front if getattr(s, "stage", "first") == "before-budget")
 
         def chain(kind: ModelType, last: Step, flight: Callable[..., Any] | None = None) -> Chain:
-            tail = (PlanStep(self._planner, kind), *admission, *custom, ledger, last)
+            head = (PlanStep(self._planner, kind), *admission, *custom)
+            tail = (ledger, last)
             shared: tuple[Step, ...] = ()
-            if flight is not None and front:  # coalesces what the cache step may share
+            if flight is not None and late:  # coalesces what the cache step may share
                 run = functools.partial(flight, Chain(tail))
                 shared = (SingleFlightStep(run, self.accountant.ledger),)
-            return Chain((*front, *shared, *tail))
+            return Chain((*first, *head, *late, *shared, *tail))
 
         return {
             Operation.CHAT: chain(ModelType.CHAT, ChatAttempts(up), self._chat_tail),

@@ -56,6 +56,7 @@ class Embedder(Protocol):
 
 class CacheStep:
     name = "cache"
+    stage = "before-budget"  # after plan, admission and operator steps (``Gateway``)
 
     def __init__(
         self,

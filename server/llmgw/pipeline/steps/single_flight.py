@@ -11,7 +11,8 @@ samples are never silently merged unless their policy says so. Unary and
 streamed calls fly separately.
 
 ``before``: the first such call (leader) starts a ``Flight`` that runs the
-rest of the chain in its own task; every caller, leader included, waits for
+rest of the chain (budget reservation, attempts) in its own task, on the
+leader's plan; every caller, leader included, waits for
 it and is answered from it. The leader's answer carries the real cost and is
 billed by the flight's own ledger rows (under the leader's request id);
 followers get ``route.coalesced``, zero cost, and a ledger row of status
@@ -140,6 +141,7 @@ def _flight_context(ctx: CallContext) -> CallContext:
         ctx.deadline,
         ctx.request_id,
         ctx.input_tokens,
+        targets=list(ctx.targets),  # the leader's plan
         labels=dict(ctx.labels),
         response_id=ctx.response_id,
     )
