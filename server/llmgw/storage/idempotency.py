@@ -83,32 +83,36 @@ class SqlIdempotencyStore:
     async def claim(
         self, scope: str, request_id: str, fingerprint: str, token: str, lease: float
     ) -> Claim:
-        now = self._clock()
         self._claims += 1
         if self._claims % self._sweep_every == 0:
-            await self._db.execute("DELETE FROM idempotency_records WHERE expires_at < ?", now)
-        await self._db.execute(
-            "DELETE FROM idempotency_records WHERE scope = ? AND request_id = ? AND expires_at < ?",
-            scope,
-            request_id,
-            now,
-        )
-        inserted = await self._db.fetch(
-            "INSERT INTO idempotency_records"
-            " (scope, request_id, fingerprint, token, state, expires_at)"
-            " VALUES (?, ?, ?, ?, 'running', ?) ON CONFLICT DO NOTHING RETURNING token",
-            scope,
-            request_id,
-            fingerprint,
-            token,
-            now + lease,
-        )
-        if inserted:
-            return Claim(ClaimState.CLAIMED, fingerprint)
-        found = await self.peek(scope, request_id)
-        if found is None:  # the winner released it meanwhile: try again
-            return await self.claim(scope, request_id, fingerprint, token, lease)
-        return found
+            await self._db.execute(
+                "DELETE FROM idempotency_records WHERE expires_at < ?", self._clock()
+            )
+        for _attempt in range(3):  # the record may vanish between insert and read
+            now = self._clock()
+            await self._db.execute(
+                "DELETE FROM idempotency_records"
+                " WHERE scope = ? AND request_id = ? AND expires_at < ?",
+                scope,
+                request_id,
+                now,
+            )
+            inserted = await self._db.fetch(
+                "INSERT INTO idempotency_records"
+                " (scope, request_id, fingerprint, token, state, expires_at)"
+                " VALUES (?, ?, ?, ?, 'running', ?) ON CONFLICT DO NOTHING RETURNING token",
+                scope,
+                request_id,
+                fingerprint,
+                token,
+                now + lease,
+            )
+            if inserted:
+                return Claim(ClaimState.CLAIMED, fingerprint)
+            found = await self.peek(scope, request_id)
+            if found is not None:
+                return found
+        return Claim(ClaimState.RUNNING, fingerprint)  # churning: the caller looks again
 
     async def peek(self, scope: str, request_id: str) -> Claim | None:
         rows = await self._db.fetch(
