@@ -115,7 +115,12 @@ async def test_the_leader_cancelling_does_not_cut_stream_followers(fake) -> None
             assert text == "".join(f"t{i} " for i in range(20))  # produced, then live
             assert events[0].start.route.coalesced and events[-1].HasField("final")
             assert nanos(events[-1].final.cost.total) == 0
+            entry = (await s.costs(events[0].start.request_id, 1)).entries[0]
+            assert entry.status == admin_service_pb2.ATTEMPT_STATUS_COALESCED
+            assert entry.usage.output_token_count == 20
         assert len(fake.requests) == 1 and fake.disconnects == 0
+        stored = [e async for e in s.data.StreamChat(request)]  # the shared answer was kept
+        assert stored[0].start.route.cache_hit and len(fake.requests) == 1
 
 
 async def test_every_caller_cancelling_closes_the_upstream(fake) -> None:

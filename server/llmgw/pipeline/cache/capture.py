@@ -34,10 +34,17 @@ from llmgw.pipeline.context import CallContext, Operation
 from llmgw.pipeline.results import Completion, EmbedResult
 
 
-def captured(ctx: CallContext, wall: Callable[[], float] = time.time) -> Stored | None:
-    if ctx.error is not None:
+def captured(
+    ctx: CallContext, wall: Callable[[], float] = time.time, original: bool = False
+) -> Stored | None:
+    """``original``: for a coalesced call, the answer as the upstream call
+    made it (the leader's route and cost: what the cache keeps), not as this
+    caller got it (zero cost: what its request id replays)."""
+    if ctx.error is not None and not (original and ctx.coalesced):
         return None
     if ctx.answered:
+        if original and ctx.coalesced:
+            return _from_answer(ctx.shared_from or ctx.answer, original=True)
         return _from_answer(ctx.answer)
     if ctx.route is None or ctx.cost is None:
         return None
@@ -53,7 +60,7 @@ def captured(ctx: CallContext, wall: Callable[[], float] = time.time) -> Stored 
     return Stored(kind, ctx.response_id, ctx.created_at, ctx.route, ctx.cost, body)
 
 
-def _from_answer(a: object) -> Stored | None:
+def _from_answer(a: object, original: bool = False) -> Stored | None:
     if isinstance(a, Completion):
         return Stored("chat", a.response_id, a.created_at, a.route, a.cost, a.response)
     if isinstance(a, EmbedResult):
@@ -61,10 +68,11 @@ def _from_answer(a: object) -> Stored | None:
     if isinstance(a, ReplaySession) and a.cost is not None:
         return Stored("stream", a.response_id, a.created_at, a.route, a.cost, a.events)
     if isinstance(a, SharedStream):
-        events, cost = a.events, a.cost
+        events = a.events
+        cost, route = (a.leader_cost, a.leader_route) if original else (a.cost, a.route)
         if events is None or cost is None:
             return None
-        return Stored("stream", a.response_id, a.created_at, a.route, cost, events)
+        return Stored("stream", a.response_id, a.created_at, route, cost, events)
     return None
 
 

@@ -124,17 +124,24 @@ class SharedStream:
         return zero(cost)
 
     @property
+    def leader_route(self) -> RouteInfo:
+        """Where the shared stream really went (not marked coalesced)."""
+        assert self._flight.route is not None
+        return self._flight.route
+
+    @property
     def leader_cost(self) -> Cost | None:
         """What the shared stream cost (the leader's bill), once it ended."""
         return self._flight.cost
 
     @property
     def events(self) -> tuple[StreamEvent, ...] | None:
-        """Every event, once the stream ended cleanly (else ``None``)."""
-        flight = self._flight
-        if not flight.ended or flight.error is not None or not flight.events:
+        """Every event, once the end event is in (else ``None``: unfinished
+        or failed)."""
+        flight, events = self._flight, self._flight.events
+        if flight.error is not None or not events or not isinstance(events[-1], StreamEnd):
             return None
-        return tuple(flight.events)
+        return tuple(events)
 
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
         return self._follow()

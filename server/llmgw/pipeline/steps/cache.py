@@ -183,9 +183,10 @@ class CacheStep:
                 await self._ledger.record(row)
             return
         entry = ctx.cache_entry
-        if entry is None or ctx.coalesced:  # a follower's answer is the leader's to store
+        if entry is None:
             return
-        stored = captured(ctx, self._wall)
+        # Any caller of a shared flight stores it (the leader may have gone).
+        stored = captured(ctx, self._wall, original=True)
         if stored is None:
             return
         response = as_chat(stored)
