@@ -9,14 +9,21 @@ BYPASS (the default)            untouched (one dict lookup)
 READ_WRITE, live entry no       answered from the cache: ``route.cache_hit``,
 older than ``max_age``          zero cost, nothing reserved, no upstream call;
                                 a stream replays as a stream
-READ_WRITE miss, or REFRESH     runs; ``after`` stores its answer
+READ_WRITE exact miss, route     the last user turn embedded (a billed call
+with a semantic cache           through the gateway); the nearest answer of an
+                                otherwise identical request at the threshold
+                                answers (``semantic_similarity`` set)
+any other miss, or REFRESH      runs; ``after`` stores its answer (and its
+                                embedding, on a semantic route)
 ==============================  ===============================================
 
 The key is everything that determines the answer (``fingerprint.answer_key``)
-within the scope. ``after``: a hit writes its ledger row (status
-``cache_hit``, zero cost, the original's tokens: what the cache saved); a
-miss stores the answer only when it is complete (no error, a stream that
-reached its end, not stopped by the caller's ``max_cost``).
+within the scope. The step runs after the plan, admission and operator steps
+(``stage``): a hit still counts against rate limits and passes policy.
+``after``: a hit writes its ledger row (status ``cache_hit``, zero cost, the
+original's tokens: what the cache saved); a miss stores the answer only when
+it is complete (no error, a stream that reached its end, not stopped by the
+caller's ``max_cost``).
 """
 
 from __future__ import annotations
