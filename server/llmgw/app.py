@@ -281,7 +281,7 @@ async def _serving(
 ) -> AsyncIterator[Running]:
     vllm = [s.name for s in backend_specs(settings, env) if (s.preset or s.name) == "vllm"]
     costs = await _accounting(settings, state_db, vllm, stack)
-    front = await answer_steps(settings, state_db, stack, costs.ledger)
+    front = await answer_steps(settings, state_db, stack, costs.ledger, clock)
     built = build(settings, env, costs, clock, front)
     authenticator, key_admin = await _authentication(settings, env, state_db, stack)
     audit = await AuditStore.open(state_db)

@@ -22,6 +22,7 @@ from llmgateway.v1 import (
     gateway_service_pb2,
     gateway_service_pb2_grpc,
 )
+from manual_clock import ManualClock
 from upstream_fakes import FakeOpenAI, Reply
 
 KEY = "sk-fake"
@@ -233,3 +234,20 @@ async def test_embed_replays_once_billed(fake, stubs) -> None:
     assert sum(1 for r in fake.requests if r.path.endswith("/embeddings")) == 1
     report = await costs_of(admin, "embed-1", 1)
     assert len(report.entries) == 1
+
+
+async def test_the_dedupe_window_ends_on_the_gateways_clock(fake) -> None:
+    clock = ManualClock()
+    config = settings(fake.base_url, idempotency={"window_seconds": 60})
+    async with (
+        gateway_at(config, clock=clock) as running,
+        grpc.aio.insecure_channel(running.data_address) as channel,
+    ):
+        stub = gateway_service_pb2_grpc.GatewayServiceStub(channel)
+        first = await stub.Chat(chat("priced-model", "window", request_id="windowed"))
+        clock.advance(59)
+        again = await stub.Chat(chat("priced-model", "window", request_id="windowed"))
+        assert again.response_id == first.response_id and chat_calls(fake) == 1
+        clock.advance(2)  # the window is over: the id is new again
+        later = await stub.Chat(chat("priced-model", "window", request_id="windowed"))
+        assert later.response_id != first.response_id and chat_calls(fake) == 2

@@ -30,6 +30,7 @@ from llmgateway.v1 import (
     gateway_service_pb2_grpc,
     routing_pb2,
 )
+from manual_clock import ManualClock
 from upstream_fakes import FakeOpenAI, Reply
 
 KEY = "sk-fake"
@@ -100,9 +101,9 @@ class Stubs:
 
 
 @asynccontextmanager
-async def serving(config: dict[str, Any]) -> AsyncIterator[Stubs]:
+async def serving(config: dict[str, Any], clock: Any = None) -> AsyncIterator[Stubs]:
     async with (
-        gateway_at(config) as running,
+        gateway_at(config, clock=clock) as running,
         grpc.aio.insecure_channel(running.data_address) as data,
         grpc.aio.insecure_channel(running.admin_address) as admin,
     ):
@@ -322,3 +323,20 @@ async def test_a_hit_reserves_no_budget(fake) -> None:
         assert spent.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
         hit = await s.data.Chat(first)  # the budget is spent; the cache still answers
         assert hit.route.cache_hit and len(fake.requests) == 1
+
+
+async def test_entries_expire_with_their_ttl_and_max_age_on_the_gateways_clock(fake) -> None:
+    clock = ManualClock()
+    config = settings(fake.base_url, cache={"default": {"ttl_seconds": 60}})
+    async with serving(config, clock) as s:
+        await s.data.Chat(cached("ttl"))
+        clock.advance(59)
+        assert (await s.data.Chat(cached("ttl"))).route.cache_hit
+        strict = cached("ttl")
+        strict.routing.cache_policy.max_age.CopyFrom(duration_pb2.Duration(seconds=30))
+        assert not (await s.data.Chat(strict)).route.cache_hit  # 59 s old: too old; refreshed
+        clock.advance(29)
+        assert (await s.data.Chat(strict)).route.cache_hit  # the refreshed entry is 29 s old
+        clock.advance(61)  # past the refreshed entry's 60 s TTL
+        assert not (await s.data.Chat(cached("ttl"))).route.cache_hit
+        assert len(fake.requests) == 3

@@ -11,6 +11,7 @@ PostgreSQL when the state database is PostgreSQL).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 
 from redis.asyncio import Redis
@@ -19,6 +20,7 @@ from llmgw.accounting.ledger.port import Ledger
 from llmgw.config import ConfigError, Settings
 from llmgw.config.cache_schema import ResponseCacheConfig, RouteCacheConfig
 from llmgw.domain.cache import CacheMode
+from llmgw.domain.clock import Clock
 from llmgw.pipeline.cache.memory import MemoryCache
 from llmgw.pipeline.cache.policy import CacheSettings, RouteCache, Scope, SemanticRoute
 from llmgw.pipeline.cache.semantic import SemanticIndex
@@ -34,9 +36,24 @@ from llmgw.storage.response_cache_redis import RedisResponseCache
 from llmgw.storage.semantic_entries import SemanticEntryStore
 
 
+def wall_clock(clock: Clock | None) -> Callable[[], float]:
+    """Epoch seconds that move with the pipeline's clock: the system's wall
+    clock in production; a test's driven clock moves it too (cache TTLs,
+    ``max_age`` and idempotency windows then expire when the test says)."""
+    if clock is None:
+        return time.time
+    wall0, now0, now = time.time(), clock.now(), clock.now
+    return lambda: wall0 + (now() - now0)
+
+
 async def answer_steps(
-    settings: Settings, state_db: Database, stack: AsyncExitStack, ledger: Ledger | None
+    settings: Settings,
+    state_db: Database,
+    stack: AsyncExitStack,
+    ledger: Ledger | None,
+    clock: Clock | None = None,
 ) -> tuple[Step, ...]:
+    wall = wall_clock(clock)
     redis: Redis | None = None
     if settings.redis_url:
         redis = Redis.from_url(settings.redis_url)
@@ -50,10 +67,10 @@ async def answer_steps(
                 raise ConfigError("idempotency.store: redis needs redis_url (LLMGW_REDIS_URL)")
             store = RedisIdempotencyStore(redis, settings.redis_prefix)
         else:
-            store = await SqlIdempotencyStore.open(state_db, time.time)
+            store = await SqlIdempotencyStore.open(state_db, wall)
         idempotency = IdempotencySettings(config.window_seconds, poll_seconds=config.poll_seconds)
-        steps.append(IdempotencyStep(store, idempotency))
-    step = cache_step(settings.cache, redis, settings.redis_prefix, ledger)
+        steps.append(IdempotencyStep(store, idempotency, wall))
+    step = cache_step(settings.cache, redis, settings.redis_prefix, ledger, wall)
     if step.semantic is not None:
         if state_db.dialect == "postgres":  # replicas share entries through the table
             step.semantic.shared = await SemanticEntryStore.open(state_db)
@@ -64,14 +81,18 @@ async def answer_steps(
 
 
 def cache_step(
-    config: ResponseCacheConfig, redis: Redis | None, prefix: str, ledger: Ledger | None
+    config: ResponseCacheConfig,
+    redis: Redis | None,
+    prefix: str,
+    ledger: Ledger | None,
+    wall: Callable[[], float] = time.time,
 ) -> CacheStep:
     shared = None
     if config.shared:
         if redis is None:
             raise ConfigError("cache.shared needs redis_url (LLMGW_REDIS_URL)")
         shared = RedisResponseCache(redis, prefix)
-    cache = ResponseCache(MemoryCache(config.memory_max_bytes), shared)
+    cache = ResponseCache(MemoryCache(config.memory_max_bytes, wall), shared, wall)
     settings = CacheSettings(
         Scope(config.scope),
         _route(config.default),
@@ -79,9 +100,9 @@ def cache_step(
     )
     semantic = None
     if any(r.semantic is not None for r in (config.default, *config.aliases.values())):
-        index = SemanticIndex(config.semantic_max_entries)
-        semantic = SemanticCache(index, sync_seconds=config.semantic_sync_seconds)
-    return CacheStep(cache, settings, ledger, semantic)
+        index = SemanticIndex(config.semantic_max_entries, wall)
+        semantic = SemanticCache(index, sync_seconds=config.semantic_sync_seconds, wall=wall)
+    return CacheStep(cache, settings, ledger, semantic, wall)
 
 
 def _route(config: RouteCacheConfig) -> RouteCache:
@@ -93,4 +114,4 @@ def _route(config: RouteCacheConfig) -> RouteCache:
     return RouteCache(mode, config.max_age_seconds, config.ttl_seconds, semantic)
 
 
-__all__ = ["answer_steps", "cache_step"]
+__all__ = ["answer_steps", "cache_step", "wall_clock"]

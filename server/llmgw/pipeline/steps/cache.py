@@ -200,19 +200,19 @@ class CacheStep:
         if not complete(response):
             return
         scope, key, ttl, _, probe = entry
-        expires = self._wall() + ttl
+        now = self._wall()  # the entry's age (``max_age``) counts from here, on this clock
         kept = Stored(
             "chat",
             stored.response_id,
-            stored.created_at,
+            now,
             stored.route,
             stored.cost,
             response,
-            expires,
+            now + ttl,
         )
         await self.cache.put(scope, key, kept)
         if probe is not None and self.semantic is not None:
-            await self.semantic.store(scope, probe[0], probe[1], encode(kept), expires)
+            await self.semantic.store(scope, probe[0], probe[1], encode(kept), now + ttl)
 
     async def purge(self, scope: str) -> int:
         """Drop the entries of ``scope`` (``policy.purge_scope``'s key), exact
