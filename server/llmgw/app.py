@@ -22,7 +22,7 @@ import asyncio
 import ipaddress
 import os
 import signal
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -66,7 +66,9 @@ from llmgw.domain.credentials import EnvCredentialPolicy, EnvCredentials
 from llmgw.observability.logging import configure, get_logger
 from llmgw.outbound.dns import SystemResolver
 from llmgw.outbound.endpoint_guard import EndpointGuard, EndpointPolicy
+from llmgw.pipeline.cache.build import answer_steps
 from llmgw.pipeline.catalog import Catalog
+from llmgw.pipeline.chain import Step
 from llmgw.pipeline.gateway import Backends, Gateway
 from llmgw.pipeline.keys import KeyPool
 from llmgw.pipeline.loader import load_steps
@@ -96,10 +98,12 @@ def build(
     env: Mapping[str, str] | None = None,
     costs: CostPlane | None = None,
     clock: Clock | None = None,
+    front: Sequence[Step] = (),
 ) -> Built:
     """Build providers, catalogue, prices and the pipeline from settings; the
     accountant bills to ``costs`` (ledger, budget guard) when given; the
-    pipeline's time (breakers, backoff, latency) is ``clock`` (tests drive it).
+    pipeline's time (breakers, backoff, latency) is ``clock`` (tests drive it);
+    ``front`` steps (idempotency, response cache) open the data-plane chains.
 
     Per-key counters go to Redis when ``redis_url`` is set (shared by every
     replica), else they stay in this process.
@@ -125,6 +129,7 @@ def build(
         limits=caller_limits(settings, key_storage),
         custom_steps=load_steps(settings.pipeline.steps, settings.pipeline.entry_points),
         clock=clock,
+        front_steps=front,
     )
     prober = Prober(providers, interval=settings.probe_interval_seconds)
     return Built(gateway, providers, specs, prober, TokenCounter(providers, catalog, prices))
@@ -175,7 +180,8 @@ async def _serving(
 ) -> AsyncIterator[Running]:
     vllm = [s.name for s in backend_specs(settings, env) if (s.preset or s.name) == "vllm"]
     costs = await cost_plane(settings, state_db, vllm, stack)
-    built = build(settings, env, costs, clock)
+    front = await answer_steps(settings, state_db, stack, costs.ledger, clock)
+    built = build(settings, env, costs, clock, front)
     authenticator, key_admin = await authentication(settings, env, state_db, stack)
     audit = await AuditStore.open(state_db)
     servers = GatewayServers(

@@ -118,6 +118,34 @@ async def test_enter_then_exit_is_the_stream_shape() -> None:
     assert log[2:] == ["after b ok", "after a ok"]
 
 
+class _Answers(_Step):
+    """Answers the call itself (a replay or a cache hit)."""
+
+    async def before(self, ctx: CallContext) -> None:
+        self._log.append(f"before {self.name}")
+        ctx.answer = "stored answer"
+        ctx.answered = True
+
+
+async def test_a_step_that_answers_skips_the_remaining_befores_and_unwinds_the_ran_ones() -> None:
+    log: list[str] = []
+    chain = Chain([_Step("a", log), _Answers("cache", log), _Step("budget", log), _Step("x", log)])
+    ctx = _ctx()
+    done = await chain.enter(ctx)
+    assert done == 2
+    await chain.exit(ctx, done)
+    assert log == ["before a", "before cache", "after cache ok", "after a ok"]
+    assert ctx.answer == "stored answer" and ctx.error is None
+
+
+async def test_an_unanswered_call_runs_every_step() -> None:
+    log: list[str] = []
+    ctx = _ctx()
+    await Chain([_Step("a", log), _Step("b", log)]).run(ctx)
+    assert not ctx.answered and ctx.answer is None
+    assert log == ["before a", "before b", "after b ok", "after a ok"]
+
+
 async def test_a_step_declaring_no_finalizer_is_not_awaited_after() -> None:
     log: list[str] = []
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -205,6 +206,21 @@ class FakeOpenAI(FakeServer):
         terminal.append(b"data: [DONE]\n\n")
         return await self.stream(request, reply, frames + content, terminal)
 
+    # "hash": every distinct text gets an unrelated vector; "words": a bag of
+    # words (texts sharing most words are close: semantic-cache tests).
+    embedding_mode = "hash"
+
+    def embedding(self, text: str, dimensions: int) -> list[float]:
+        if self.embedding_mode != "words":
+            return hash_vector(text, dimensions)
+        words = "".join(c if c.isalnum() else " " for c in text.lower()).split()
+        total = [0.0] * dimensions
+        for word in words:
+            for i, v in enumerate(hash_vector(word, dimensions)):
+                total[i] += v
+        norm = math.sqrt(sum(v * v for v in total)) or 1.0
+        return [v / norm for v in total]
+
     async def embeddings(self, request: web.Request) -> web.Response:
         body = await self.record(request)
         reply = self.next_reply()
@@ -225,7 +241,7 @@ class FakeOpenAI(FakeServer):
                     {
                         "object": "embedding",
                         "index": i,
-                        "embedding": hash_vector(str(t), dimensions),
+                        "embedding": self.embedding(str(t), dimensions),
                     }
                     for i, t in enumerate(inputs)
                 ],

@@ -66,6 +66,7 @@ ADMIN_METHODS: Mapping[str, Needed] = {
     "OpenCircuitBreaker": _WRITE,
     "ResetCircuitBreaker": _WRITE,
     "ExplainRoute": _READ,
+    "PurgeResponseCache": _WRITE,
 }
 
 

@@ -14,6 +14,7 @@ from llmgateway.v1 import content_pb2, gateway_service_pb2, generation_pb2, rout
 
 from llmgw.api.checks import money_nanos
 from llmgw.api.struct_values import struct_values
+from llmgw.domain.cache import CacheMode, CachePolicy
 from llmgw.domain.errors import FieldViolation, InvalidRequestError, PermissionDeniedError
 from llmgw.domain.generation import (
     FinishReason,
@@ -150,6 +151,7 @@ def chat_request(
             else _DEFAULT_ATTRIBUTION
         ),
         request_id=request_id or request.request_id,
+        idempotent=bool(request.request_id),
     )
 
 
@@ -169,6 +171,7 @@ def embed_request(
         attribution=_attribution(request.attribution, principal),
         routing=_routing(request.routing),
         request_id=request.request_id,
+        idempotent=bool(request.request_id),
     )
 
 
@@ -279,7 +282,9 @@ def _routing(options: routing_pb2.RoutingOptions) -> RoutingHints:
         ),
         allow_downgrade=options.allow_downgrade if options.HasField("allow_downgrade") else None,
         prompt_cache_key=options.cache_policy.prompt_cache_key,
+        cache=_cache_policy(options.cache_policy) if options.HasField("cache_policy") else None,
     )
+
 
 
 def _max_cost(value: money_pb2.Money) -> int:
@@ -290,6 +295,19 @@ def _max_cost(value: money_pb2.Money) -> int:
             (FieldViolation("routing.max_cost", "must be >= 0", "VALUE_OUT_OF_RANGE"),)
         )
     return nanos
+
+
+
+_CACHE_MODES = {
+    routing_pb2.CACHE_MODE_BYPASS: CacheMode.BYPASS,
+    routing_pb2.CACHE_MODE_READ_WRITE: CacheMode.READ_WRITE,
+    routing_pb2.CACHE_MODE_REFRESH: CacheMode.REFRESH,
+}
+
+
+def _cache_policy(policy: routing_pb2.CachePolicy) -> CachePolicy:
+    max_age = policy.max_age.ToTimedelta().total_seconds() if policy.HasField("max_age") else None
+    return CachePolicy(_CACHE_MODES.get(policy.mode, CacheMode.UNSPECIFIED), max_age)
 
 
 def _check_models(principal: Principal, model: str, fallbacks: Sequence[str]) -> None:
@@ -383,6 +401,13 @@ def fill_route(target: routing_pb2.RouteInfo, value: RouteInfo) -> None:
     target.attempt_count = value.attempts
     if value.failed_backends:
         target.failed_backends.extend(value.failed_backends)
+    if value.cache_hit:
+        target.cache_hit = True
+    if value.coalesced:
+        target.coalesced = True
+    if value.semantic_similarity is not None:
+        target.semantic_cache_hit = True
+        target.semantic_similarity = value.semantic_similarity
 
 
 def route(value: RouteInfo) -> routing_pb2.RouteInfo:

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from llmgw.config.cache_schema import IdempotencyConfig, ResponseCacheConfig
 from llmgw.config.schema_security import AuthConfig as AuthConfig
 from llmgw.config.schema_security import JwtAlgorithm as JwtAlgorithm
 from llmgw.config.schema_security import JwtConfig as JwtConfig
@@ -348,3 +349,5 @@ class Settings(_Strict):
     rate_limits: RateLimitConfig = Field(default_factory=RateLimitConfig)
     endpoints: EndpointPolicyConfig = Field(default_factory=EndpointPolicyConfig)
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
+    idempotency: IdempotencyConfig = Field(default_factory=IdempotencyConfig)
+    cache: ResponseCacheConfig = Field(default_factory=ResponseCacheConfig)

@@ -15,6 +15,8 @@ class AttemptStatus(StrEnum):
     ERROR = "error"
     CANCELLED = "cancelled"  # the caller went away; what was produced is billed
     TRUNCATED = "truncated"  # the upstream stream broke after tokens were sent
+    CACHE_HIT = "cache_hit"  # answered by the response cache: zero cost, the original's tokens
+    COALESCED = "coalesced"  # shared an identical in-flight call's answer: zero cost
 
 
 class UsageSource(StrEnum):
@@ -62,3 +64,6 @@ class LedgerRow:
     # sha256 of the request as a response cache would key it ("" = unknown):
     # lets the ledger tell how many requests were exact repeats.
     fingerprint: str = ""
+    # A cache hit's row: what the cached answer cost when it was made (the
+    # hit itself costs nothing); 0 for every other row.
+    saved_nanos: int = 0

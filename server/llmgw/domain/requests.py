@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from llmgw.domain.cache import CachePolicy
 from llmgw.domain.generation import (
     FinishReason,
     FunctionDeclaration,
@@ -53,6 +54,7 @@ class RoutingHints:
     max_cost_nanos: int | None = None
     allow_downgrade: bool | None = None
     prompt_cache_key: str = ""  # provider prompt-cache affinity; sticky replica routing
+    cache: CachePolicy | None = None  # the caller's response-cache policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,8 @@ class ChatRequest:
     routing: RoutingHints = field(default_factory=RoutingHints)
     attribution: Attribution = field(default_factory=Attribution)
     request_id: str = ""
+    # The caller chose ``request_id`` (AIP-155): a repeat replays the outcome.
+    idempotent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +163,7 @@ class EmbedRequest:
     attribution: Attribution = field(default_factory=Attribution)
     routing: RoutingHints = field(default_factory=RoutingHints)
     request_id: str = ""
+    idempotent: bool = False  # the caller chose ``request_id`` (AIP-155)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,12 @@ stream opened                          when the stream ends: final event, error,
                                        ``ctx.usage``/``ctx.cost`` final
 =====================================  =========================================
 
+A ``before`` may *answer* the call (a replayed request id, a cache hit): it
+sets ``ctx.answer`` (what the facade returns) and ``ctx.answered = True``;
+the remaining ``before`` steps (budget reservation, attempts) are skipped and
+the finalizers of the steps that ran, this one included, run as usual. The
+check is one attribute read per step.
+
 A ``before`` that raises stops the call: a ``GatewayError`` reaches the caller
 as itself (through the status table), anything else as ``INTERNAL`` without its
 text. The chain never rewraps or swallows it. An ``after`` that raises does not
@@ -84,7 +90,8 @@ class Chain:
         return tuple(step.name for step in self.steps)
 
     async def enter(self, ctx: CallContext) -> int:
-        """Run every ``before``; returns how many completed (all of them).
+        """Run every ``before``; returns how many completed (all of them, or
+        up to the one that answered the call).
 
         When one raises, the finalizers of the completed ones run at once and
         the exception propagates unchanged."""
@@ -93,6 +100,8 @@ class Chain:
             for step in self.steps:
                 await step.before(ctx)
                 done += 1
+                if ctx.answered:
+                    break
         except BaseException as error:
             ctx.error = error
             await self.exit(ctx, done)
@@ -120,6 +129,8 @@ class Chain:
             for step in self.steps:
                 await step.before(ctx)
                 done += 1
+                if ctx.answered:
+                    break
         except BaseException as error:
             ctx.error = error
             await self.exit(ctx, done)

@@ -15,7 +15,14 @@ chain in order (``pipeline.chain``). Fields fill in as the call advances:
   finalizers run);
 * ``error`` by the chain when the call failed or was cancelled (finalizers
   read it; ``None`` on success);
-* ``labels``: free annotations any step may add (custom steps use it).
+* ``labels``: free annotations any step may add (custom steps use it);
+* ``answered``/``answer``: a step answered the call itself (replay, cache
+  hit): the chain skips the remaining ``before`` steps and the facade returns
+  ``answer`` (a ``Completion``, ``EmbedResult`` or ``StreamSession``);
+* ``response_id``/``created_at``: the answer's identity, fixed at the start so
+  a step's finalizer can store it (a replay returns the same id);
+* ``transcript``: when a step sets it to a list, a stream appends every event
+  it hands the caller (the end event before the finalizers run).
 
 Slots only: a context costs one allocation per call.
 """
@@ -68,6 +75,16 @@ class CallContext:
     slot: Any = None  # the stream slot admission holds until the stream ends
     limited: bool = False  # whether caller limits applied (admission's after feeds them)
     labels: dict[str, str] = field(default_factory=dict)
+    answered: bool = False
+    answer: Any = None
+    response_id: str = ""
+    created_at: float = 0.0  # epoch seconds of the answer (0: not yet)
+    transcript: list[Any] | None = None
+    claimed: tuple[str, str] | None = None  # (scope, request id) this call runs
+    cache_entry: Any = None  # where the cache step stores this call's answer
+    cache_hit: Any = None  # the stored answer the cache step answered with
+    coalesced: bool = False  # answered by an identical in-flight call (single-flight)
+    shared_from: Any = None  # then: the leader's answer or stream it shared
 
     @property
     def streaming(self) -> bool:

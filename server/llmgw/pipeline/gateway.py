@@ -7,13 +7,15 @@ operation from what is configured, and runs it per call over a fresh
 ==============  ==================================================================
 operation       chain
 ==============  ==================================================================
-Chat            plan, admission*, custom steps*, budget (reserve/settle), attempts
+Chat            idempotency*, plan, admission*, custom*, cache*, single-flight*,
+                budget, attempts
 StreamChat      same; the finalizers run when the stream ends (``pipeline.streams``)
 Embed           same, with the embedding attempt step
 CountTokens     plan, custom steps*, count (no upstream call, nothing billed)
 ==============  ==================================================================
 
-(* only when configured.) The plan comes first so a call no target can serve
+(* only when configured; Embed has no cache or single-flight.) Apart from a
+replayed request id, the plan comes first so a call no target can serve
 fails before it consumes a rate limit or a reservation. Everything else here
 is the control surface admin uses (swap an adapter, add a backend, abort an
 alias's work, in-flight counts) and read-only views (catalogue, prices).
@@ -21,10 +23,12 @@ alias's work, in-flight counts) and read-only views (catalogue, prices).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from llmgw.accounting.pricing import PriceBook
 from llmgw.domain.backends import BackendSpec
@@ -61,6 +65,7 @@ from llmgw.pipeline.results import (
 )
 from llmgw.pipeline.settlement import Accountant
 from llmgw.pipeline.steps import AdmissionStep, LedgerStep, PlanStep
+from llmgw.pipeline.steps.single_flight import SingleFlightStep
 from llmgw.pipeline.streams import Primed, Session
 from llmgw.pipeline.tokens import estimate_input_tokens
 from llmgw.providers.base import Provider
@@ -90,6 +95,7 @@ class Gateway:
         limits: CallerLimits | None = None,
         custom_steps: Sequence[Step] = (),
         clock: Clock | None = None,
+        front_steps: Sequence[Step] = (),
     ) -> None:
         self._catalog = backends.catalog
         self._providers = backends.providers
@@ -125,19 +131,45 @@ class Gateway:
             backends.first_token_timeouts,
             OutputCaps(self._prices, self.accountant.default_max_output_tokens),
         )
-        self.chains = self._chains(upstreams, tuple(custom_steps))
+        self._front = tuple(front_steps)
+        self.chains = self._chains(upstreams, tuple(custom_steps), self._front)
+        self._bind_front()
 
-    def _chains(self, up: Upstreams, custom: tuple[Step, ...]) -> dict[Operation, Chain]:
-        """Each operation's chain: only configured steps are in it."""
+    def _bind_front(self) -> None:
+        """Hand the gateway to front steps that call it back (the semantic
+        cache embeds through it, billed like any call)."""
+        for step in self._front:
+            bind = getattr(step, "bind", None)
+            if bind is not None:
+                bind(self)
+
+    def _chains(
+        self, up: Upstreams, custom: tuple[Step, ...], front: tuple[Step, ...]
+    ) -> dict[Operation, Chain]:
+        """Each operation's chain: only configured steps are in it. ``front``
+        steps open the chain (idempotency: a replay of a body that already
+        passed it all), except those whose ``stage`` is ``"before-budget"``
+        (the response cache): they run after the plan, admission and custom
+        steps, so a cache hit still counts against rate limits and passes
+        operator policy, and before the reservation it makes unnecessary;
+        single-flight follows them."""
         admission: tuple[Step, ...] = (AdmissionStep(self._limits),) if self._limits else ()
         ledger = LedgerStep(self.accountant)
+        first = tuple(s for s in front if getattr(s, "stage", "first") != "before-budget")
+        late = tuple(s for s in front if getattr(s, "stage", "first") == "before-budget")
 
-        def chain(kind: ModelType, last: Step) -> Chain:
-            return Chain((PlanStep(self._planner, kind), *admission, *custom, ledger, last))
+        def chain(kind: ModelType, last: Step, flight: Callable[..., Any] | None = None) -> Chain:
+            head = (PlanStep(self._planner, kind), *admission, *custom)
+            tail = (ledger, last)
+            shared: tuple[Step, ...] = ()
+            if flight is not None and late:  # coalesces what the cache step may share
+                run = functools.partial(flight, Chain(tail))
+                shared = (SingleFlightStep(run, self.accountant.ledger),)
+            return Chain((*first, *head, *late, *shared, *tail))
 
         return {
-            Operation.CHAT: chain(ModelType.CHAT, ChatAttempts(up)),
-            Operation.STREAM_CHAT: chain(ModelType.CHAT, StreamAttempts(up)),
+            Operation.CHAT: chain(ModelType.CHAT, ChatAttempts(up), self._chat_tail),
+            Operation.STREAM_CHAT: chain(ModelType.CHAT, StreamAttempts(up), self._stream_tail),
             Operation.EMBED: chain(ModelType.EMBEDDING, EmbedAttempts(up)),
             Operation.COUNT_TOKENS: Chain(
                 (
@@ -156,6 +188,12 @@ class Gateway:
         ctx = _context(Operation.CHAT, request, deadline, principal, _chat_tokens(request))
         started = self._clock.now()
         await self.chains[Operation.CHAT].run(ctx)
+        if ctx.answered:
+            answer: Completion = ctx.answer
+            return answer
+        return self._completion(ctx, started)
+
+    def _completion(self, ctx: CallContext, started: float) -> Completion:
         response, target, cost = ctx.result, ctx.target, ctx.cost
         assert target is not None and cost is not None and ctx.route is not None
         self.metrics.settled(
@@ -165,19 +203,40 @@ class Gateway:
             self._clock.now() - started,
             cost.total_nanos,
         )
-        return Completion(new_id(), ctx.request_id, response, ctx.route, cost, time.time())
+        created = ctx.created_at or time.time()
+        return Completion(ctx.response_id, ctx.request_id, response, ctx.route, cost, created)
 
     async def stream_chat(
         self, request: ChatRequest, deadline: Deadline, principal: Principal = ANONYMOUS
     ) -> StreamSession:
         ctx = _context(Operation.STREAM_CHAT, request, deadline, principal, _chat_tokens(request))
         chain = self.chains[Operation.STREAM_CHAT]
-        await chain.enter(ctx)  # the finalizers run when the session ends
+        done = await chain.enter(ctx)  # the finalizers run when the session ends
+        if ctx.answered:  # a replay, a cache hit or a shared flight: finalized at its end
+            answer = ctx.answer
+            answer.finalize = functools.partial(_finish_answered, chain, ctx, done)
+            session: StreamSession = answer
+            return session
+        return self._session(ctx, chain)
+
+    def _session(self, ctx: CallContext, chain: Chain) -> Session:
         primed, target = ctx.result, ctx.target
         assert isinstance(primed, Primed) and target is not None
         session = Session(ctx, primed, _StreamServices(self, chain))
         session.on_close = self._registry.add_session(target, session).discard
         return session
+
+    async def _chat_tail(self, tail: Chain, ctx: CallContext) -> Completion:
+        """A single-flight's call: the rest of the chat chain, its own context."""
+        started = self._clock.now()
+        await tail.run(ctx)
+        return self._completion(ctx, started)
+
+    async def _stream_tail(self, tail: Chain, ctx: CallContext) -> Session:
+        """A single-flight's stream: the rest of the chain entered, the session
+        finalizing it when the stream ends."""
+        await tail.enter(ctx)
+        return self._session(ctx, tail)
 
     async def embed(
         self, request: EmbedRequest, deadline: Deadline, principal: Principal = ANONYMOUS
@@ -187,8 +246,11 @@ class Gateway:
         )
         ctx = _context(Operation.EMBED, request, deadline, principal, tokens)
         await self.chains[Operation.EMBED].run(ctx)
+        if ctx.answered:
+            answer: EmbedResult = ctx.answer
+            return answer
         assert ctx.route is not None and ctx.cost is not None
-        return EmbedResult(new_id(), ctx.request_id, ctx.result, ctx.route, ctx.cost)
+        return EmbedResult(ctx.response_id, ctx.request_id, ctx.result, ctx.route, ctx.cost)
 
     async def count_tokens(
         self, request: ChatRequest, principal: Principal = ANONYMOUS
@@ -233,6 +295,16 @@ class Gateway:
         self._registry.in_flight_counts[spec.name] = 0
         self._prices.add_models(spec.models)
         self._catalog.add_models(spec.models)  # last: resolvable only once servable
+
+    async def purge_cache(self, scope: str) -> int:
+        """Drop the stored answers of ``scope`` (``pipeline.cache.policy``'s
+        partition key; ``""``: all) from every step that keeps answers."""
+        removed = 0
+        for step in self._front:
+            purge = getattr(step, "purge", None)
+            if purge is not None:
+                removed += await purge(scope)
+        return removed
 
     def has_backend(self, backend: str) -> bool:
         return backend in self._providers
@@ -308,6 +380,14 @@ class _StreamServices:
         await self._chain.exit(ctx, len(self._chain.steps))
 
 
+async def _finish_answered(chain: Chain, ctx: CallContext, done: int, completed: bool) -> None:
+    """The finalizers of a stream a step answered, when it ends (early: as
+    cancelled)."""
+    if not completed and ctx.error is None:
+        ctx.error = asyncio.CancelledError()
+    await chain.exit(ctx, done)
+
+
 def _chat_tokens(request: ChatRequest) -> Callable[[], int]:
     """The request's lazy input-token estimate: runs only when routing, a
     limit or a limited key pool needs it (not on the common path)."""
@@ -329,6 +409,7 @@ def _context(
         deadline,
         request.request_id or new_id(),
         input_tokens,
+        response_id=new_id(),
     )
 
 

@@ -16,13 +16,17 @@ class RouteInfo:
     """Where a request went: the alias the caller asked for (empty when the
     model field named a model, never a fallback's alias), the serving
     model/backend, the backends given up on before it (in order; never the
-    serving one) and how many upstream calls it took (retries included)."""
+    serving one), how many upstream calls it took (retries included), and
+    ``cache_hit`` when the gateway's response cache answered."""
 
     alias: str
     model: str
     backend: str
     failed_backends: tuple[str, ...] = ()
     attempts: int = 1
+    cache_hit: bool = False
+    coalesced: bool = False  # shared an identical in-flight call's answer
+    semantic_similarity: float | None = None  # a semantic cache hit's cosine similarity
 
 
 @dataclass(frozen=True, slots=True)

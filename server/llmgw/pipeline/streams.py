@@ -121,8 +121,9 @@ class Session:
         assert ctx.route is not None
         self.route: RouteInfo = ctx.route
         self.request_id = ctx.request_id
-        self.response_id = new_id()
-        self.created_at = time.time()  # wall clock: the answer's timestamp
+        self.response_id = ctx.response_id or new_id()
+        # wall clock: the answer's timestamp (a replay repeats it)
+        self.created_at = ctx.created_at = time.time()
         self._started = services.clock.now()
         self._produced_chars = 0
         self._last_usage: Usage | None = None
@@ -144,12 +145,15 @@ class Session:
         return self._relay()
 
     async def _relay(self) -> AsyncIterator[StreamEvent]:
+        transcript = self._ctx.transcript  # a step keeps what the caller got
         try:
             for event in self._primed.buffered:
                 if isinstance(event, StreamEnd):
                     yield await self._ended(event)
                     return
                 self._observe(event)
+                if transcript is not None:
+                    transcript.append(event)
                 yield event
             self._primed.buffered = []
             limit_chars = self._primed.cost_limit_tokens * 4
@@ -161,6 +165,8 @@ class Session:
                     event = await self._ended(event)  # type: ignore[arg-type]
                 else:
                     self._observe(event)
+                if transcript is not None and kind is not StreamEnd:
+                    transcript.append(event)
                 yield event
                 if limit_chars and kind is TextDelta and self._produced_chars >= limit_chars:
                     yield await self._ended(self._cost_cap_end())  # ``max_cost`` reached
@@ -234,6 +240,8 @@ class Session:
         if self._primed.cost_limited:
             end = _cost_capped(end)
         self._bill(AttemptStatus.OK, usage, estimated)
+        if ctx.transcript is not None:
+            ctx.transcript.append(end)
         await self._finalize()
         self._services.settled_stream(ctx, self._started)
         if self._primed.on_end is not None:

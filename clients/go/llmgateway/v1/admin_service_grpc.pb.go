@@ -73,6 +73,11 @@ type AdminServiceClient interface {
 	// max_cost, circuit breaker, key capacity), estimated cost and the
 	// strategy's score. Runs the routing plan itself, never a copy of it.
 	ExplainRoute(ctx context.Context, in *ExplainRouteRequest, opts ...grpc.CallOption) (*ExplainRouteResponse, error)
+	// Drops the gateway response cache's entries of one scope (exact and
+	// semantic; this replica's memory, the shared Redis tier and the shared
+	// semantic index). Other replicas' memory tiers keep what they hold until
+	// it expires. Audited.
+	PurgeResponseCache(ctx context.Context, in *PurgeResponseCacheRequest, opts ...grpc.CallOption) (*PurgeResponseCacheResponse, error)
 }
 
 type adminServiceClient struct {
@@ -263,6 +268,15 @@ func (c *adminServiceClient) ExplainRoute(ctx context.Context, in *ExplainRouteR
 	return out, nil
 }
 
+func (c *adminServiceClient) PurgeResponseCache(ctx context.Context, in *PurgeResponseCacheRequest, opts ...grpc.CallOption) (*PurgeResponseCacheResponse, error) {
+	out := new(PurgeResponseCacheResponse)
+	err := c.cc.Invoke(ctx, "/llmgateway.v1.AdminService/PurgeResponseCache", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility
@@ -323,6 +337,11 @@ type AdminServiceServer interface {
 	// max_cost, circuit breaker, key capacity), estimated cost and the
 	// strategy's score. Runs the routing plan itself, never a copy of it.
 	ExplainRoute(context.Context, *ExplainRouteRequest) (*ExplainRouteResponse, error)
+	// Drops the gateway response cache's entries of one scope (exact and
+	// semantic; this replica's memory, the shared Redis tier and the shared
+	// semantic index). Other replicas' memory tiers keep what they hold until
+	// it expires. Audited.
+	PurgeResponseCache(context.Context, *PurgeResponseCacheRequest) (*PurgeResponseCacheResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -389,6 +408,9 @@ func (UnimplementedAdminServiceServer) ResetCircuitBreaker(context.Context, *Res
 }
 func (UnimplementedAdminServiceServer) ExplainRoute(context.Context, *ExplainRouteRequest) (*ExplainRouteResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ExplainRoute not implemented")
+}
+func (UnimplementedAdminServiceServer) PurgeResponseCache(context.Context, *PurgeResponseCacheRequest) (*PurgeResponseCacheResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PurgeResponseCache not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 
@@ -763,6 +785,24 @@ func _AdminService_ExplainRoute_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_PurgeResponseCache_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PurgeResponseCacheRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).PurgeResponseCache(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/llmgateway.v1.AdminService/PurgeResponseCache",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).PurgeResponseCache(ctx, req.(*PurgeResponseCacheRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _AdminService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "llmgateway.v1.AdminService",
 	HandlerType: (*AdminServiceServer)(nil),
@@ -846,6 +886,10 @@ var _AdminService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ExplainRoute",
 			Handler:    _AdminService_ExplainRoute_Handler,
+		},
+		{
+			MethodName: "PurgeResponseCache",
+			Handler:    _AdminService_PurgeResponseCache_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -268,7 +268,13 @@ type ChatRequest struct {
 	Attribution      *Attribution      `protobuf:"bytes,7,opt,name=attribution,proto3" json:"attribution,omitempty"`
 	// Client-chosen UUID4 (AIP-155). Makes retries of the same request
 	// idempotent within a dedupe window (no double charge) and is echoed in
-	// responses, errors (google.rpc.RequestInfo) and cost records.
+	// responses, errors (google.rpc.RequestInfo) and cost records. A repeat
+	// by the same tenant within the window (default 24 h) gets the first
+	// call's answer (same response_id, usage and cost; streams replay as
+	// streams); one that arrives while the first runs waits for it. The same
+	// id with a different request is INVALID_ARGUMENT (BadRequest violation
+	// on `request_id`, reason REQUEST_ID_REUSED). A failed or cut first call
+	// does not count: its retry runs.
 	RequestId string `protobuf:"bytes,8,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 }
 

@@ -213,6 +213,14 @@ class _AttemptStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Attempt
     """The caller cancelled (or its deadline passed); what was produced is billed."""
     ATTEMPT_STATUS_TRUNCATED: _AttemptStatus.ValueType  # 4
     """The upstream stream broke after tokens were sent."""
+    ATTEMPT_STATUS_CACHE_HIT: _AttemptStatus.ValueType  # 5
+    """Answered by the gateway response cache: no upstream call, zero cost; the
+    usage is the cached answer's (what the cache saved).
+    """
+    ATTEMPT_STATUS_COALESCED: _AttemptStatus.ValueType  # 6
+    """Shared the answer of an identical in-flight request (single-flight):
+    no upstream call of its own, zero cost.
+    """
 
 class AttemptStatus(_AttemptStatus, metaclass=_AttemptStatusEnumTypeWrapper):
     """Status of one upstream attempt in the ledger."""
@@ -224,6 +232,14 @@ ATTEMPT_STATUS_CANCELLED: AttemptStatus.ValueType  # 3
 """The caller cancelled (or its deadline passed); what was produced is billed."""
 ATTEMPT_STATUS_TRUNCATED: AttemptStatus.ValueType  # 4
 """The upstream stream broke after tokens were sent."""
+ATTEMPT_STATUS_CACHE_HIT: AttemptStatus.ValueType  # 5
+"""Answered by the gateway response cache: no upstream call, zero cost; the
+usage is the cached answer's (what the cache saved).
+"""
+ATTEMPT_STATUS_COALESCED: AttemptStatus.ValueType  # 6
+"""Shared the answer of an identical in-flight request (single-flight):
+no upstream call of its own, zero cost.
+"""
 Global___AttemptStatus: _TypeAlias = AttemptStatus  # noqa: Y015
 
 class _UsageSource:
@@ -421,6 +437,53 @@ RECOMMENDATION_KIND_RESPONSE_CACHE: RecommendationKind.ValueType  # 2
 RECOMMENDATION_KIND_SELF_HOSTED_BREAK_EVEN: RecommendationKind.ValueType  # 3
 """A self-hosted backend's uptime cost against the API cost of its tokens."""
 Global___RecommendationKind: _TypeAlias = RecommendationKind  # noqa: Y015
+
+@_typing.final
+class PurgeResponseCacheRequest(_message.Message):
+    """Which cache scope to purge."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCOPE_FIELD_NUMBER: _builtins.int
+    scope: _builtins.str
+    """"tenants/{tenant}", "tenants/{tenant}/projects/{project}",
+    "tenants/{tenant}/apiKeys/{key}" (as the configured cache scope keys
+    entries), "global" (the global scope's entries) or "*" (every scope).
+    """
+    def __init__(
+        self,
+        *,
+        scope: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["scope", b"scope"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PurgeResponseCacheRequest: _TypeAlias = PurgeResponseCacheRequest  # noqa: Y015
+
+@_typing.final
+class PurgeResponseCacheResponse(_message.Message):
+    """What a purge removed."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PURGED_COUNT_FIELD_NUMBER: _builtins.int
+    purged_count: _builtins.int
+    """Entries removed (the larger count of the local and the shared tier)."""
+    def __init__(
+        self,
+        *,
+        purged_count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["purged_count", b"purged_count"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PurgeResponseCacheResponse: _TypeAlias = PurgeResponseCacheResponse  # noqa: Y015
 
 @_typing.final
 class Backend(_message.Message):
@@ -1091,11 +1154,15 @@ class GetCostsResponse(_message.Message):
     UNPRICED_REQUEST_COUNT_FIELD_NUMBER: _builtins.int
     ENTRIES_FIELD_NUMBER: _builtins.int
     GRAND_TOTAL_COST_FIELD_NUMBER: _builtins.int
+    CACHE_SAVINGS_FIELD_NUMBER: _builtins.int
+    CACHE_HIT_COUNT_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
     unpriced_request_count: _builtins.int
     """Requests whose model has no known price (their cost is unknown, which
     is not the same as free; they count at their reservation for budgets).
     """
+    cache_hit_count: _builtins.int
+    """Requests answered by the response cache (exact or semantic)."""
     @_builtins.property
     def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___CostRow]: ...
     @_builtins.property
@@ -1124,6 +1191,13 @@ class GetCostsResponse(_message.Message):
     def grand_total_cost(self) -> _money_pb2.Money:
         """Sum of total_cost and every fixed_costs line."""
 
+    @_builtins.property
+    def cache_savings(self) -> _money_pb2.Money:
+        """What the gateway response cache saved: the cost of the cached answers'
+        usage at their models' prices (cache hits cost nothing and are not in
+        total_cost).
+        """
+
     def __init__(
         self,
         *,
@@ -1136,10 +1210,12 @@ class GetCostsResponse(_message.Message):
         unpriced_request_count: _builtins.int = ...,
         entries: _abc.Iterable[Global___LedgerEntry] | None = ...,
         grand_total_cost: _money_pb2.Money | None = ...,
+        cache_savings: _money_pb2.Money | None = ...,
+        cache_hit_count: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["grand_total_cost", b"grand_total_cost", "total_cost", b"total_cost", "total_usage", b"total_usage"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cache_savings", b"cache_savings", "grand_total_cost", b"grand_total_cost", "total_cost", b"total_cost", "total_usage", b"total_usage"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["budgets", b"budgets", "entries", b"entries", "fixed_costs", b"fixed_costs", "grand_total_cost", b"grand_total_cost", "next_page_token", b"next_page_token", "rows", b"rows", "total_cost", b"total_cost", "total_usage", b"total_usage", "unpriced_request_count", b"unpriced_request_count"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["budgets", b"budgets", "cache_hit_count", b"cache_hit_count", "cache_savings", b"cache_savings", "entries", b"entries", "fixed_costs", b"fixed_costs", "grand_total_cost", b"grand_total_cost", "next_page_token", b"next_page_token", "rows", b"rows", "total_cost", b"total_cost", "total_usage", b"total_usage", "unpriced_request_count", b"unpriced_request_count"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

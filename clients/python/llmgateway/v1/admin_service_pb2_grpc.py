@@ -140,6 +140,11 @@ class AdminServiceStub:
                 request_serializer=llmgateway_dot_v1_dot_admin__service__pb2.ExplainRouteRequest.SerializeToString,
                 response_deserializer=llmgateway_dot_v1_dot_admin__service__pb2.ExplainRouteResponse.FromString,
                 _registered_method=True)
+        self.PurgeResponseCache = channel.unary_unary(
+                '/llmgateway.v1.AdminService/PurgeResponseCache',
+                request_serializer=llmgateway_dot_v1_dot_admin__service__pb2.PurgeResponseCacheRequest.SerializeToString,
+                response_deserializer=llmgateway_dot_v1_dot_admin__service__pb2.PurgeResponseCacheResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -307,6 +312,16 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PurgeResponseCache(self, request, context):
+        """Drops the gateway response cache's entries of one scope (exact and
+        semantic; this replica's memory, the shared Redis tier and the shared
+        semantic index). Other replicas' memory tiers keep what they hold until
+        it expires. Audited.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -409,6 +424,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.ExplainRoute,
                     request_deserializer=llmgateway_dot_v1_dot_admin__service__pb2.ExplainRouteRequest.FromString,
                     response_serializer=llmgateway_dot_v1_dot_admin__service__pb2.ExplainRouteResponse.SerializeToString,
+            ),
+            'PurgeResponseCache': grpc.unary_unary_rpc_method_handler(
+                    servicer.PurgeResponseCache,
+                    request_deserializer=llmgateway_dot_v1_dot_admin__service__pb2.PurgeResponseCacheRequest.FromString,
+                    response_serializer=llmgateway_dot_v1_dot_admin__service__pb2.PurgeResponseCacheResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -957,6 +977,33 @@ class AdminService:
             '/llmgateway.v1.AdminService/ExplainRoute',
             llmgateway_dot_v1_dot_admin__service__pb2.ExplainRouteRequest.SerializeToString,
             llmgateway_dot_v1_dot_admin__service__pb2.ExplainRouteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PurgeResponseCache(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/llmgateway.v1.AdminService/PurgeResponseCache',
+            llmgateway_dot_v1_dot_admin__service__pb2.PurgeResponseCacheRequest.SerializeToString,
+            llmgateway_dot_v1_dot_admin__service__pb2.PurgeResponseCacheResponse.FromString,
             options,
             channel_credentials,
             insecure,

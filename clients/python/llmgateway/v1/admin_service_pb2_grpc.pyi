@@ -106,6 +106,12 @@ class AdminServiceStub:
     max_cost, circuit breaker, key capacity), estimated cost and the
     strategy's score. Runs the routing plan itself, never a copy of it.
     """
+    PurgeResponseCache: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.PurgeResponseCacheRequest, _admin_service_pb2.PurgeResponseCacheResponse]
+    """Drops the gateway response cache's entries of one scope (exact and
+    semantic; this replica's memory, the shared Redis tier and the shared
+    semantic index). Other replicas' memory tiers keep what they hold until
+    it expires. Audited.
+    """
 
 @_typing.type_check_only
 class AdminServiceAsyncStub(AdminServiceStub):
@@ -184,6 +190,12 @@ class AdminServiceAsyncStub(AdminServiceStub):
     upstream: each with its eligibility checks (capability, context window,
     max_cost, circuit breaker, key capacity), estimated cost and the
     strategy's score. Runs the routing plan itself, never a copy of it.
+    """
+    PurgeResponseCache: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.PurgeResponseCacheRequest, _admin_service_pb2.PurgeResponseCacheResponse]  # type: ignore[assignment]
+    """Drops the gateway response cache's entries of one scope (exact and
+    semantic; this replica's memory, the shared Redis tier and the shared
+    semantic index). Other replicas' memory tiers keep what they hold until
+    it expires. Audited.
     """
 
 class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -380,6 +392,18 @@ class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
         upstream: each with its eligibility checks (capability, context window,
         max_cost, circuit breaker, key capacity), estimated cost and the
         strategy's score. Runs the routing plan itself, never a copy of it.
+        """
+
+    @_abc_1.abstractmethod
+    def PurgeResponseCache(
+        self,
+        request: _admin_service_pb2.PurgeResponseCacheRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_service_pb2.PurgeResponseCacheResponse, _abc.Awaitable[_admin_service_pb2.PurgeResponseCacheResponse]]:
+        """Drops the gateway response cache's entries of one scope (exact and
+        semantic; this replica's memory, the shared Redis tier and the shared
+        semantic index). Other replicas' memory tiers keep what they hold until
+        it expires. Audited.
         """
 
 def add_AdminServiceServicer_to_server(servicer: AdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

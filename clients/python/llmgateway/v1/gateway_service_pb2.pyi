@@ -158,7 +158,13 @@ class ChatRequest(_message.Message):
     request_id: _builtins.str
     """Client-chosen UUID4 (AIP-155). Makes retries of the same request
     idempotent within a dedupe window (no double charge) and is echoed in
-    responses, errors (google.rpc.RequestInfo) and cost records.
+    responses, errors (google.rpc.RequestInfo) and cost records. A repeat
+    by the same tenant within the window (default 24 h) gets the first
+    call's answer (same response_id, usage and cost; streams replay as
+    streams); one that arrives while the first runs waits for it. The same
+    id with a different request is INVALID_ARGUMENT (BadRequest violation
+    on `request_id`, reason REQUEST_ID_REUSED). A failed or cut first call
+    does not count: its retry runs.
     """
     @_builtins.property
     def messages(self) -> _containers.RepeatedCompositeFieldContainer[_content_pb2.Message]:

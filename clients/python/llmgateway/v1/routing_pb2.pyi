@@ -338,6 +338,9 @@ class RouteInfo(_message.Message):
     BACKEND_FIELD_NUMBER: _builtins.int
     FAILED_BACKENDS_FIELD_NUMBER: _builtins.int
     CACHE_HIT_FIELD_NUMBER: _builtins.int
+    SEMANTIC_CACHE_HIT_FIELD_NUMBER: _builtins.int
+    SEMANTIC_SIMILARITY_FIELD_NUMBER: _builtins.int
+    COALESCED_FIELD_NUMBER: _builtins.int
     ATTEMPT_COUNT_FIELD_NUMBER: _builtins.int
     alias: _builtins.str
     """Alias the caller asked for, if the model field named an alias (never a
@@ -351,10 +354,21 @@ class RouteInfo(_message.Message):
     """"backends/{backend}" that served it."""
     cache_hit: _builtins.bool
     """Served from the gateway response cache."""
+    semantic_cache_hit: _builtins.bool
+    """With cache_hit: served by the semantic cache (a stored answer to a
+    near-identical request), not an exact match.
+    """
+    semantic_similarity: _builtins.float
+    """With semantic_cache_hit: cosine similarity of the last user turn to the
+    stored request's (the route's threshold or above).
+    """
+    coalesced: _builtins.bool
+    """The answer of an identical request that was in flight at the same time
+    (single-flight): no upstream call of its own, zero cost.
+    """
     attempt_count: _builtins.int
     """Upstream calls the request took, retries and fallbacks included (a
     target skipped for an open circuit is not a call).
-    (Field 8: 6 and 7 are the response-cache branch's semantic-cache fields.)
     """
     @_builtins.property
     def failed_backends(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
@@ -370,11 +384,14 @@ class RouteInfo(_message.Message):
         backend: _builtins.str = ...,
         failed_backends: _abc.Iterable[_builtins.str] | None = ...,
         cache_hit: _builtins.bool = ...,
+        semantic_cache_hit: _builtins.bool = ...,
+        semantic_similarity: _builtins.float = ...,
+        coalesced: _builtins.bool = ...,
         attempt_count: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["alias", b"alias", "attempt_count", b"attempt_count", "backend", b"backend", "cache_hit", b"cache_hit", "failed_backends", b"failed_backends", "model", b"model"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alias", b"alias", "attempt_count", b"attempt_count", "backend", b"backend", "cache_hit", b"cache_hit", "coalesced", b"coalesced", "failed_backends", b"failed_backends", "model", b"model", "semantic_cache_hit", b"semantic_cache_hit", "semantic_similarity", b"semantic_similarity"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -56,6 +56,8 @@ class CostGroup:
     attempts: int = 0
     unpriced: int = 0
     estimated: int = 0  # attempts whose usage was estimated
+    saved_nanos: int = 0  # what response-cache hits saved
+    cache_hits: int = 0
 
 
 @dataclass(frozen=True, slots=True)

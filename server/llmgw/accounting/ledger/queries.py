@@ -218,6 +218,8 @@ def _group(dimensions: dict[str, str], bucket: float | None, sums: list[int]) ->
         attempts=sums[5],
         unpriced=sums[6],
         estimated=sums[7],
+        saved_nanos=sums[8],
+        cache_hits=sums[9],
     )
 
 

@@ -53,6 +53,7 @@ ATTEMPT_COLUMNS = (
     "usage_source",
     "latency_ms",
     "fingerprint",
+    "saved_nanos",
 )
 
 # The rollup's key and its summed columns, in the order ``ledger_write`` uses.
@@ -66,7 +67,8 @@ ROLLUP_KEY = (
     "backend",
     "currency",
 )
-ROLLUP_SUMS = (
+# The sums of the first migrations (frozen: applied migrations never change).
+_ROLLUP_SUMS_V1 = (
     "cost_nanos",
     "charged_nanos",
     "input_tokens",
@@ -76,6 +78,8 @@ ROLLUP_SUMS = (
     "unpriced",
     "estimated",
 )
+# What the response cache saved (cache-hit rows' original cost) and how many hits.
+ROLLUP_SUMS = (*_ROLLUP_SUMS_V1, "saved_nanos", "cache_hits")
 
 LEDGER_MIGRATION = "ledger_0001_attempts_and_hourly_rollups"
 LEDGER_STATEMENTS = (
@@ -152,7 +156,7 @@ SQLITE_TRIGGER_MIGRATION = "ledger_0002_sqlite_rollup_trigger"
 SQLITE_TRIGGER_STATEMENTS = (
     f"""CREATE TRIGGER IF NOT EXISTS ledger_rollup_on_insert AFTER INSERT ON {ATTEMPTS_TABLE}
     BEGIN
-        INSERT INTO {ROLLUP_TABLE} ({", ".join((*ROLLUP_KEY, *ROLLUP_SUMS))})
+        INSERT INTO {ROLLUP_TABLE} ({", ".join((*ROLLUP_KEY, *_ROLLUP_SUMS_V1))})
         VALUES (
             CAST(NEW.created_at / 3600 AS INTEGER) * 3600 - (NEW.created_at < 0) * 3600,
             NEW.tenant, NEW.project, NEW.end_user, NEW.key_id, NEW.model, NEW.backend,
@@ -161,7 +165,7 @@ SQLITE_TRIGGER_STATEMENTS = (
             NEW.usage_source = 'estimated'
         )
         ON CONFLICT ({", ".join(ROLLUP_KEY)}) DO UPDATE SET
-            {", ".join(f"{c} = {c} + excluded.{c}" for c in ROLLUP_SUMS)};
+            {", ".join(f"{c} = {c} + excluded.{c}" for c in _ROLLUP_SUMS_V1)};
     END""",
 )
 
@@ -177,14 +181,14 @@ DAILY_STATEMENTS = (
         model TEXT NOT NULL,
         backend TEXT NOT NULL,
         currency TEXT NOT NULL,
-        {", ".join(f"{c} BIGINT NOT NULL DEFAULT 0" for c in ROLLUP_SUMS)},
+        {", ".join(f"{c} BIGINT NOT NULL DEFAULT 0" for c in _ROLLUP_SUMS_V1)},
         PRIMARY KEY ({", ".join(DAILY_KEY)})
     )""",
     f"CREATE INDEX IF NOT EXISTS ledger_daily_by_tenant ON {DAILY_TABLE} (tenant, day_start)",
     f"CREATE INDEX IF NOT EXISTS ledger_daily_by_project ON {DAILY_TABLE} (project, day_start)",
-    f"""INSERT INTO {DAILY_TABLE} ({", ".join((*DAILY_KEY, *ROLLUP_SUMS))})
+    f"""INSERT INTO {DAILY_TABLE} ({", ".join((*DAILY_KEY, *_ROLLUP_SUMS_V1))})
     SELECT (hour_start / 86400) * 86400, tenant, project, model, backend, currency,
-        {", ".join(f"SUM({c})" for c in ROLLUP_SUMS)}
+        {", ".join(f"SUM({c})" for c in _ROLLUP_SUMS_V1)}
     FROM {ROLLUP_TABLE}
     GROUP BY (hour_start / 86400) * 86400, tenant, project, model, backend, currency""",
 )
@@ -194,7 +198,7 @@ SQLITE_DAILY_TRIGGER_STATEMENTS = (
     f"""CREATE TRIGGER IF NOT EXISTS ledger_daily_rollup_on_insert
     AFTER INSERT ON {ATTEMPTS_TABLE}
     BEGIN
-        INSERT INTO {DAILY_TABLE} ({", ".join((*DAILY_KEY, *ROLLUP_SUMS))})
+        INSERT INTO {DAILY_TABLE} ({", ".join((*DAILY_KEY, *_ROLLUP_SUMS_V1))})
         VALUES (
             CAST(NEW.created_at / 86400 AS INTEGER) * 86400 - (NEW.created_at < 0) * 86400,
             NEW.tenant, NEW.project, NEW.model, NEW.backend, NEW.currency,
@@ -203,7 +207,7 @@ SQLITE_DAILY_TRIGGER_STATEMENTS = (
             NEW.usage_source = 'estimated'
         )
         ON CONFLICT ({", ".join(DAILY_KEY)}) DO UPDATE SET
-            {", ".join(f"{c} = {c} + excluded.{c}" for c in ROLLUP_SUMS)};
+            {", ".join(f"{c} = {c} + excluded.{c}" for c in _ROLLUP_SUMS_V1)};
     END""",
 )
 
@@ -215,6 +219,48 @@ FINGERPRINT_STATEMENTS = (
     f"CREATE INDEX IF NOT EXISTS ledger_attempts_by_time ON {ATTEMPTS_TABLE} (created_at)",
 )
 
+
+# Response-cache savings: a column on attempts and two sums on both rollups.
+SAVINGS_MIGRATION = "ledger_0006_cache_savings"
+SAVINGS_STATEMENTS = (
+    f"ALTER TABLE {ATTEMPTS_TABLE} ADD COLUMN saved_nanos BIGINT NOT NULL DEFAULT 0",
+    *(
+        f"ALTER TABLE {table} ADD COLUMN {column} BIGINT NOT NULL DEFAULT 0"
+        for table in (ROLLUP_TABLE, DAILY_TABLE)
+        for column in ("saved_nanos", "cache_hits")
+    ),
+)
+
+
+def _sqlite_rollup_trigger(name: str, table: str, key: tuple[str, ...]) -> str:
+    """The SQLite trigger keeping ``table`` in step with every inserted row."""
+    period = 3600 if table == ROLLUP_TABLE else 86400
+    dims = "NEW.tenant, NEW.project"
+    if table == ROLLUP_TABLE:
+        dims += ", NEW.end_user, NEW.key_id"
+    return f"""CREATE TRIGGER IF NOT EXISTS {name} AFTER INSERT ON {ATTEMPTS_TABLE}
+    BEGIN
+        INSERT INTO {table} ({", ".join((*key, *ROLLUP_SUMS))})
+        VALUES (
+            CAST(NEW.created_at / {period} AS INTEGER) * {period} - (NEW.created_at < 0) * {period},
+            {dims}, NEW.model, NEW.backend,
+            NEW.currency, NEW.cost_nanos, NEW.charged_nanos, NEW.input_tokens,
+            NEW.cached_input_tokens, NEW.output_tokens, 1, 1 - NEW.priced,
+            NEW.usage_source = 'estimated', NEW.saved_nanos, NEW.status = 'cache_hit'
+        )
+        ON CONFLICT ({", ".join(key)}) DO UPDATE SET
+            {", ".join(f"{c} = {c} + excluded.{c}" for c in ROLLUP_SUMS)};
+    END"""
+
+
+SQLITE_SAVINGS_TRIGGER_MIGRATION = "ledger_0007_sqlite_rollup_triggers_with_savings"
+SQLITE_SAVINGS_TRIGGER_STATEMENTS = (
+    "DROP TRIGGER IF EXISTS ledger_rollup_on_insert",
+    "DROP TRIGGER IF EXISTS ledger_daily_rollup_on_insert",
+    _sqlite_rollup_trigger("ledger_rollup_on_insert_v2", ROLLUP_TABLE, ROLLUP_KEY),
+    _sqlite_rollup_trigger("ledger_daily_rollup_on_insert_v2", DAILY_TABLE, DAILY_KEY),
+)
+
 # In order. Both engines get ``LEDGER_MIGRATIONS``; SQLite (where triggers keep
 # the rollups) also gets ``SQLITE_MIGRATIONS`` after them.
 Migration = tuple[str, tuple[str, ...]]
@@ -222,8 +268,10 @@ LEDGER_MIGRATIONS: tuple[Migration, ...] = (
     (LEDGER_MIGRATION, LEDGER_STATEMENTS),
     (DAILY_MIGRATION, DAILY_STATEMENTS),
     (FINGERPRINT_MIGRATION, FINGERPRINT_STATEMENTS),
+    (SAVINGS_MIGRATION, SAVINGS_STATEMENTS),
 )
 SQLITE_MIGRATIONS: tuple[Migration, ...] = (
     (SQLITE_TRIGGER_MIGRATION, SQLITE_TRIGGER_STATEMENTS),
     (SQLITE_DAILY_TRIGGER_MIGRATION, SQLITE_DAILY_TRIGGER_STATEMENTS),
+    (SQLITE_SAVINGS_TRIGGER_MIGRATION, SQLITE_SAVINGS_TRIGGER_STATEMENTS),
 )

@@ -33,7 +33,7 @@ from llmgw.domain.ledger import AttemptStatus, LedgerRow, UsageSource
 from llmgw.storage.database import Row
 
 HOUR = 3600
-# Rows per multi-row INSERT: 100 x 24 parameters stays far below both
+# Rows per multi-row INSERT: 100 x 25 parameters stays far below both
 # engines' bind-parameter limits.
 ROWS_PER_STATEMENT = 100
 
@@ -89,6 +89,7 @@ def row_values(row: LedgerRow) -> tuple[Any, ...]:
         str(row.usage_source),
         row.latency_ms,
         row.fingerprint or None,
+        row.saved_nanos,
     )
 
 
@@ -105,13 +106,20 @@ _FROM_SQL: dict[str, Callable[[Any], Any]] = {
     "usage_source": UsageSource,
     "latency_ms": int,
     "fingerprint": lambda value: value or "",
+    "saved_nanos": int,
 }
+# Defaults of the last columns of ``ATTEMPT_COLUMNS`` (fingerprint, saved_nanos),
+# in column order, for outbox payloads written before they existed.
+_LATE_COLUMN_DEFAULTS: tuple[Any, ...] = (None, 0)
 
 
 def row_from_values(values: Row) -> LedgerRow:
-    """Inverse of ``row_values`` (a ``SELECT`` of ``ATTEMPT_COLUMNS``)."""
-    if len(values) == len(ATTEMPT_COLUMNS) - 1:  # outbox payloads written before fingerprints
-        values = (*values, None)
+    """Inverse of ``row_values`` (a ``SELECT`` of ``ATTEMPT_COLUMNS``). Outbox
+    payloads written before the newest columns existed read with their
+    defaults (no fingerprint, 0 saved)."""
+    missing = len(ATTEMPT_COLUMNS) - len(values)
+    if 0 < missing <= len(_LATE_COLUMN_DEFAULTS):
+        values = (*values, *_LATE_COLUMN_DEFAULTS[-missing:])
     fields = dict(zip(ATTEMPT_COLUMNS, values, strict=True))  # = LedgerRow fields
     return LedgerRow(
         **{name: _FROM_SQL.get(name, _same)(value) for name, value in fields.items()}
@@ -200,6 +208,8 @@ def rollup_deltas(rows: Sequence[LedgerRow]) -> dict[RollupKey, list[int]]:
         sums[5] += 1
         sums[6] += not row.priced
         sums[7] += row.usage_source is UsageSource.ESTIMATED
+        sums[8] += row.saved_nanos
+        sums[9] += row.status is AttemptStatus.CACHE_HIT
     return deltas
 
 

@@ -75,6 +75,8 @@ _STATUS = {
     AttemptStatus.ERROR: _pb.ATTEMPT_STATUS_ERROR,
     AttemptStatus.CANCELLED: _pb.ATTEMPT_STATUS_CANCELLED,
     AttemptStatus.TRUNCATED: _pb.ATTEMPT_STATUS_TRUNCATED,
+    AttemptStatus.CACHE_HIT: _pb.ATTEMPT_STATUS_CACHE_HIT,
+    AttemptStatus.COALESCED: _pb.ATTEMPT_STATUS_COALESCED,
 }
 _DEFAULT_PAGE = 100
 _MAX_PAGE = 10_000
@@ -257,6 +259,8 @@ async def _report(
     response.total_cost.CopyFrom(convert.money(report.total.cost_nanos, currency))
     _usage(response.total_usage, report.total)
     response.unpriced_request_count = report.total.unpriced
+    response.cache_savings.CopyFrom(convert.money(report.total.saved_nanos, currency))
+    response.cache_hit_count = report.total.cache_hits
 
 
 async def _one_request(

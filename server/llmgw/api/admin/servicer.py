@@ -1,12 +1,10 @@
 """``llmgateway.v1.AdminService`` on the admin plane: convert and call.
 
-Serves every RPC of the v1 admin contract: health, backends (list, get,
-create, update), routes and ``SwitchBackend``, metrics, costs and budgets,
-API keys and the audit trail. The work lives elsewhere: route switches and
-backend changes in ``control/`` (``switching``, ``backends``), budgets in the
-budget guard, keys in ``api/admin/keys``; this module converts requests,
-calls, writes the audit row (before the response; failures audited too where
-the action is) and converts back.
+Serves every RPC of the v1 admin contract. The work lives elsewhere (route
+switches, backend and breaker changes in ``control/``, budgets in the budget
+guard, keys in ``api/admin/keys``, the cache purge in ``api/admin/cache``):
+this module converts requests, calls, writes the audit row (before the
+response; failures audited too where the action is) and converts back.
 
 Every RPC ends through ``_run`` -> ``api/error_seam.end_rpc`` (the status
 table; an unknown exception is ``INTERNAL`` with a request id and no text).
@@ -31,6 +29,7 @@ from llmgw.api.admin import breakers as breakers_admin
 from llmgw.api.admin import metrics as admin_metrics
 from llmgw.api.admin.audit import AuditTrail
 from llmgw.api.admin.backend_create import Credentials
+from llmgw.api.admin.cache import purge_response_cache
 from llmgw.api.admin.costs import CostPlane, get_costs
 from llmgw.api.admin.keys import KeyAdmin
 from llmgw.api.admin.recommendations import list_recommendations
@@ -293,6 +292,13 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         target = f"backends/{name}"
         await self._trail.record("CreateBackend", target, outcome, after=audit_view(change.after))
         return _pb.CreateBackendResponse(backend=views.backend(change.after, {}, change.probe))
+
+    async def PurgeResponseCache(
+        self, request: admin_service_pb2.PurgeResponseCacheRequest, context: Context
+    ) -> admin_service_pb2.PurgeResponseCacheResponse:
+        on_failure = self._audit_failure("PurgeResponseCache", request.scope)
+        work = purge_response_cache(self._gateway, self._trail, request.scope)
+        return await self._run(context, "PurgeResponseCache", work, on_failure)
 
     async def GetMetrics(
         self, request: admin_service_pb2.GetMetricsRequest, context: Context

@@ -10,6 +10,44 @@ import type { Message } from "@bufbuild/protobuf";
  */
 export declare const file_llmgateway_v1_admin_service: GenFile;
 /**
+ * Which cache scope to purge.
+ *
+ * @generated from message llmgateway.v1.PurgeResponseCacheRequest
+ */
+export type PurgeResponseCacheRequest = Message<"llmgateway.v1.PurgeResponseCacheRequest"> & {
+    /**
+     * "tenants/{tenant}", "tenants/{tenant}/projects/{project}",
+     * "tenants/{tenant}/apiKeys/{key}" (as the configured cache scope keys
+     * entries), "global" (the global scope's entries) or "*" (every scope).
+     *
+     * @generated from field: string scope = 1;
+     */
+    scope: string;
+};
+/**
+ * Describes the message llmgateway.v1.PurgeResponseCacheRequest.
+ * Use `create(PurgeResponseCacheRequestSchema)` to create a new message.
+ */
+export declare const PurgeResponseCacheRequestSchema: GenMessage<PurgeResponseCacheRequest>;
+/**
+ * What a purge removed.
+ *
+ * @generated from message llmgateway.v1.PurgeResponseCacheResponse
+ */
+export type PurgeResponseCacheResponse = Message<"llmgateway.v1.PurgeResponseCacheResponse"> & {
+    /**
+     * Entries removed (the larger count of the local and the shared tier).
+     *
+     * @generated from field: int64 purged_count = 1;
+     */
+    purgedCount: bigint;
+};
+/**
+ * Describes the message llmgateway.v1.PurgeResponseCacheResponse.
+ * Use `create(PurgeResponseCacheResponseSchema)` to create a new message.
+ */
+export declare const PurgeResponseCacheResponseSchema: GenMessage<PurgeResponseCacheResponse>;
+/**
  * An upstream endpoint. Resource name "backends/{backend}".
  *
  * @generated from message llmgateway.v1.Backend
@@ -671,6 +709,20 @@ export type GetCostsResponse = Message<"llmgateway.v1.GetCostsResponse"> & {
      * @generated from field: google.type.Money grand_total_cost = 9;
      */
     grandTotalCost?: Money | undefined;
+    /**
+     * What the gateway response cache saved: the cost of the cached answers'
+     * usage at their models' prices (cache hits cost nothing and are not in
+     * total_cost).
+     *
+     * @generated from field: google.type.Money cache_savings = 10;
+     */
+    cacheSavings?: Money | undefined;
+    /**
+     * Requests answered by the response cache (exact or semantic).
+     *
+     * @generated from field: int64 cache_hit_count = 11;
+     */
+    cacheHitCount: bigint;
 };
 /**
  * Describes the message llmgateway.v1.GetCostsResponse.
@@ -2521,7 +2573,21 @@ export declare enum AttemptStatus {
      *
      * @generated from enum value: ATTEMPT_STATUS_TRUNCATED = 4;
      */
-    TRUNCATED = 4
+    TRUNCATED = 4,
+    /**
+     * Answered by the gateway response cache: no upstream call, zero cost; the
+     * usage is the cached answer's (what the cache saved).
+     *
+     * @generated from enum value: ATTEMPT_STATUS_CACHE_HIT = 5;
+     */
+    CACHE_HIT = 5,
+    /**
+     * Shared the answer of an identical in-flight request (single-flight):
+     * no upstream call of its own, zero cost.
+     *
+     * @generated from enum value: ATTEMPT_STATUS_COALESCED = 6;
+     */
+    COALESCED = 6
 }
 /**
  * Describes the enum llmgateway.v1.AttemptStatus.
@@ -3000,5 +3066,18 @@ export declare const AdminService: GenService<{
         methodKind: "unary";
         input: typeof ExplainRouteRequestSchema;
         output: typeof ExplainRouteResponseSchema;
+    };
+    /**
+     * Drops the gateway response cache's entries of one scope (exact and
+     * semantic; this replica's memory, the shared Redis tier and the shared
+     * semantic index). Other replicas' memory tiers keep what they hold until
+     * it expires. Audited.
+     *
+     * @generated from rpc llmgateway.v1.AdminService.PurgeResponseCache
+     */
+    purgeResponseCache: {
+        methodKind: "unary";
+        input: typeof PurgeResponseCacheRequestSchema;
+        output: typeof PurgeResponseCacheResponseSchema;
     };
 }>;

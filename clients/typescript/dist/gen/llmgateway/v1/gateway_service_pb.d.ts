@@ -54,7 +54,13 @@ export type ChatRequest = Message<"llmgateway.v1.ChatRequest"> & {
     /**
      * Client-chosen UUID4 (AIP-155). Makes retries of the same request
      * idempotent within a dedupe window (no double charge) and is echoed in
-     * responses, errors (google.rpc.RequestInfo) and cost records.
+     * responses, errors (google.rpc.RequestInfo) and cost records. A repeat
+     * by the same tenant within the window (default 24 h) gets the first
+     * call's answer (same response_id, usage and cost; streams replay as
+     * streams); one that arrives while the first runs waits for it. The same
+     * id with a different request is INVALID_ARGUMENT (BadRequest violation
+     * on `request_id`, reason REQUEST_ID_REUSED). A failed or cut first call
+     * does not count: its retry runs.
      *
      * @generated from field: string request_id = 8;
      */

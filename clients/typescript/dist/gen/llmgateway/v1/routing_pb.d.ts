@@ -175,9 +175,29 @@ export type RouteInfo = Message<"llmgateway.v1.RouteInfo"> & {
      */
     cacheHit: boolean;
     /**
+     * With cache_hit: served by the semantic cache (a stored answer to a
+     * near-identical request), not an exact match.
+     *
+     * @generated from field: bool semantic_cache_hit = 6;
+     */
+    semanticCacheHit: boolean;
+    /**
+     * With semantic_cache_hit: cosine similarity of the last user turn to the
+     * stored request's (the route's threshold or above).
+     *
+     * @generated from field: double semantic_similarity = 7;
+     */
+    semanticSimilarity: number;
+    /**
+     * The answer of an identical request that was in flight at the same time
+     * (single-flight): no upstream call of its own, zero cost.
+     *
+     * @generated from field: bool coalesced = 9;
+     */
+    coalesced: boolean;
+    /**
      * Upstream calls the request took, retries and fallbacks included (a
      * target skipped for an open circuit is not a call).
-     * (Field 8: 6 and 7 are the response-cache branch's semantic-cache fields.)
      *
      * @generated from field: int32 attempt_count = 8;
      */
