@@ -18,12 +18,13 @@ fresh one, so a report of any failure can be matched with the log.
 
 from __future__ import annotations
 
-from typing import NoReturn
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn
 
 import grpc
 
 from llmgw.api.status import rule_for, to_status
-from llmgw.domain.errors import GatewayError
+from llmgw.domain.errors import GatewayError, UnimplementedError
 from llmgw.domain.ids import new_id
 from llmgw.observability.logging import get_logger
 
@@ -56,4 +57,15 @@ async def end_rpc(
     raise AssertionError("unreachable")  # abort_with_status raises
 
 
-__all__ = ["end_rpc"]
+def unimplemented(service: str, method: str) -> Callable[[Any, Any, Any], Awaitable[Any]]:
+    """A handler for an RPC of the contract this server does not implement:
+    ``UNIMPLEMENTED`` with ``ErrorInfo(NOT_IMPLEMENTED)``, never grpc's bare default."""
+
+    async def handler(_self: Any, _request: Any, context: grpc.aio.ServicerContext) -> Any:
+        await end_rpc(context, UnimplementedError(f"{service}.{method}"), "", method)
+
+    handler.__name__ = method
+    return handler
+
+
+__all__ = ["end_rpc", "unimplemented"]

@@ -33,7 +33,7 @@ from llmgw.api.admin.cache import purge_response_cache
 from llmgw.api.admin.costs import CostPlane, get_costs
 from llmgw.api.admin.keys import KeyAdmin
 from llmgw.api.admin.recommendations import list_recommendations
-from llmgw.api.error_seam import end_rpc
+from llmgw.api.error_seam import end_rpc, unimplemented
 from llmgw.api.principal_context import current_principal
 from llmgw.control.backends import BackendControl, BackendTools, audit_view
 from llmgw.control.probes import Prober
@@ -77,14 +77,6 @@ class AdminParts:
     credentials: Credentials = lambda _name: None
     clock: Clock = field(default_factory=SystemClock)
     wall: Callable[[], float] = time.time
-
-
-def _unimplemented(method: str) -> Callable[[Any, Any, Context], Awaitable[Any]]:
-    async def handler(_self: Any, _request: Any, context: Context) -> Any:
-        await end_rpc(context, UnimplementedError(f"AdminService.{method}"), "", method)
-
-    handler.__name__ = method
-    return handler
 
 
 class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
@@ -144,8 +136,7 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
     async def ListRecommendations(
         self, request: admin_service_pb2.ListRecommendationsRequest, context: Context
     ) -> admin_service_pb2.ListRecommendationsResponse:
-        listings = self._gateway.list_models()
-        work = list_recommendations(request, self._parts.costs, listings)
+        work = list_recommendations(request, self._parts.costs, self._gateway.list_models())
         return await self._run(context, "ListRecommendations", work)
 
     async def ListBudgets(
@@ -296,9 +287,9 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
     async def PurgeResponseCache(
         self, request: admin_service_pb2.PurgeResponseCacheRequest, context: Context
     ) -> admin_service_pb2.PurgeResponseCacheResponse:
-        on_failure = self._audit_failure("PurgeResponseCache", request.scope)
         work = purge_response_cache(self._gateway, self._trail, request.scope)
-        return await self._run(context, "PurgeResponseCache", work, on_failure)
+        failed = self._audit_failure("PurgeResponseCache", request.scope)
+        return await self._run(context, "PurgeResponseCache", work, failed)
 
     async def GetMetrics(
         self, request: admin_service_pb2.GetMetricsRequest, context: Context
@@ -447,6 +438,6 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
 
 for _method in SERVICE.methods:
     if _method.name not in AdminServicer.__dict__:
-        setattr(AdminServicer, _method.name, _unimplemented(_method.name))
+        setattr(AdminServicer, _method.name, unimplemented("AdminService", _method.name))
 
 __all__ = ["SERVICE", "AdminParts", "AdminServicer"]
