@@ -311,9 +311,30 @@ def main() -> None:
     parser.add_argument("--unary", type=int, default=2000)
     parser.add_argument("--streams", type=int, default=300)
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "latest.json")
+    parser.add_argument(
+        "--interleaved",
+        action="store_true",
+        help="gateway (default and production-like configs) vs bench/relay.py, in turns: ratios",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="turns per target (--interleaved)")
+    parser.add_argument(
+        "--baseline-src", type=Path, help="also run the llmgw under DIR/server (--interleaved)"
+    )
+    parser.add_argument(
+        "--open-streams", type=int, default=1000, help="slow streams held open (0: skip)"
+    )
     args = parser.parse_args()
     unary, streams = (200, 30) if args.quick else (args.unary, args.streams)
     import uvloop
+
+    if args.interleaved:
+        import ratios
+
+        per_round = (max(1, unary // args.rounds), max(1, streams // args.rounds))
+        rows = uvloop.run(ratios.run(args.baseline_src, args.rounds, *per_round, args.open_streams))
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"ratios": rows}, indent=2) + "\n", encoding="utf-8")
+        return
 
     phases = uvloop.run(run(unary, streams))
     rows = report(phases)
