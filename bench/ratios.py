@@ -95,6 +95,7 @@ def _config(upstream: str, slow: str, data: Path, prod: bool) -> str:
         "    api_keys: [sk-bench]\n"
         "    models:\n"
         f"      - id: {MODEL}\n"
+        "        upstream_id: gpt-4o-mini\n"  # priced from the genai-prices catalogue
         "        capabilities: [streaming]\n"
         "  - name: slow\n"
         "    kind: openai_compatible\n"
@@ -104,8 +105,6 @@ def _config(upstream: str, slow: str, data: Path, prod: bool) -> str:
         "    models:\n"
         f"      - id: {SLOW_MODEL}\n"
         "        capabilities: [streaming]\n"
-        "prices:\n"
-        f"  {MODEL}:\n    input_per_million_tokens: '0.15'\n    output_per_million_tokens: '0.6'\n"
     )
     if prod:
         text += (

@@ -33,6 +33,7 @@ from pydantic import ValidationError
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from llmgw.accounting.budget_counters import BudgetCounters, MemoryCounters, RedisCounters
+from llmgw.accounting.ledger.journal import JournaledLedger
 from llmgw.accounting.ledger.port import Ledger
 from llmgw.accounting.ledger.relay import RelayedLedger
 from llmgw.accounting.ledger.sqlite import SqliteLedger
@@ -219,6 +220,19 @@ def _accountant(
     )
 
 
+def _local_ledger(settings: Settings, state_db: Database) -> Ledger:
+    """The embedded ledger. With ``sqlite_synchronous=NORMAL`` (the default) a
+    row is made durable by the journal beside the SQLite file (what each
+    setting survives: ``accounting/ledger/journal.py``); with ``FULL`` by the
+    fsynced SQLite group commit itself."""
+    synchronous = settings.ledger.sqlite_synchronous
+    sqlite = SqliteLedger(state_db, synchronous=synchronous)
+    path = state_database_url(settings).removeprefix("sqlite:///")
+    if synchronous != "NORMAL" or state_db.dialect != "sqlite" or path in ("", ":memory:"):
+        return sqlite
+    return JournaledLedger(sqlite, Path(f"{path}.journal"))
+
+
 async def _accounting(
     settings: Settings, state_db: Database, vllm: list[str], stack: AsyncExitStack
 ) -> CostPlane:
@@ -238,7 +252,7 @@ async def _accounting(
             synchronous=settings.ledger.sqlite_synchronous,
         )
     else:
-        ledger = SqliteLedger(state_db, synchronous=settings.ledger.sqlite_synchronous)
+        ledger = _local_ledger(settings, state_db)
     await ledger.start()
     stack.push_async_callback(ledger.close)
     budgets = settings.budgets
