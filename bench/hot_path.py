@@ -13,6 +13,12 @@ per 50-chunk stream in the gateway process.
 
 Usage: ``python bench/hot_path.py [--quick] [--json PATH]``. Traffic goes to
 127.0.0.1 only; every phase is bounded in request count and wall time.
+
+``--interleaved [--baseline-src DIR] [--rounds N] [--open-streams N]``: the
+gateway (default and production-like configurations, optionally also from
+another checkout) against the bare relay ``bench/relay.py`` on the same fake
+upstream, in turns, printing CPU-per-call ratios, p50 at concurrency 1, and
+resident memory after warm-up and with N slow streams open (``ratios.py``).
 """
 
 from __future__ import annotations
