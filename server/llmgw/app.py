@@ -33,10 +33,9 @@ from pydantic import ValidationError
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from llmgw.accounting.budget_counters import BudgetCounters, MemoryCounters, RedisCounters
-from llmgw.accounting.ledger.journal import JournaledLedger
+from llmgw.accounting.ledger.journal import local_ledger
 from llmgw.accounting.ledger.port import Ledger
 from llmgw.accounting.ledger.relay import RelayedLedger
-from llmgw.accounting.ledger.sqlite import SqliteLedger
 from llmgw.accounting.pricing import PriceBook
 from llmgw.accounting.uptime import UptimeLog
 from llmgw.api.admin.costs import CostPlane, FixedCost
@@ -220,19 +219,6 @@ def _accountant(
     )
 
 
-def _local_ledger(settings: Settings, state_db: Database) -> Ledger:
-    """The embedded ledger. With ``sqlite_synchronous=NORMAL`` (the default) a
-    row is made durable by the journal beside the SQLite file (what each
-    setting survives: ``accounting/ledger/journal.py``); with ``FULL`` by the
-    fsynced SQLite group commit itself."""
-    synchronous = settings.ledger.sqlite_synchronous
-    sqlite = SqliteLedger(state_db, synchronous=synchronous)
-    path = state_database_url(settings).removeprefix("sqlite:///")
-    if synchronous != "NORMAL" or state_db.dialect != "sqlite" or path in ("", ":memory:"):
-        return sqlite
-    return JournaledLedger(sqlite, Path(f"{path}.journal"))
-
-
 async def _accounting(
     settings: Settings, state_db: Database, vllm: list[str], stack: AsyncExitStack
 ) -> CostPlane:
@@ -252,7 +238,8 @@ async def _accounting(
             synchronous=settings.ledger.sqlite_synchronous,
         )
     else:
-        ledger = _local_ledger(settings, state_db)
+        path = state_database_url(settings).removeprefix("sqlite:///")
+        ledger = local_ledger(state_db, settings.ledger.sqlite_synchronous, path)
     await ledger.start()
     stack.push_async_callback(ledger.close)
     budgets = settings.budgets

@@ -43,16 +43,27 @@ from pathlib import Path
 
 import orjson
 
-from llmgw.accounting.ledger.port import CostQuery, CostReport, RepeatGroup
+from llmgw.accounting.ledger.port import CostQuery, CostReport, Ledger, RepeatGroup
 from llmgw.accounting.ledger.sqlite import SqliteLedger
 from llmgw.accounting.ledger.write import decode_payload, row_values
 from llmgw.domain.budgets import BudgetScope
 from llmgw.domain.ledger import LedgerRow
 from llmgw.observability.logging import get_logger
+from llmgw.storage.database import Database
 
 log = get_logger(__name__)
 _PREFIX = "segment-"
 _SUFFIX = ".jsonl"
+
+
+def local_ledger(db: Database, synchronous: str, sqlite_path: str) -> Ledger:
+    """The embedded ledger over ``db`` (the SQLite file ``sqlite_path``): with
+    ``synchronous`` NORMAL (the default) behind a journal beside the file, with
+    FULL the fsynced group commit alone (the table above says why)."""
+    sqlite = SqliteLedger(db, synchronous=synchronous)
+    if synchronous != "NORMAL" or db.dialect != "sqlite" or sqlite_path in ("", ":memory:"):
+        return sqlite
+    return JournaledLedger(sqlite, Path(f"{sqlite_path}.journal"))
 
 
 class _Segment:
