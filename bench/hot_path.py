@@ -13,6 +13,12 @@ per 50-chunk stream in the gateway process.
 
 Usage: ``python bench/hot_path.py [--quick] [--json PATH]``. Traffic goes to
 127.0.0.1 only; every phase is bounded in request count and wall time.
+
+``--interleaved [--baseline-src DIR] [--rounds N] [--open-streams N]``: the
+gateway (default and production-like configurations, optionally also from
+another checkout) against the bare relay ``bench/relay.py`` on the same fake
+upstream, in turns, printing CPU-per-call ratios, p50 at concurrency 1, and
+resident memory after warm-up and with N slow streams open (``ratios.py``).
 """
 
 from __future__ import annotations
@@ -311,9 +317,30 @@ def main() -> None:
     parser.add_argument("--unary", type=int, default=2000)
     parser.add_argument("--streams", type=int, default=300)
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "latest.json")
+    parser.add_argument(
+        "--interleaved",
+        action="store_true",
+        help="gateway (default and production-like configs) vs bench/relay.py, in turns: ratios",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="turns per target (--interleaved)")
+    parser.add_argument(
+        "--baseline-src", type=Path, help="also run the llmgw under DIR/server (--interleaved)"
+    )
+    parser.add_argument(
+        "--open-streams", type=int, default=1000, help="slow streams held open (0: skip)"
+    )
     args = parser.parse_args()
     unary, streams = (200, 30) if args.quick else (args.unary, args.streams)
     import uvloop
+
+    if args.interleaved:
+        import ratios
+
+        per_round = (max(1, unary // args.rounds), max(1, streams // args.rounds))
+        rows = uvloop.run(ratios.run(args.baseline_src, args.rounds, *per_round, args.open_streams))
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"ratios": rows}, indent=2) + "\n", encoding="utf-8")
+        return
 
     phases = uvloop.run(run(unary, streams))
     rows = report(phases)

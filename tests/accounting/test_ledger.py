@@ -1,4 +1,5 @@
-"""Ledger storage contract, on SQLite (``SqliteLedger``) and PostgreSQL
+"""Ledger storage contract, on SQLite (``SqliteLedger``), the journal in front
+of it (``JournaledLedger``, applied before each read) and PostgreSQL
 (``RelayedLedger``, flushed before each read).
 
 PostgreSQL: ``LLMGW_TEST_POSTGRES_URL`` names a server; each test creates a
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import services
 from databases import fresh_postgres_database
+from llmgw.accounting.ledger.journal import JournaledLedger
 from llmgw.accounting.ledger.port import DIMENSIONS, GRANULARITIES, CostQuery, Ledger
 from llmgw.accounting.ledger.relay import RelayedLedger
 from llmgw.accounting.ledger.sqlite import SqliteLedger
@@ -50,12 +52,14 @@ async def open_sqlite(path: Path) -> Database:
     return await open_database(f"sqlite:///{path}")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", "journal", "postgres"])
 async def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Ledger]:
     db = await open_sqlite(tmp_path / "ledger.sqlite3")
     try:
-        if request.param == "sqlite":
+        if request.param in ("sqlite", "journal"):
             impl: Ledger = SqliteLedger(db)
+            if request.param == "journal":
+                impl = JournaledLedger(SqliteLedger(db), tmp_path / "journal", interval=3600)
             await impl.start()
             try:
                 yield impl

@@ -32,10 +32,12 @@ class _Flaky(collections.deque[Reply]):
         return self._failure
 
 
-async def _serve(kind: str, port: int, chunks: int, text: str, fail_rate: float) -> None:
+async def _serve(
+    kind: str, port: int, chunks: int, text: str, fail_rate: float, chunk_delay: float = 0.0
+) -> None:
     pieces = [text] * chunks
     fake: FakeServer = (FakeOpenAI if kind == "openai" else FakeAnthropic)(
-        api_key=None, default_chunks=pieces
+        api_key=None, default_chunks=pieces, default=Reply(chunk_delay=chunk_delay)
     )
     if fail_rate > 0:
         fake.replies = _Flaky(fail_rate, seed=port)
@@ -57,13 +59,15 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=50)
     parser.add_argument("--chunk-text", default="tok ")
     parser.add_argument("--fail-rate", type=float, default=0.0, help="share answered 503")
+    parser.add_argument("--chunk-delay", type=float, default=0.0, help="seconds before each chunk")
     args = parser.parse_args()
+    serve = (args.kind, args.port, args.chunks, args.chunk_text, args.fail_rate, args.chunk_delay)
     try:
         import uvloop
 
-        uvloop.run(_serve(args.kind, args.port, args.chunks, args.chunk_text, args.fail_rate))
+        uvloop.run(_serve(*serve))
     except ImportError:  # pragma: no cover
-        asyncio.run(_serve(args.kind, args.port, args.chunks, args.chunk_text, args.fail_rate))
+        asyncio.run(_serve(*serve))
 
 
 if __name__ == "__main__":

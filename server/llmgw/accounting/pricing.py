@@ -4,6 +4,14 @@ Prices are looked up once per model when the book is built, never on the request
 path. Cost is computed here, centrally, from the domain ``Usage`` (adapters never
 price anything): ``Decimal`` arithmetic, rounded half-even to integer nanos.
 
+Hot path: when a model's price is flat and each rate is a whole number of nanos
+per token (``$0.15``/MTok = 150 nanos/token), cost is integer multiplication,
+exact by construction (the Decimal result would be that integer, no rounding).
+A catalogue price takes that path only if the linear formula reproduces
+genai-prices on probe usages when the book is built (tiered or otherwise
+special prices keep going through the catalogue); a rate that is not a whole
+number of nanos keeps the Decimal path.
+
 Three kinds of model:
 
 * priced: genai-prices knows it, or config overrides it;
@@ -22,6 +30,7 @@ from typing import Any
 
 from genai_prices import Usage as PriceUsage
 from genai_prices import calc_price
+from genai_prices.types import TieredPrices
 
 from llmgw.domain.generation import Usage
 from llmgw.domain.models import ModelInfo
@@ -110,6 +119,16 @@ class PriceBook:
         entry = self._entries.get((model.backend, model.id))
         if entry is None or entry.price is None:
             return Cost(estimated=True, priced=False, pricing_version=PRICES_VERSION)
+        if entry.per_token is not None:
+            input_rate, cached_rate, output_rate = entry.per_token
+            cached = usage.cached_input_tokens
+            return Cost(
+                input_nanos=max(0, usage.input_tokens - cached) * input_rate + cached * cached_rate,
+                output_nanos=usage.output_tokens * output_rate,
+                currency=entry.price.currency,
+                estimated=estimated,
+                pricing_version=entry.price.version,
+            )
         if entry.catalogue is not None:
             parts = entry.catalogue.calc_price(
                 PriceUsage(
@@ -131,11 +150,58 @@ class PriceBook:
 
 
 class _Entry:
-    __slots__ = ("catalogue", "price")
+    __slots__ = ("catalogue", "per_token", "price")
 
     def __init__(self, price: ModelPrice | None, catalogue: Any) -> None:
         self.price = price
         self.catalogue = catalogue  # genai_prices ModelPrice: handles tiered prices
+        # (input, cached input, output) integer nanos per token, when exact.
+        self.per_token = _nanos_per_token(price, catalogue)
+
+
+# Usages on which a catalogue price must match the linear formula exactly.
+_PROBES = (
+    Usage(input_tokens=1_000, output_tokens=500),
+    Usage(input_tokens=1_000, cached_input_tokens=300, output_tokens=7),
+    Usage(input_tokens=123_457, cached_input_tokens=99_999, output_tokens=65_537),
+    # Past every long-context tier threshold (tiers are priced per request).
+    Usage(input_tokens=10_000_019, cached_input_tokens=3_000_017, output_tokens=1_000_003),
+    Usage(input_tokens=10_000_019, output_tokens=1_000_003),
+)
+
+
+def _nanos_per_token(price: ModelPrice | None, catalogue: Any) -> tuple[int, int, int] | None:
+    if price is None:
+        return None
+    cached = price.cached_input_per_mtok
+    rates = (price.input_per_mtok, price.input_per_mtok if cached is None else cached)
+    nanos = [Decimal(rate) * 1000 for rate in (*rates, price.output_per_mtok)]  # nanos/token
+    if any(n != n.to_integral_value() for n in nanos):
+        return None
+    if catalogue is not None and (
+        _tiered(catalogue) or not all(_linear_matches(price, catalogue, u) for u in _PROBES)
+    ):
+        return None
+    return int(nanos[0]), int(nanos[1]), int(nanos[2])
+
+
+def _tiered(catalogue: Any) -> bool:
+    fields = getattr(catalogue, "__dict__", {})
+    return any(isinstance(value, TieredPrices) for value in fields.values())
+
+
+def _linear_matches(price: ModelPrice, catalogue: Any, usage: Usage) -> bool:
+    try:
+        parts = catalogue.calc_price(
+            PriceUsage(
+                input_tokens=usage.input_tokens,
+                cache_read_tokens=usage.cached_input_tokens,
+                output_tokens=usage.output_tokens,
+            )
+        )
+    except Exception:  # a price genai-prices itself cannot apply: keep its path
+        return False
+    return (parts["input_price"], parts["output_price"]) == _linear(price, usage)
 
 
 def _catalogue_entry(model: ModelInfo, provider_id: str | None) -> _Entry:

@@ -10,13 +10,19 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 from llmgw.accounting.budget_counters import BudgetCounters, MemoryCounters, RedisCounters
 from llmgw.accounting.fixed_costs import FixedCostCounters, FixedCosts
+from llmgw.accounting.ledger.journal import local_ledger
 from llmgw.accounting.ledger.port import Ledger
 from llmgw.accounting.ledger.relay import RelayedLedger
-from llmgw.accounting.ledger.sqlite import SqliteLedger
 from llmgw.accounting.pricing import PriceBook
 from llmgw.accounting.uptime import UptimeLog
 from llmgw.api.admin.costs import CostPlane, FixedCost
-from llmgw.config import DEMO_BACKEND, Settings, budget_definitions, price_overrides
+from llmgw.config import (
+    DEMO_BACKEND,
+    Settings,
+    budget_definitions,
+    price_overrides,
+    state_database_url,
+)
 from llmgw.domain.backends import BackendSpec
 from llmgw.domain.clock import Clock
 from llmgw.domain.models import ModelInfo
@@ -108,7 +114,8 @@ async def _ledger(settings: Settings, state_db: Database, stack: AsyncExitStack)
     there; otherwise the ledger is a table of the state database."""
     url = settings.ledger.database_url
     if not url.startswith(("postgres://", "postgresql://")):
-        return SqliteLedger(state_db, synchronous=settings.ledger.sqlite_synchronous)
+        path = state_database_url(settings).removeprefix("sqlite:///")
+        return local_ledger(state_db, settings.ledger.sqlite_synchronous, path)
     outbox = await open_database(f"sqlite:///{settings.ledger.outbox_path}")
     stack.push_async_callback(outbox.close)
     return RelayedLedger(

@@ -74,10 +74,26 @@ class Budget:
         return period_window(self.period, self.time_zone, now)
 
 
+# The last window computed per (period, zone). Calendar periods partition time,
+# so the window containing ``now`` is the same for every ``now`` inside it: a
+# request reuses it instead of doing timezone arithmetic (bounded: one entry
+# per configured period and zone).
+_LAST_WINDOW: dict[tuple[Period, str], tuple[float, float]] = {}
+
+
 def period_window(period: Period, time_zone: str, now: float) -> tuple[float, float | None]:
     """Calendar period boundaries in ``time_zone`` (DST-correct), as epoch seconds."""
     if period is Period.TOTAL:
         return 0.0, None
+    last = _LAST_WINDOW.get((period, time_zone))
+    if last is not None and last[0] <= now < last[1]:
+        return last
+    window = _calendar_window(period, time_zone, now)
+    _LAST_WINDOW[(period, time_zone)] = window
+    return window
+
+
+def _calendar_window(period: Period, time_zone: str, now: float) -> tuple[float, float]:
     zone = ZoneInfo(time_zone)
     local = datetime.fromtimestamp(now, zone)
     day = local.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -41,9 +41,10 @@ class SqliteLedger:
         self._db = db
         self._synchronous = synchronous
         sqlite = db.dialect == "sqlite"
+        self._write = insert_rows_with_trigger if sqlite else store_rows
         self._commits: GroupCommit[LedgerRow] = GroupCommit(
             db,
-            insert_rows_with_trigger if sqlite else store_rows,
+            self._write,
             max_batch=max_batch,
             transactional=not sqlite,
         )
@@ -61,6 +62,15 @@ class SqliteLedger:
     async def record(self, row: LedgerRow) -> None:
         """Return once ``row`` and its rollup are committed (group commit)."""
         await self._commits.submit(row)
+
+    async def record_batch(self, rows: list[LedgerRow]) -> None:
+        """Commit ``rows`` now, outside the group commit (``JournaledLedger``'s
+        applier: it batches already). Idempotent on ``attempt_id``."""
+        if self._db.dialect == "sqlite":
+            await self._write(self._db, rows)
+            return
+        async with self._db.transaction() as tx:
+            await self._write(tx, rows)
 
     async def flush(self) -> None:
         """Nothing to relay: ``record`` already committed."""
