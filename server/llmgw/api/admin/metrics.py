@@ -14,7 +14,7 @@ from collections.abc import Callable
 from llmgateway.v1 import admin_service_pb2
 
 from llmgw.api import convert
-from llmgw.api.admin.views import fill_breaker
+from llmgw.api.admin.breakers import fill_breaker_report
 from llmgw.api.checks import MAX_METRICS_WINDOW_SECONDS, duration_seconds
 from llmgw.api.status import UPSTREAM_RULES
 from llmgw.domain.errors import FailureClass, FieldViolation, InvalidRequestError
@@ -70,7 +70,7 @@ def metrics(
         convert.fill_money(out.cost, row.cost_nanos, "USD")
         snapshot = breakers.get((backend, model))
         if snapshot is not None:
-            fill_breaker(out.circuit_breaker, model, snapshot)
+            fill_breaker_report(out.circuit_breaker, model, snapshot)
     return response
 
 

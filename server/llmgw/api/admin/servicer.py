@@ -198,7 +198,7 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
             snapshots = breakers.get(name, {})
             views.fill_health(report.health, name, snapshots, self._probes.get(name))
             for model, snapshot in sorted(snapshots.items()):
-                views.fill_breaker(report.circuit_breakers.add(), model, snapshot)
+                breakers_admin.fill_breaker_report(report.circuit_breakers.add(), model, snapshot)
         return response
 
     async def ListBackends(

@@ -36,11 +36,6 @@ STRATEGIES = {
     "local_first": routing_pb2.ROUTING_STRATEGY_LOCAL_FIRST,
     "capability": routing_pb2.ROUTING_STRATEGY_CAPABILITY_MATCH,
 }
-_CIRCUITS = {
-    BreakerState.CLOSED: _pb.CIRCUIT_STATE_CLOSED,
-    BreakerState.OPEN: _pb.CIRCUIT_STATE_OPEN,
-    BreakerState.HALF_OPEN: _pb.CIRCUIT_STATE_HALF_OPEN,
-}
 
 
 def grouped(snapshots: dict[tuple[str, str], BreakerSnapshot]) -> Breakers:
@@ -66,20 +61,6 @@ def budget_json(budget: Budget | None) -> str:
             "timeZone": budget.time_zone,
         }
     ).decode()
-
-
-def fill_breaker(
-    target: admin_service_pb2.CircuitBreakerReport, model: str, snapshot: BreakerSnapshot
-) -> None:
-    target.model = model
-    target.state = _CIRCUITS[snapshot.state]
-    target.consecutive_failure_count = snapshot.consecutive_failures
-    target.trip_count = snapshot.trips
-    target.transition_count = snapshot.transitions
-    target.rejected_count = snapshot.rejections
-    target.forced_open = snapshot.forced
-    if snapshot.retry_after:
-        target.retry_after.FromNanoseconds(int(snapshot.retry_after * 1e9))
 
 
 def route_target(target: Target) -> admin_service_pb2.RouteTarget:
@@ -180,7 +161,6 @@ __all__ = [
     "Breakers",
     "backend",
     "budget_json",
-    "fill_breaker",
     "fill_health",
     "grouped",
     "route",
