@@ -34,6 +34,7 @@ class Gateway:
     address: str
     admin: str
     folder: Path
+    metrics: str = ""  # the /metrics listener (host:port)
 
     def logs(self) -> str:
         return "".join(
@@ -60,7 +61,7 @@ def start_gateway(
     """Write ``config`` to ``folder/config.yaml`` and start a gateway on fresh
     loopback ports (the config's listen addresses are replaced)."""
     folder.mkdir(parents=True, exist_ok=True)
-    port, admin = free_port(), free_port()
+    port, admin, metrics = free_port(), free_port(), free_port()
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     process = subprocess.Popen(
@@ -73,13 +74,16 @@ def start_gateway(
             f"127.0.0.1:{port}",
             "--admin-listen",
             f"127.0.0.1:{admin}",
+            "--metrics-listen",
+            f"127.0.0.1:{metrics}",
         ],
         env={**os.environ, **(env or {})},
         stdout=(folder / "stdout.log").open("wb"),
         stderr=(folder / "stderr.log").open("wb"),
         cwd=folder,
     )
-    return Gateway(process, f"127.0.0.1:{port}", f"127.0.0.1:{admin}", folder)
+    address, admin_address = f"127.0.0.1:{port}", f"127.0.0.1:{admin}"
+    return Gateway(process, address, admin_address, folder, f"127.0.0.1:{metrics}")
 
 
 async def wait_ready(gateway: Gateway, seconds: float = 30) -> None:

@@ -40,6 +40,7 @@ from llmgw.accounting.uptime import UptimeLog
 from llmgw.api.admin.costs import CostPlane, FixedCost
 from llmgw.api.admin.keys import KeyAdmin
 from llmgw.api.server import GatewayServers, ServerOptions
+from llmgw.api.telemetry_interceptor import server_interceptors
 from llmgw.api.validation import SizeLimits
 from llmgw.auth.authenticator import Authenticator
 from llmgw.auth.jwt_verifier import JwtVerifier, KeySource, StaticKey
@@ -55,6 +56,7 @@ from llmgw.config import (
     jwt_secret,
     load_settings,
     price_overrides,
+    tracing_configured,
 )
 from llmgw.control.probes import Prober
 from llmgw.control.reload import ConfigReloader, ReloadTargets, caller_defaults
@@ -63,6 +65,7 @@ from llmgw.domain.backends import BackendSpec
 from llmgw.domain.clock import Clock, SystemClock
 from llmgw.domain.money import decimal_to_nanos
 from llmgw.observability.logging import configure, get_logger
+from llmgw.observability.tracing import Tracing
 from llmgw.outbound.dns import SystemResolver
 from llmgw.outbound.endpoint_guard import EndpointGuard, EndpointPolicy
 from llmgw.outbound.jwks import JwksFetcher
@@ -82,6 +85,7 @@ from llmgw.storage.api_keys import BOOTSTRAP_KEY_ID, ApiKeyStore, ensure_bootstr
 from llmgw.storage.audit import AuditStore
 from llmgw.storage.budgets import BudgetStore
 from llmgw.storage.database import Database, open_database
+from llmgw.telemetry import Watched, monitoring, telemetry_for, version
 
 # genai-prices provider ids per backend preset; self-hosted engines are free per
 # token (their cost is GPU uptime, accounted separately).
@@ -111,6 +115,7 @@ def build(
     env: Mapping[str, str] | None = None,
     costs: CostPlane | None = None,
     clock: Clock | None = None,
+    tracing: Tracing | None = None,
 ) -> Built:
     """Build providers, catalogue, prices and the pipeline from settings; the
     accountant bills to ``costs`` (ledger, budget guard) when given; the
@@ -144,6 +149,7 @@ def build(
         downgrade_at_percent=settings.routing.downgrade_at_percent,
     )
     pools = {spec.name: KeyPool(spec.name, spec.key_pool(), clock, key_storage) for spec in specs}
+    telemetry = telemetry_for(settings.observability, presets, tracing)
     first_token = {s.name: s.first_token_timeout for s in specs if s.first_token_timeout}
     gateway = Gateway(
         Backends(catalog, providers, prices, attempts, pools, first_token),
@@ -152,6 +158,7 @@ def build(
         limits=caller_limits(settings, key_storage),
         custom_steps=load_steps(settings.pipeline.steps, settings.pipeline.entry_points),
         clock=clock,
+        telemetry=telemetry,
     )
     prober = Prober(providers, interval=settings.probe_interval_seconds)
     return Built(gateway, providers, specs, prober)
@@ -167,6 +174,7 @@ class Running:
     built: Built
     audit: AuditStore | None = None
     costs: CostPlane | None = None
+    metrics_address: str = ""  # the /metrics listener ("" when off)
 
 
 def state_database_url(settings: Settings) -> str:
@@ -182,14 +190,18 @@ def state_database_url(settings: Settings) -> str:
 
 @asynccontextmanager
 async def running_gateway(
-    settings: Settings, env: Mapping[str, str] | None = None, clock: Clock | None = None
+    settings: Settings,
+    env: Mapping[str, str] | None = None,
+    clock: Clock | None = None,
+    tracing: Tracing | None = None,
 ) -> AsyncIterator[Running]:
     """Start both servers; on exit shut down in the documented order. ``clock``
-    is the pipeline's time (default the system clock; tests pass a driven one)."""
+    is the pipeline's time (default the system clock; tests pass a driven one);
+    ``tracing`` the process's tracer provider (``None``: tracing off)."""
     async with AsyncExitStack() as stack:
         state_db = await open_database(state_database_url(settings))
         stack.push_async_callback(state_db.close)
-        async with _serving(settings, env, state_db, stack, clock) as running:
+        async with _serving(settings, env, state_db, stack, (clock, tracing)) as running:
             yield running
 
 
@@ -272,11 +284,13 @@ async def _serving(
     env: Mapping[str, str] | None,
     state_db: Database,
     stack: AsyncExitStack,
-    clock: Clock | None = None,
+    time_and_traces: tuple[Clock | None, Tracing | None] = (None, None),
 ) -> AsyncIterator[Running]:
+    clock, tracing = time_and_traces
     vllm = [s.name for s in backend_specs(settings, env) if (s.preset or s.name) == "vllm"]
     costs = await _accounting(settings, state_db, vllm, stack)
-    built = build(settings, env, costs, clock)
+    built = build(settings, env, costs, clock, tracing)
+    instruments = built.gateway.telemetry.instruments
     authenticator, key_admin = await _authentication(settings, env, state_db, stack)
     audit = await AuditStore.open(state_db)
     servers = GatewayServers(
@@ -290,6 +304,7 @@ async def _serving(
             max_embedding_batch=settings.rate_limits.max_embedding_batch
             or settings.max_embedding_batch,
             size_limits=size_limits(settings),
+            interceptors=server_interceptors(instruments, tracing),
         ),
         built.specs,
         built.prober,
@@ -301,6 +316,8 @@ async def _serving(
         key_admin=key_admin,
         credentials=env_credentials(settings, env),
     )
+    watched = Watched(built.gateway, built.prober, costs.guard, costs.ledger)
+    metrics_address = await stack.enter_async_context(monitoring(settings.observability, watched))
     try:
         data_port, admin_port = await servers.start()
         built.prober.start()
@@ -311,6 +328,7 @@ async def _serving(
             built,
             audit,
             costs,
+            metrics_address,
         )
     finally:
         await built.prober.stop()
@@ -450,15 +468,32 @@ def config_reloader(
 
 async def serve(settings: Settings, load: Callable[[], Settings] | None = None) -> int:
     """Serve until SIGTERM/SIGINT; SIGHUP reloads through ``load`` (the
-    settings as ``run`` reads them); returns the process exit code."""
-    log = get_logger("llmgw")
+    settings as ``run`` reads them); returns the process exit code. Tracing is
+    on when the ``OTEL_*`` variables configure an exporter (``tracing_configured``)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     early_hup = asyncio.Event()  # SIGHUP during start-up: reload once started
     loop.add_signal_handler(signal.SIGHUP, early_hup.set)
-    async with running_gateway(settings) as running:
+    tracing = Tracing.from_environment(version()) if tracing_configured() else None
+    try:
+        return await _serve_until_stopped(settings, load, stop, (early_hup, tracing))
+    finally:
+        if tracing is not None:
+            tracing.shutdown()  # exports the last spans
+
+
+async def _serve_until_stopped(
+    settings: Settings,
+    load: Callable[[], Settings] | None,
+    stop: asyncio.Event,
+    hup_and_traces: tuple[asyncio.Event, Tracing | None],
+) -> int:
+    log = get_logger("llmgw")
+    loop = asyncio.get_running_loop()
+    early_hup, tracing = hup_and_traces
+    async with running_gateway(settings, tracing=tracing) as running:
         reloader = config_reloader(running, settings, load or (lambda: settings))
         loop.add_signal_handler(signal.SIGHUP, reloader.trigger)
         if early_hup.is_set():
@@ -467,6 +502,8 @@ async def serve(settings: Settings, load: Callable[[], Settings] | None = None) 
             "gateway started",
             data_plane=running.data_address,
             admin_plane=running.admin_address,
+            metrics=running.metrics_address,
+            tracing=tracing is not None,
             backends=[s.name for s in running.built.specs],
         )
         await stop.wait()
@@ -484,6 +521,7 @@ def run(
     admin_listen: str | None = None,
     log_level: str | None = None,
     insecure_no_auth: bool = False,
+    metrics_listen: str | None = None,
 ) -> int:
     """``llmgw serve``: load settings, install uvloop, serve.
 
@@ -499,7 +537,10 @@ def run(
 
     def load() -> Settings:
         """The file and env, then the command line's overrides (also on SIGHUP)."""
-        return Settings.model_validate({**load_settings(config).model_dump(), **overrides})
+        raw = {**load_settings(config).model_dump(), **overrides}
+        if metrics_listen is not None:
+            raw["observability"] = {**raw["observability"], "metrics_listen": metrics_listen}
+        return Settings.model_validate(raw)
 
     settings = load()
     problem = exposure_problem(settings)

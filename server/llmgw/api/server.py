@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -62,6 +63,7 @@ class ServerOptions:
     max_send_message_bytes: int
     max_embedding_batch: int
     size_limits: SizeLimits = NO_SIZE_LIMITS
+    interceptors: tuple[Any, ...] = ()  # telemetry's, outermost first (before auth)
 
 
 class GatewayServers:
@@ -93,8 +95,9 @@ class GatewayServers:
         # Authentication on: one deny-by-default interceptor per port (api/authz.py).
         data_auth = [AuthInterceptor(authenticator, DATA_PLANE)] if authenticator else []
         admin_auth = [AuthInterceptor(authenticator, ADMIN_PLANE)] if authenticator else []
-        self._data = grpc.aio.server(options=channel_options, interceptors=data_auth)
-        self._admin = grpc.aio.server(options=channel_options, interceptors=admin_auth)
+        first = list(options.interceptors)
+        self._data = grpc.aio.server(options=channel_options, interceptors=first + data_auth)
+        self._admin = grpc.aio.server(options=channel_options, interceptors=first + admin_auth)
         self._health = health_aio.HealthServicer()
         self._admin_health = health_aio.HealthServicer()
         gateway_service_pb2_grpc.add_GatewayServiceServicer_to_server(

@@ -32,6 +32,10 @@ def serve(
         str | None, typer.Option(help="Admin-plane listen address [default: 127.0.0.1:50052].")
     ] = None,
     log_level: Annotated[str | None, typer.Option(help="debug|info|warning|error")] = None,
+    metrics_listen: Annotated[
+        str | None,
+        typer.Option(help='Prometheus /metrics address, "" for none [default: 127.0.0.1:9464].'),
+    ] = None,
     insecure_no_auth: Annotated[
         bool,
         typer.Option(
@@ -51,6 +55,7 @@ def serve(
             admin_listen=admin_listen,
             log_level=log_level,
             insecure_no_auth=insecure_no_auth,
+            metrics_listen=metrics_listen,
         )
     except ConfigError as exc:
         _err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)

@@ -13,7 +13,13 @@ The names below are the package's public surface.
 """
 
 from llmgw.config.builtin import DEMO_BACKEND, demo_spec
-from llmgw.config.load import backends_from_env, jwt_public_key, jwt_secret, load_settings
+from llmgw.config.load import (
+    backends_from_env,
+    jwt_public_key,
+    jwt_secret,
+    load_settings,
+    tracing_configured,
+)
 from llmgw.config.schema import (
     AuthConfig,
     BackendConfig,
@@ -48,4 +54,5 @@ __all__ = [
     "jwt_secret",
     "load_settings",
     "price_overrides",
+    "tracing_configured",
 ]

@@ -91,6 +91,7 @@ class _Attempts:
             except UpstreamError as error:
                 if error.failure is FailureClass.RATE_LIMIT:
                     pool.cool_down(key, error.retry_after or 1.0)
+                    self._up.loop.observer.key_cooldown(target.backend)
                 elif error.failure in (FailureClass.CREDENTIAL, FailureClass.QUOTA):
                     pool.mark_bad(key)
                 else:
@@ -222,6 +223,7 @@ class StreamAttempts(_Attempts):
             return primed
 
         outcome = await up.loop.run(request.model, ctx.targets, attempt, deadline)
+        ctx.first_token_at = up.clock.now()
         self._done(ctx, outcome.value, outcome.target, outcome.failed_backends)
 
     async def _open(

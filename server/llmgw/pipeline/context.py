@@ -14,7 +14,9 @@ chain in order (``pipeline.chain``). Fields fill in as the call advances:
   finalizers run);
 * ``error`` by the chain when the call failed or was cancelled (finalizers
   read it; ``None`` on success);
-* ``labels``: free annotations any step may add (custom steps use it).
+* ``labels``: free annotations any step may add (custom steps use it);
+* ``started`` by the telemetry step, ``first_token_at`` by the stream
+  attempt step (time to first token).
 
 Slots only: a context costs one allocation per call.
 """
@@ -66,6 +68,8 @@ class CallContext:
     slot: Any = None  # the stream slot admission holds until the stream ends
     limited: bool = False  # whether caller limits applied (admission's after feeds them)
     labels: dict[str, str] = field(default_factory=dict)
+    started: float = 0.0  # pipeline clock at the call's start (telemetry step)
+    first_token_at: float = 0.0  # pipeline clock when a stream's first delta was read
 
     @property
     def streaming(self) -> bool:

@@ -7,13 +7,14 @@ operation from what is configured, and runs it per call over a fresh
 ==============  ==================================================================
 operation       chain
 ==============  ==================================================================
-Chat            plan, admission*, custom steps*, budget (reserve/settle), attempts
+Chat            telemetry, plan, admission*, custom steps*, budget, attempts
 StreamChat      same; the finalizers run when the stream ends (``pipeline.streams``)
 Embed           same, with the embedding attempt step
-CountTokens     plan, custom steps*, count (no upstream call, nothing billed)
+CountTokens     telemetry, plan, custom steps*, count (no upstream call, nothing billed)
 ==============  ==================================================================
 
-(* only when configured.) The plan comes first so a call no target can serve
+(* only when configured.) Telemetry is first so its finalizer sees the whole
+call (``pipeline.steps.telemetry``). The plan comes next so a call no target can serve
 fails before it consumes a rate limit or a reservation. Everything else here
 is the control surface admin uses (swap an adapter, add a backend, abort an
 alias's work, in-flight counts) and read-only views (catalogue, prices).
@@ -34,7 +35,7 @@ from llmgw.domain.ids import new_id
 from llmgw.domain.models import ModelType
 from llmgw.domain.principal import ANONYMOUS, Principal
 from llmgw.domain.requests import ChatRequest, EmbedRequest
-from llmgw.observability.traffic import MetricsLog
+from llmgw.observability.window import MetricsWindow
 from llmgw.pipeline.attempts import (
     ChatAttempts,
     CountTokens,
@@ -61,6 +62,7 @@ from llmgw.pipeline.results import (
 )
 from llmgw.pipeline.settlement import Accountant
 from llmgw.pipeline.steps import AdmissionStep, LedgerStep, PlanStep
+from llmgw.pipeline.steps.telemetry import Telemetry, TelemetryStep
 from llmgw.pipeline.streams import Primed, Session
 from llmgw.pipeline.tokens import estimate_input_tokens
 from llmgw.providers.base import Provider
@@ -90,6 +92,7 @@ class Gateway:
         limits: CallerLimits | None = None,
         custom_steps: Sequence[Step] = (),
         clock: Clock | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._catalog = backends.catalog
         self._providers = backends.providers
@@ -97,10 +100,12 @@ class Gateway:
         self._attempts = backends.attempts
         self._limits = limits
         self._clock = clock or SystemClock()
-        self.metrics = MetricsLog()
+        self.telemetry = telemetry or Telemetry()
+        self.metrics = MetricsWindow(self.telemetry.instruments)  # GetMetrics reads it
+        self._attempts.observer = self.telemetry.instruments
         self.accountant = accountant or Accountant(backends.prices, clock=self._clock)
         latency = LatencyBoard()
-        self._registry = Registry(self._clock, self.metrics, latency)
+        self._registry = Registry(self._clock, self.telemetry.instruments, latency)
         self._pools: dict[str, KeyPool] = dict(backends.pools)
         self._registry.in_flight_counts.update(dict.fromkeys(backends.providers, 0))
         self._planner = Planner(
@@ -131,9 +136,11 @@ class Gateway:
         """Each operation's chain: only configured steps are in it."""
         admission: tuple[Step, ...] = (AdmissionStep(self._limits),) if self._limits else ()
         ledger = LedgerStep(self.accountant)
+        telemetry = TelemetryStep(self.telemetry, self._clock)
 
         def chain(kind: ModelType, last: Step) -> Chain:
-            return Chain((PlanStep(self._planner, kind), *admission, *custom, ledger, last))
+            plan = PlanStep(self._planner, kind)
+            return Chain((telemetry, plan, *admission, *custom, ledger, last))
 
         return {
             Operation.CHAT: chain(ModelType.CHAT, ChatAttempts(up)),
@@ -141,6 +148,7 @@ class Gateway:
             Operation.EMBED: chain(ModelType.EMBEDDING, EmbedAttempts(up)),
             Operation.COUNT_TOKENS: Chain(
                 (
+                    telemetry,
                     PlanStep(self._planner, ModelType.CHAT, budget_aware=False),
                     *custom,
                     CountTokens(up),
@@ -154,17 +162,9 @@ class Gateway:
         self, request: ChatRequest, deadline: Deadline, principal: Principal = ANONYMOUS
     ) -> Completion:
         ctx = _context(Operation.CHAT, request, deadline, principal, _chat_tokens(request))
-        started = self._clock.now()
         await self.chains[Operation.CHAT].run(ctx)
-        response, target, cost = ctx.result, ctx.target, ctx.cost
-        assert target is not None and cost is not None and ctx.route is not None
-        self.metrics.settled(
-            target.backend,
-            target.model.id,
-            response.usage.output_tokens,
-            self._clock.now() - started,
-            cost.total_nanos,
-        )
+        response, cost = ctx.result, ctx.cost
+        assert cost is not None and ctx.route is not None
         return Completion(new_id(), ctx.request_id, response, ctx.route, cost, time.time())
 
     async def stream_chat(
@@ -273,7 +273,7 @@ class Gateway:
 
 
 class _StreamServices:
-    """A stream session's view of the gateway: time, prices, metrics, finalizers."""
+    """A stream session's view of the gateway: time, prices, finalizers."""
 
     __slots__ = ("_chain", "_gateway", "clock", "prices")
 
@@ -282,18 +282,6 @@ class _StreamServices:
         self._chain = chain
         self.clock = gateway._clock
         self.prices = gateway.prices
-
-    def settled_stream(self, ctx: CallContext, started: float) -> None:
-        target, cost, usage = ctx.target, ctx.cost, ctx.usage
-        assert target is not None and cost is not None and usage is not None
-        self._gateway.metrics.settled(
-            target.backend,
-            target.model.id,
-            usage.output_tokens,
-            self.clock.now() - started,
-            cost.total_nanos,
-            streamed=True,
-        )
 
     async def finalize(self, ctx: CallContext) -> None:
         await self._chain.exit(ctx, len(self._chain.steps))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from llmgw.domain.clock import Clock
 from llmgw.domain.deadline import Deadline
@@ -85,8 +85,30 @@ class BackendPolicies:
     breaker: BreakerPolicy
 
 
+class LoopObserver(Protocol):
+    """Who hears the loop's decisions (telemetry's instruments; failure class values)."""
+
+    def retry(self, backend: str, failure: str) -> None: ...
+
+    def fallback(self, backend: str, failure: str) -> None: ...
+
+    def key_cooldown(self, backend: str) -> None: ...
+
+
+class _Unobserved:
+    def retry(self, backend: str, failure: str) -> None:
+        return None
+
+    def fallback(self, backend: str, failure: str) -> None:
+        return None
+
+    def key_cooldown(self, backend: str) -> None:
+        return None
+
+
 class AttemptLoop:
-    """Runs ``attempt(target)`` over ``targets`` until one succeeds."""
+    """Runs ``attempt(target)`` over ``targets`` until one succeeds; tells
+    ``observer`` each retry and each move to the next target."""
 
     def __init__(
         self,
@@ -100,6 +122,7 @@ class AttemptLoop:
         self._clock = clock
         self.breakers = breakers or BreakerBoard(clock)
         self.budget = budget or RetryBudget()
+        self.observer: LoopObserver = _Unobserved()
 
     async def run(
         self,
@@ -115,12 +138,14 @@ class AttemptLoop:
         failures: list[UpstreamError] = []
         self.budget.in_flight += 1
         try:
-            for target in targets:
+            for index, target in enumerate(targets):
                 outcome = await self._try_target(target, attempt, deadline, failures)
                 if outcome is not None:
                     return Outcome(outcome, target, tuple(failures))
                 if deadline.expired:
                     break
+                if index + 1 < len(targets) and failures:
+                    self.observer.fallback(target.backend, failures[-1].failure.value)
         finally:
             self.budget.in_flight -= 1
         if not failures:
@@ -162,6 +187,7 @@ class AttemptLoop:
                 delay = self._retry_delay(error, retries, policies.retry, deadline)
                 if delay is None or not self.budget.try_acquire():
                     return None
+                self.observer.retry(target.backend, error.failure.value)
                 try:
                     await self._clock.sleep(delay)
                 finally:
@@ -195,6 +221,7 @@ __all__ = [
     "RETRY_SAME_TARGET",
     "AttemptLoop",
     "BackendPolicies",
+    "LoopObserver",
     "Outcome",
     "RetryBudget",
 ]

@@ -106,8 +106,6 @@ class StreamServices(Protocol):
     clock: Clock
     prices: PriceBook
 
-    def settled_stream(self, ctx: CallContext, started: float) -> None: ...
-
     async def finalize(self, ctx: CallContext) -> None: ...
 
 
@@ -123,7 +121,6 @@ class Session:
         self.request_id = ctx.request_id
         self.response_id = new_id()
         self.created_at = time.time()  # wall clock: the answer's timestamp
-        self._started = services.clock.now()
         self._produced_chars = 0
         self._last_usage: Usage | None = None
         self._failed = False
@@ -235,7 +232,6 @@ class Session:
             end = _cost_capped(end)
         self._bill(AttemptStatus.OK, usage, estimated)
         await self._finalize()
-        self._services.settled_stream(ctx, self._started)
         if self._primed.on_end is not None:
             await self._primed.on_end(end.usage)
         return end

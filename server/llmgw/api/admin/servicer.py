@@ -54,7 +54,7 @@ from llmgw.domain.errors import (
 )
 from llmgw.domain.models import Target
 from llmgw.observability.logging import get_logger
-from llmgw.observability.traffic import percentile
+from llmgw.observability.window import quantile
 from llmgw.outbound.dns import SystemResolver
 from llmgw.outbound.endpoint_guard import EndpointGuard, EndpointPolicy
 from llmgw.pipeline.breaker import BreakerSnapshot, BreakerState
@@ -466,10 +466,13 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         breakers = self._gateway.attempts.breakers.snapshots()
         now = time.time()
         response = _pb.GetMetricsResponse()
-        response.window_start_time.FromNanoseconds(int((now - window) * 1e9))
+        start, rows = self._gateway.metrics.rows(window)  # the Prometheus instruments
+        response.window_start_time.FromNanoseconds(int(start * 1e9))
         response.window_end_time.FromNanoseconds(int(now * 1e9))
-        for (backend, model), row in sorted(self._gateway.metrics.rows(window).items()):
+        for (backend, model), row in sorted(rows.items()):
             if (backends and backend not in backends) or (models and model not in models):
+                continue
+            if not row.requests:
                 continue
             out = response.rows.add(
                 backend=f"backends/{backend}",
@@ -481,16 +484,16 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
             for failure, count in row.failures.items():
                 code = UPSTREAM_RULES[FailureClass(failure)].code.name
                 out.error_counts[code] = out.error_counts.get(code, 0) + count
-            for field_name, values, q in (
-                ("p50_latency", row.latencies, 0.5),
-                ("p95_latency", row.latencies, 0.95),
-                ("p50_time_to_first_token", row.first_tokens, 0.5),
-                ("p95_time_to_first_token", row.first_tokens, 0.95),
+            for field_name, buckets, q in (
+                ("p50_latency", row.latency, 0.5),
+                ("p95_latency", row.latency, 0.95),
+                ("p50_time_to_first_token", row.first_token, 0.5),
+                ("p95_time_to_first_token", row.first_token, 0.95),
             ):
-                value = percentile(values, q)
+                value = quantile(q, buckets)
                 if value is not None:
                     getattr(out, field_name).FromNanoseconds(int(value * 1e9))
-            convert.fill_money(out.cost, row.cost_nanos, "USD")
+            convert.fill_money(out.cost, int(row.cost_nanos), "USD")
             snapshot = breakers.get((backend, model))
             if snapshot is not None:
                 _fill_breaker(out.circuit_breaker, model, snapshot)
