@@ -23,8 +23,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import test_ledger
-from llmgw.accounting.ledger.port import CostQuery
 from llmgw.accounting.ledger import relay as ledger_relay
+from llmgw.accounting.ledger.port import CostQuery
 from llmgw.accounting.ledger.relay import LedgerUnavailableError, RelayedLedger
 from llmgw.domain.ledger import LedgerRow
 from llmgw.storage.database import Database

@@ -127,8 +127,7 @@ class TelemetryStep:
             for row in ctx.tab.rows:
                 instruments.charged(row.model, row.backend, tenant, row.cost_nanos, row.currency)
         if isinstance(error, RateLimitedError):
-            scope = error.metadata.get("subject", "").partition("/")[0]
-            instruments.refused(error.metadata.get("limit", ""), scope, tenant)
+            instruments.refused(error.metadata.get("limit", ""), _scope_kind(error), tenant)
 
     def _genai(self, ctx: CallContext, target: Target | None) -> tuple[str, str, str, str, str]:
         operation = _GENAI_OPERATION[ctx.operation]
@@ -172,6 +171,13 @@ def _target(ctx: CallContext) -> Target | None:
     if ctx.target is not None:
         return ctx.target
     return ctx.targets[0] if ctx.targets else None
+
+
+def _scope_kind(error: RateLimitedError) -> str:
+    """The kind of subject a limit refused (``tenants/t/users/u`` -> ``users``):
+    a bounded label, never the subject's ids."""
+    parts = error.metadata.get("subject", "").split("/")
+    return parts[-2] if len(parts) >= 2 else parts[0]
 
 
 def _content(ctx: CallContext) -> dict[str, str]:
