@@ -8,9 +8,11 @@ import pytest
 from conftest import gateway_at
 from helpers import chat
 from llmgateway.v1 import gateway_service_pb2, gateway_service_pb2_grpc
+from llmgw.app import Running
 from llmgw.observability.metrics import Instruments
 from llmgw.observability.request_log import RequestLog
 from llmgw.pipeline.context import Operation
+from upstream_fakes import FakeOpenAI, Reply
 
 
 def test_success_sampling() -> None:
@@ -30,9 +32,12 @@ def test_tenant_labels_can_be_switched_off() -> None:
     cost = {"model": "m", "backend": "b", "currency": "USD"}
     assert on.registry.get_sample_value("llmgw_cost_nanos_total", {**cost, "tenant": "acme"}) == 5
     assert off.registry.get_sample_value("llmgw_cost_nanos_total", {**cost, "tenant": ""}) == 5
-    assert off.registry.get_sample_value(
-        "llmgw_rate_limit_refusals_total", {"limit": "rpm", "scope": "tenants", "tenant": ""}
-    ) == 1
+    assert (
+        off.registry.get_sample_value(
+            "llmgw_rate_limit_refusals_total", {"limit": "rpm", "scope": "tenants", "tenant": ""}
+        )
+        == 1
+    )
 
 
 @pytest.mark.parametrize("operation", list(Operation))
@@ -44,29 +49,47 @@ async def test_telemetry_is_first_in_every_chain(operation: Operation) -> None:
 
 async def test_a_stream_cut_by_the_client_is_counted_and_closed() -> None:
     """Cancelled streams write telemetry too (the issue: they wrote nothing)."""
-    async with gateway_at() as running:
-        registry = running.built.gateway.telemetry.instruments.registry
-        async with grpc.aio.insecure_channel(running.data_address) as channel:
-            stub = gateway_service_pb2_grpc.GatewayServiceStub(channel)
-            call = stub.StreamChat(gateway_service_pb2.StreamChatRequest(chat=chat("demo-chat")))
-            async for _ in call:
-                break
-            call.cancel()
-        labels = {
-            "gen_ai_operation_name": "chat",
-            "gen_ai_provider_name": "demo",
-            "gen_ai_request_model": "demo-chat",
-            "gen_ai_response_model": "demo-chat",
-            "backend": "demo",
-            "error_type": "CancelledError",
+    async with FakeOpenAI(api_key="sk-fake") as fake:
+        fake.enqueue(Reply(chunks=["x"] * 100, chunk_delay=0.05))
+        settings = {
+            "demo_enabled": False,
+            "backends": [
+                {
+                    "name": "slow",
+                    "kind": "openai_compatible",
+                    "base_url": fake.base_url,
+                    "api_keys": ["sk-fake"],
+                    "models": [{"id": "slow-model", "capabilities": ["streaming"]}],
+                }
+            ],
         }
-        name = "gen_ai_client_operation_duration_seconds_count"
-        for _ in range(200):  # the server sees the cancel shortly after the client
-            if registry.get_sample_value(name, labels) == 1:
-                break
-            await _tick()
-        assert registry.get_sample_value(name, labels) == 1
-        assert registry.get_sample_value("llmgw_open_streams", {}) == 0
+        async with gateway_at(settings) as running:
+            await _cancel_mid_stream(running)
+
+
+async def _cancel_mid_stream(running: Running) -> None:
+    registry = running.built.gateway.telemetry.instruments.registry
+    async with grpc.aio.insecure_channel(running.data_address) as channel:
+        stub = gateway_service_pb2_grpc.GatewayServiceStub(channel)
+        call = stub.StreamChat(gateway_service_pb2.StreamChatRequest(chat=chat("slow-model")))
+        async for _ in call:
+            break
+        call.cancel()
+    labels = {
+        "gen_ai_operation_name": "chat",
+        "gen_ai_provider_name": "slow",
+        "gen_ai_request_model": "slow-model",
+        "gen_ai_response_model": "slow-model",
+        "backend": "slow",
+        "error_type": "CancelledError",
+    }
+    name = "gen_ai_client_operation_duration_seconds_count"
+    for _ in range(200):  # the server sees the cancel shortly after the client
+        if registry.get_sample_value(name, labels) == 1:
+            break
+        await _tick()
+    assert registry.get_sample_value(name, labels) == 1
+    assert registry.get_sample_value("llmgw_open_streams", {}) == 0
 
 
 async def _tick() -> None:

@@ -88,6 +88,9 @@ class BackendConfig(_Strict):
     first_token_timeout_seconds: float = Field(default=0.0, ge=0)
     # Cap on requests in flight (0 = none); local_first routing sends overflow to cloud.
     max_concurrent_requests: int = Field(default=0, ge=0)
+    # Send the W3C trace context (traceparent) upstream when tracing is on;
+    # unset: on for self-hosted presets (vllm, ollama), off for cloud APIs.
+    propagate_trace_context: bool | None = None
 
     @field_validator("base_url")
     @classmethod

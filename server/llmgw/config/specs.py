@@ -23,6 +23,8 @@ from llmgw.domain.policies import BreakerPolicy, RetryPolicy
 from llmgw.domain.secret import Secret
 from llmgw.providers.presets import PRESETS, Preset
 
+_SELF_HOSTED_PRESETS = ("vllm", "ollama")  # trace context goes to these by default
+
 
 def jwt_policy(settings: Settings) -> JwtPolicy:
     """The domain view of ``auth.jwt`` (what the verifier enforces)."""
@@ -111,6 +113,11 @@ def _spec(
         health_path=preset.health_path if preset else "",
         api_version=backend.api_version,
         keys=limited,
+        propagate_trace_context=(
+            backend.propagate_trace_context
+            if backend.propagate_trace_context is not None
+            else (backend.preset or (preset.name if preset else "")) in _SELF_HOSTED_PRESETS
+        ),
         retry=RetryPolicy(
             initial_backoff=backend.retry.initial_backoff_seconds,
             multiplier=backend.retry.multiplier,

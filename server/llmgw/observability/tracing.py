@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
@@ -73,14 +74,28 @@ class Tracing:
             try:
                 yield span
             except BaseException as error:
-                span.set_attribute("error.type", error_type(error))
-                span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+                fail(span, error)
                 raise
 
-    def start(self, name: str, attributes: Mapping[str, Any] | None = None) -> Span:
-        """A CLIENT child span that the caller ends (streams end it at their end)."""
+    def start_current(
+        self, name: str, attributes: Mapping[str, Any] | None = None
+    ) -> tuple[Span, object]:
+        """A CLIENT child span, made current (outbound requests carry its
+        context) until ``detach(token)``; the caller ends it (a stream's
+        attempt span ends with the stream)."""
         span: Span = self.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
-        return span
+        token = otel_context.attach(trace.set_span_in_context(span))
+        return span, token
+
+
+def detach(token: object) -> None:
+    """Stop a ``start_current`` span being current (same task that attached it)."""
+    otel_context.detach(token)  # type: ignore[arg-type]
+
+
+def fail(span: Span, error: BaseException) -> None:
+    span.set_attribute("error.type", error_type(error))
+    span.set_status(Status(StatusCode.ERROR, type(error).__name__))
 
 
 def error_type(error: BaseException) -> str:
@@ -117,4 +132,14 @@ def mark_rpc_status(code: int, name: str) -> None:
         span.set_status(Status(StatusCode.ERROR, name))
 
 
-__all__ = ["Tracing", "error_type", "exemplar", "ids", "inject", "mark_rpc_status"]
+__all__ = [
+    "Span",
+    "Tracing",
+    "detach",
+    "error_type",
+    "exemplar",
+    "fail",
+    "ids",
+    "inject",
+    "mark_rpc_status",
+]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from llmgw.accounting.pricing import PriceBook
@@ -27,6 +27,7 @@ from llmgw.domain.ledger import AttemptStatus
 from llmgw.domain.models import Target
 from llmgw.domain.requests import ChatRequest, ChatResponse, EmbedRequest, EmbedResponse
 from llmgw.domain.secret import Secret
+from llmgw.pipeline.attempt_spans import AttemptSpans
 from llmgw.pipeline.context import CallContext
 from llmgw.pipeline.keys import KeyPool, KeysExhaustedError
 from llmgw.pipeline.output_cap import Capped, OutputCaps
@@ -53,6 +54,7 @@ class Upstreams:
     clock: Clock
     first_token_timeouts: Mapping[str, float]
     caps: OutputCaps
+    spans: AttemptSpans = field(default_factory=lambda: AttemptSpans(None, {}))
 
 
 class _Attempts:
@@ -107,12 +109,18 @@ class _Attempts:
         tab = ctx.tab
         assert tab is not None
         begun = self._up.clock.now()
+        span = self._up.spans.open(ctx, target)
         try:
             async with self._up.registry.track(target):
                 response, key = await self._with_key(target, ctx, call)
         except BaseException as error:
             bill_failure(tab, target, begun, error, ctx.input_tokens)
+            if span is not None:
+                span.failed(error)
             raise
+        finally:
+            if span is not None:
+                span.detach()
         produced = (
             sum(len(c.message.text) for c in response.candidates)
             if isinstance(response, ChatResponse)
@@ -134,6 +142,8 @@ class _Attempts:
             upstream_key_id=upstream_key_id,
         )
         ctx.output_tokens += usage.output_tokens
+        if span is not None:
+            span.succeeded(usage, response, upstream_key_id)
         return response, key
 
     def _capped(self, ctx: CallContext, request: ChatRequest, target: Target) -> Capped:
@@ -206,13 +216,20 @@ class StreamAttempts(_Attempts):
                 return await self._open(target, capped.request, ctx, key)
 
             begun = up.clock.now()
+            span = up.spans.open(ctx, target)  # ends with the stream (telemetry step)
             try:
                 async with up.registry.track(target, first_token=True):  # until the first delta
                     primed, key = await self._with_key(target, ctx, call)
             except BaseException as error:
                 assert ctx.tab is not None
                 bill_failure(ctx.tab, target, begun, error, ctx.input_tokens)
+                if span is not None:
+                    span.failed(error)
                 raise
+            finally:
+                if span is not None:
+                    span.detach()
+            ctx.attempt_span = span
             primed.started = begun
             primed.cost_limited = capped.cost_limited
             primed.cost_limit_tokens = capped.cost_limit_tokens

@@ -70,6 +70,7 @@ class CallContext:
     labels: dict[str, str] = field(default_factory=dict)
     started: float = 0.0  # pipeline clock at the call's start (telemetry step)
     first_token_at: float = 0.0  # pipeline clock when a stream's first delta was read
+    attempt_span: Any = None  # a stream's open attempt span (ended by the telemetry step)
 
     @property
     def streaming(self) -> bool:

@@ -36,6 +36,7 @@ from llmgw.domain.models import ModelType
 from llmgw.domain.principal import ANONYMOUS, Principal
 from llmgw.domain.requests import ChatRequest, EmbedRequest
 from llmgw.observability.window import MetricsWindow
+from llmgw.pipeline.attempt_spans import AttemptSpans
 from llmgw.pipeline.attempts import (
     ChatAttempts,
     CountTokens,
@@ -129,13 +130,14 @@ class Gateway:
             self._clock,
             backends.first_token_timeouts,
             OutputCaps(self._prices, self.accountant.default_max_output_tokens),
+            AttemptSpans(self.telemetry.tracing, self.telemetry.providers),
         )
         self.chains = self._chains(upstreams, tuple(custom_steps))
 
     def _chains(self, up: Upstreams, custom: tuple[Step, ...]) -> dict[Operation, Chain]:
         """Each operation's chain: only configured steps are in it."""
         admission: tuple[Step, ...] = (AdmissionStep(self._limits),) if self._limits else ()
-        ledger = LedgerStep(self.accountant)
+        ledger = LedgerStep(self.accountant, self.telemetry.tracing)
         telemetry = TelemetryStep(self.telemetry, self._clock)
 
         def chain(kind: ModelType, last: Step) -> Chain:

@@ -36,6 +36,7 @@ from llmgw.domain.requests import ChatRequest
 from llmgw.observability.metrics import UNRESOLVED, CallOutcome, Instruments
 from llmgw.observability.request_log import RequestLog
 from llmgw.observability.tracing import Tracing, error_type, exemplar, ids
+from llmgw.pipeline.attempt_spans import AttemptSpan
 from llmgw.pipeline.context import CallContext, Operation
 
 # GenAI semconv operation names.
@@ -92,6 +93,8 @@ class TelemetryStep:
     async def after(self, ctx: CallContext) -> None:
         t = self._t
         try:
+            if ctx.attempt_span is not None:
+                _end_stream_span(ctx)
             if ctx.streaming:
                 t.instruments.open_streams.dec()
             else:
@@ -171,6 +174,19 @@ def _target(ctx: CallContext) -> Target | None:
     if ctx.target is not None:
         return ctx.target
     return ctx.targets[0] if ctx.targets else None
+
+
+def _end_stream_span(ctx: CallContext) -> None:
+    """End the answering stream attempt's span: final usage, or what cut it."""
+    span: AttemptSpan = ctx.attempt_span
+    ctx.attempt_span = None
+    if ctx.error is None:
+        key_id = ctx.tab.rows[-1].upstream_key_id if ctx.tab is not None and ctx.tab.rows else ""
+        span.succeeded(ctx.usage, None, key_id)
+    else:
+        if ctx.usage is not None:  # what was produced before the cut (billed)
+            span.span.set_attribute("gen_ai.usage.output_tokens", ctx.usage.output_tokens)
+        span.failed(ctx.error)
 
 
 def _scope_kind(error: RateLimitedError) -> str:
