@@ -96,3 +96,19 @@ async def _tick() -> None:
     import asyncio
 
     await asyncio.sleep(0.01)
+
+
+def test_duration_exemplars_carry_the_trace_ids() -> None:
+    """With tracing on the duration and TTFT histograms get exemplars (OpenMetrics)."""
+    from llmgw.observability.metrics import CallOutcome
+    from prometheus_client.openmetrics.exposition import generate_latest
+
+    instruments = Instruments()
+    ids = {"trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "span_id": "00f067aa0ba902b7"}
+    genai = ("chat", "openai", "fast", "gpt", "primary")
+    instruments.call(genai, CallOutcome(0.3, tokens=(5, 9), first_token=0.05, exemplar=ids))
+    lines = generate_latest(instruments.registry).decode().splitlines()
+    duration = [x for x in lines if "operation_duration_seconds_bucket" in x and "#" in x]
+    ttft = [x for x in lines if "first_token_seconds_bucket" in x and "#" in x]
+    assert len(duration) == 1 and ids["trace_id"] in duration[0] and 'le="0.32"' in duration[0]
+    assert len(ttft) == 1 and ids["span_id"] in ttft[0]
