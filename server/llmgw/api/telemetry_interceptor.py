@@ -26,7 +26,8 @@ code 0 and UNSET.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -66,13 +67,13 @@ class TelemetryInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             return grpc.unary_unary_rpc_method_handler(
                 unary_unary, handler.request_deserializer, handler.response_serializer
             )
-        if handler.unary_stream is not None:
+        if handler.unary_stream is not None and inspect.isasyncgenfunction(handler.unary_stream):
             inner_stream = handler.unary_stream
 
             async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> Any:
                 error: BaseException | None = None
                 try:
-                    async for item in _items(inner_stream(request, context)):
+                    async for item in inner_stream(request, context):  # one hop per message
                         yield item
                 except BaseException as exc:
                     error = exc
@@ -83,7 +84,7 @@ class TelemetryInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             return grpc.unary_stream_rpc_method_handler(
                 unary_stream, handler.request_deserializer, handler.response_serializer
             )
-        return handler  # client-streaming handlers (reflection) are not ours
+        return handler  # write-style and client-streaming handlers (reflection) are not ours
 
     def _done(
         self, rpc: str, context: grpc.aio.ServicerContext, error: BaseException | None
@@ -130,14 +131,6 @@ def server_interceptors(instruments: Instruments, tracing: Tracing | None) -> tu
         tracer_provider=tracing.provider, filter_=filters.negate(filters.health_check())
     )
     return (spans, ours)
-
-
-async def _items(result: Any) -> AsyncIterator[Any]:
-    if hasattr(result, "__aiter__"):
-        async for item in result:
-            yield item
-    else:
-        await result
 
 
 __all__ = ["TelemetryInterceptor", "code_name", "final_code", "server_interceptors"]

@@ -84,7 +84,7 @@ class TelemetryStep:
         if ctx.streaming:
             instruments.open_streams.inc()
         else:
-            instruments.in_flight.labels(_RPC[ctx.operation]).inc()
+            instruments.c_in_flight.get((_RPC[ctx.operation],)).inc()
         fields = {"request_id": ctx.request_id}
         if self._t.tracing is not None:
             fields["trace_id"], fields["span_id"] = ids()
@@ -98,7 +98,7 @@ class TelemetryStep:
             if ctx.streaming:
                 t.instruments.open_streams.dec()
             else:
-                t.instruments.in_flight.labels(_RPC[ctx.operation]).dec()
+                t.instruments.c_in_flight.get((_RPC[ctx.operation],)).dec()
             seconds = self._clock.now() - ctx.started
             if ctx.operation is not Operation.COUNT_TOKENS:
                 self._measure(ctx, seconds)
@@ -122,9 +122,8 @@ class TelemetryStep:
         )
         instruments.call(genai, outcome)
         if error is None and ctx.streaming and target is not None:
-            instruments.attempt_seconds.labels(target.backend, target.model.id, "stream").observe(
-                seconds
-            )
+            key = (target.backend, target.model.id, "stream")
+            instruments.c_attempt_seconds.get(key).observe(seconds)
         tenant = ctx.attribution.tenant
         if ctx.tab is not None:
             for row in ctx.tab.rows:
