@@ -19,6 +19,7 @@ whose readiness fails, then the pod gets ``terminationGracePeriodSeconds``):
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import ipaddress
 import os
 import signal
@@ -149,7 +150,6 @@ def build(
         downgrade_at_percent=settings.routing.downgrade_at_percent,
     )
     pools = {spec.name: KeyPool(spec.name, spec.key_pool(), clock, key_storage) for spec in specs}
-    telemetry = telemetry_for(settings.observability, presets, tracing)
     first_token = {s.name: s.first_token_timeout for s in specs if s.first_token_timeout}
     gateway = Gateway(
         Backends(catalog, providers, prices, attempts, pools, first_token),
@@ -158,10 +158,9 @@ def build(
         limits=caller_limits(settings, key_storage),
         custom_steps=load_steps(settings.pipeline.steps, settings.pipeline.entry_points),
         clock=clock,
-        telemetry=telemetry,
+        telemetry=telemetry_for(settings.observability, presets, tracing),
     )
-    prober = Prober(providers, interval=settings.probe_interval_seconds)
-    return Built(gateway, providers, specs, prober)
+    return Built(gateway, providers, specs, Prober(providers, settings.probe_interval_seconds))
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +201,11 @@ async def running_gateway(
         state_db = await open_database(state_database_url(settings))
         stack.push_async_callback(state_db.close)
         async with _serving(settings, env, state_db, stack, (clock, tracing)) as running:
-            yield running
+            built, costs = running.built, running.costs
+            assert costs is not None
+            watched = Watched(built.gateway, built.prober, costs.guard, costs.ledger)
+            async with monitoring(settings.observability, watched) as metrics_address:
+                yield dataclasses.replace(running, metrics_address=metrics_address)
 
 
 def _accountant(
@@ -286,11 +289,9 @@ async def _serving(
     stack: AsyncExitStack,
     time_and_traces: tuple[Clock | None, Tracing | None] = (None, None),
 ) -> AsyncIterator[Running]:
-    clock, tracing = time_and_traces
     vllm = [s.name for s in backend_specs(settings, env) if (s.preset or s.name) == "vllm"]
     costs = await _accounting(settings, state_db, vllm, stack)
-    built = build(settings, env, costs, clock, tracing)
-    instruments = built.gateway.telemetry.instruments
+    built = build(settings, env, costs, *time_and_traces)
     authenticator, key_admin = await _authentication(settings, env, state_db, stack)
     audit = await AuditStore.open(state_db)
     servers = GatewayServers(
@@ -304,7 +305,7 @@ async def _serving(
             max_embedding_batch=settings.rate_limits.max_embedding_batch
             or settings.max_embedding_batch,
             size_limits=size_limits(settings),
-            interceptors=server_interceptors(instruments, tracing),
+            interceptors=server_interceptors(built.gateway.telemetry, time_and_traces[1]),
         ),
         built.specs,
         built.prober,
@@ -316,8 +317,6 @@ async def _serving(
         key_admin=key_admin,
         credentials=env_credentials(settings, env),
     )
-    watched = Watched(built.gateway, built.prober, costs.guard, costs.ledger)
-    metrics_address = await stack.enter_async_context(monitoring(settings.observability, watched))
     try:
         data_port, admin_port = await servers.start()
         built.prober.start()
@@ -328,7 +327,6 @@ async def _serving(
             built,
             audit,
             costs,
-            metrics_address,
         )
     finally:
         await built.prober.stop()

@@ -35,6 +35,7 @@ import grpc
 from llmgw.api.status import rule_for
 from llmgw.observability.metrics import Instruments
 from llmgw.observability.tracing import Tracing, mark_rpc_status
+from llmgw.pipeline.steps.telemetry import Telemetry
 
 
 class TelemetryInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
@@ -119,10 +120,11 @@ def code_name(error: BaseException | None) -> str:
     return str(rule_for(error).code.name)
 
 
-def server_interceptors(instruments: Instruments, tracing: Tracing | None) -> tuple[Any, ...]:
+def server_interceptors(telemetry: Telemetry, tracing: Tracing | None) -> tuple[Any, ...]:
     """The telemetry interceptors, outermost first: OpenTelemetry's server
-    spans (with tracing on; health checks not traced), then ours."""
-    ours = TelemetryInterceptor(instruments)
+    spans (with tracing on; health checks not traced), then ours (counting
+    into ``telemetry.instruments``)."""
+    ours = TelemetryInterceptor(telemetry.instruments)
     if tracing is None:
         return (ours,)
     from opentelemetry.instrumentation.grpc import aio_server_interceptor, filters

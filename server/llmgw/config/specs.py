@@ -74,6 +74,13 @@ def _api_key(backend: BackendConfig, key: KeyConfig, env: Mapping[str, str]) -> 
     )
 
 
+def _propagates(backend: BackendConfig, preset: Preset | None) -> bool:
+    """Trace context goes upstream: as configured, else to self-hosted engines."""
+    if backend.propagate_trace_context is not None:
+        return backend.propagate_trace_context
+    return (backend.preset or (preset.name if preset else "")) in _SELF_HOSTED_PRESETS
+
+
 def _spec(
     backend: BackendConfig,
     keys: tuple[Secret, ...],
@@ -113,11 +120,7 @@ def _spec(
         health_path=preset.health_path if preset else "",
         api_version=backend.api_version,
         keys=limited,
-        propagate_trace_context=(
-            backend.propagate_trace_context
-            if backend.propagate_trace_context is not None
-            else (backend.preset or (preset.name if preset else "")) in _SELF_HOSTED_PRESETS
-        ),
+        propagate_trace_context=_propagates(backend, preset),
         retry=RetryPolicy(
             initial_backoff=backend.retry.initial_backoff_seconds,
             multiplier=backend.retry.multiplier,

@@ -48,6 +48,52 @@ UNRESOLVED = "_unresolved"  # the label of a model no route resolved (never the 
 NO_ERROR = ""  # ``error_type`` of a success (the conventions leave it unset)
 
 
+# (attribute, kind, Prometheus name, help, labels, histogram buckets)
+_INSTRUMENTS: tuple[tuple[str, Any, str, str, tuple[str, ...], tuple[float, ...]], ...] = (
+    ("token_usage", Histogram, "gen_ai_client_token_usage",
+     "Tokens used per call (GenAI semconv), by token type.",
+     (*GENAI_LABELS, "gen_ai_token_type"), TOKEN_BUCKETS),
+    ("duration", Histogram, "gen_ai_client_operation_duration_seconds",
+     "Duration of a call through the gateway (GenAI semconv), retries included.",
+     (*GENAI_LABELS, "error_type"), DURATION_BUCKETS),
+    ("ttft", Histogram, "gen_ai_server_time_to_first_token_seconds",
+     "Time from the call's start to the first content delta of a stream.",
+     GENAI_LABELS, TTFT_BUCKETS),
+    ("tpot", Histogram, "gen_ai_server_time_per_output_token_seconds",
+     "Time per output token after the first (streams).", GENAI_LABELS, TPOT_BUCKETS),
+    ("rpcs", Counter, "llmgw_rpc_requests", "Finished RPCs by method and status code.",
+     ("rpc", "code"), ()),
+    ("in_flight", Gauge, "llmgw_in_flight_calls", "Unary data-plane calls in progress.",
+     ("rpc",), ()),
+    ("open_streams", Gauge, "llmgw_open_streams", "Streams open now.", (), ()),
+    ("attempts", Counter, "llmgw_upstream_attempts",
+     "Upstream attempts by backend, model and failure class (none = success).",
+     ("backend", "model", "failure_class"), ()),
+    ("attempt_seconds", Histogram, "llmgw_upstream_attempt_duration_seconds",
+     "Successful attempts: whole answer (unary), to the first delta, whole stream.",
+     ("backend", "model", "phase"), DURATION_BUCKETS),
+    ("retries", Counter, "llmgw_upstream_retries", "Retries of the same target.",
+     ("backend", "failure_class"), ()),
+    ("fallbacks", Counter, "llmgw_upstream_fallbacks",
+     "Moves to the next target of the plan, by the backend left and why.",
+     ("backend", "failure_class"), ()),
+    ("cooldowns", Counter, "llmgw_key_cooldowns", "Upstream keys cooled down after a 429.",
+     ("backend",), ()),
+    ("refusals", Counter, "llmgw_rate_limit_refusals",
+     "Calls refused by the gateway's caller limits, by limit and scope kind.",
+     ("limit", "scope", "tenant"), ()),
+    ("cost", Counter, "llmgw_cost_nanos",
+     "Cost of upstream attempts in nano-units of the currency (1e-9).",
+     ("model", "backend", "tenant", "currency"), ()),
+    ("output_tokens", Counter, "llmgw_output_tokens",
+     "Output tokens of answered calls (what tokens per second is computed from).",
+     ("backend", "model"), ()),
+    ("generating_seconds", Counter, "llmgw_generating_seconds",
+     "Seconds spent producing the output tokens counted in llmgw_output_tokens.",
+     ("backend", "model"), ()),
+)  # fmt: skip
+
+
 class Instruments:
     """Every counter, gauge and histogram the gateway updates while serving.
 
@@ -57,103 +103,29 @@ class Instruments:
     ``inc``/``observe``.
     """
 
+    token_usage: Histogram
+    duration: Histogram
+    ttft: Histogram
+    tpot: Histogram
+    attempt_seconds: Histogram
+    rpcs: Counter
+    attempts: Counter
+    retries: Counter
+    fallbacks: Counter
+    cooldowns: Counter
+    refusals: Counter
+    cost: Counter
+    output_tokens: Counter
+    generating_seconds: Counter
+    in_flight: Gauge
+    open_streams: Gauge
+
     def __init__(self, tenant_labels: bool = True, version: str = "0") -> None:
-        self.registry = CollectorRegistry()
+        self.registry = r = CollectorRegistry()
         self.tenant_labels = tenant_labels
-        r = self.registry
-        self.token_usage = Histogram(
-            "gen_ai_client_token_usage",
-            "Tokens used per call (GenAI semconv), by token type.",
-            (*GENAI_LABELS, "gen_ai_token_type"),
-            buckets=TOKEN_BUCKETS,
-            registry=r,
-        )
-        self.duration = Histogram(
-            "gen_ai_client_operation_duration_seconds",
-            "Duration of a call through the gateway (GenAI semconv), retries included.",
-            (*GENAI_LABELS, "error_type"),
-            buckets=DURATION_BUCKETS,
-            registry=r,
-        )
-        self.ttft = Histogram(
-            "gen_ai_server_time_to_first_token_seconds",
-            "Time from the call's start to the first content delta of a stream.",
-            GENAI_LABELS,
-            buckets=TTFT_BUCKETS,
-            registry=r,
-        )
-        self.tpot = Histogram(
-            "gen_ai_server_time_per_output_token_seconds",
-            "Time per output token after the first (streams).",
-            GENAI_LABELS,
-            buckets=TPOT_BUCKETS,
-            registry=r,
-        )
-        self.rpcs = Counter(
-            "llmgw_rpc_requests",
-            "Finished RPCs by method and status code.",
-            ("rpc", "code"),
-            registry=r,
-        )
-        self.in_flight = Gauge(
-            "llmgw_in_flight_calls", "Unary data-plane calls in progress.", ("rpc",), registry=r
-        )
-        self.open_streams = Gauge("llmgw_open_streams", "Streams open now.", registry=r)
-        self.attempts = Counter(
-            "llmgw_upstream_attempts",
-            "Upstream attempts by backend, model and failure class (none = success).",
-            ("backend", "model", "failure_class"),
-            registry=r,
-        )
-        self.attempt_seconds = Histogram(
-            "llmgw_upstream_attempt_duration_seconds",
-            "Successful attempts: whole answer (unary) or to the first delta (streams).",
-            ("backend", "model", "phase"),
-            buckets=DURATION_BUCKETS,
-            registry=r,
-        )
-        self.retries = Counter(
-            "llmgw_upstream_retries",
-            "Retries of the same target.",
-            ("backend", "failure_class"),
-            registry=r,
-        )
-        self.fallbacks = Counter(
-            "llmgw_upstream_fallbacks",
-            "Moves to the next target of the plan, by the backend left and why.",
-            ("backend", "failure_class"),
-            registry=r,
-        )
-        self.cooldowns = Counter(
-            "llmgw_key_cooldowns",
-            "Upstream keys cooled down after a 429.",
-            ("backend",),
-            registry=r,
-        )
-        self.refusals = Counter(
-            "llmgw_rate_limit_refusals",
-            "Calls refused by the gateway's caller limits, by limit and scope kind.",
-            ("limit", "scope", "tenant"),
-            registry=r,
-        )
-        self.cost = Counter(
-            "llmgw_cost_nanos",
-            "Cost of upstream attempts in nano-units of the currency (1e-9).",
-            ("model", "backend", "tenant", "currency"),
-            registry=r,
-        )
-        self.output_tokens = Counter(
-            "llmgw_output_tokens",
-            "Output tokens of answered calls (what tokens per second is computed from).",
-            ("backend", "model"),
-            registry=r,
-        )
-        self.generating_seconds = Counter(
-            "llmgw_generating_seconds",
-            "Seconds spent producing the output tokens counted in llmgw_output_tokens.",
-            ("backend", "model"),
-            registry=r,
-        )
+        for attr, kind, name, doc, labels, buckets in _INSTRUMENTS:
+            extra = {"buckets": buckets} if buckets else {}
+            setattr(self, attr, kind(name, doc, labels, registry=r, **extra))
         Info("llmgw_build", "Build information.", registry=r).info(
             {"version": version, "python": platform.python_version()}
         )

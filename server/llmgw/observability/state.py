@@ -72,77 +72,55 @@ class StateSources:
     probes: Callable[[], Iterable[ProbeRow]] | None = None
 
 
+# (attribute, Prometheus name, help, labels). "Monotonic" gauges mirror a
+# counter another module keeps: query them with increase().
+_GAUGES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("breaker_state", "llmgw_circuit_breaker_state",
+     "1 for the state each (backend, model) breaker is in, 0 for the others.",
+     ("backend", "model", "state")),
+    ("breaker_transitions", "llmgw_circuit_breaker_transitions",
+     "State changes of each breaker since start (monotonic).", ("backend", "model")),
+    ("breaker_trips", "llmgw_circuit_breaker_trips",
+     "Times each breaker opened since start (monotonic).", ("backend", "model")),
+    ("budget_ratio", "llmgw_budget_spend_ratio", "Spent / limit of each budget's period.",
+     ("budget",)),
+    ("budget_remaining", "llmgw_budget_remaining_nanos",
+     "What each budget has left (currency nano-units).", ("budget",)),
+    ("outbox_depth", "llmgw_ledger_outbox_depth",
+     "Ledger rows not yet relayed to PostgreSQL.", ()),
+    ("relay_lag", "llmgw_ledger_relay_lag_seconds",
+     "Age of the oldest row still in the outbox.", ()),
+    ("relay_failing", "llmgw_ledger_relay_consecutive_failures",
+     "Relay failures since the last success.", ()),
+    ("relay_failures", "llmgw_ledger_relay_failures",
+     "Relay failures since start (monotonic).", ()),
+    ("probe_up", "llmgw_probe_up", "1 when the backend's last probe succeeded.", ("backend",)),
+    ("probe_latency", "llmgw_probe_latency_seconds", "Latency of the backend's last probe.",
+     ("backend",)),
+    ("probe_failing", "llmgw_probe_consecutive_failures", "Failed probes in a row.",
+     ("backend",)),
+)  # fmt: skip
+
+
 class StateGauges:
     """The sampled families, registered on the ``Instruments`` registry."""
 
+    breaker_state: Gauge
+    breaker_transitions: Gauge
+    breaker_trips: Gauge
+    budget_ratio: Gauge
+    budget_remaining: Gauge
+    outbox_depth: Gauge
+    relay_lag: Gauge
+    relay_failing: Gauge
+    relay_failures: Gauge
+    probe_up: Gauge
+    probe_latency: Gauge
+    probe_failing: Gauge
+
     def __init__(self, instruments: Instruments) -> None:
-        r = instruments.registry
-        self.breaker_state = Gauge(
-            "llmgw_circuit_breaker_state",
-            "1 for the state each (backend, model) breaker is in, 0 for the others.",
-            ("backend", "model", "state"),
-            registry=r,
-        )
-        self.breaker_transitions = Gauge(
-            "llmgw_circuit_breaker_transitions",
-            "State changes of each breaker since start (monotonic; use increase()).",
-            ("backend", "model"),
-            registry=r,
-        )
-        self.breaker_trips = Gauge(
-            "llmgw_circuit_breaker_trips",
-            "Times each breaker opened since start (monotonic; use increase()).",
-            ("backend", "model"),
-            registry=r,
-        )
-        self.budget_ratio = Gauge(
-            "llmgw_budget_spend_ratio",
-            "Spent / limit of each budget's period.",
-            ("budget",),
-            registry=r,
-        )
-        self.budget_remaining = Gauge(
-            "llmgw_budget_remaining_nanos",
-            "What each budget has left (currency nano-units).",
-            ("budget",),
-            registry=r,
-        )
-        self.outbox_depth = Gauge(
-            "llmgw_ledger_outbox_depth", "Ledger rows not yet relayed to PostgreSQL.", registry=r
-        )
-        self.relay_lag = Gauge(
-            "llmgw_ledger_relay_lag_seconds",
-            "Age of the oldest row still in the outbox.",
-            registry=r,
-        )
-        self.relay_failing = Gauge(
-            "llmgw_ledger_relay_consecutive_failures",
-            "Relay failures since the last success.",
-            registry=r,
-        )
-        self.relay_failures = Gauge(
-            "llmgw_ledger_relay_failures",
-            "Relay failures since start (monotonic; use increase()).",
-            registry=r,
-        )
-        self.probe_up = Gauge(
-            "llmgw_probe_up",
-            "1 when the backend's last probe succeeded.",
-            ("backend",),
-            registry=r,
-        )
-        self.probe_latency = Gauge(
-            "llmgw_probe_latency_seconds",
-            "Latency of the backend's last probe.",
-            ("backend",),
-            registry=r,
-        )
-        self.probe_failing = Gauge(
-            "llmgw_probe_consecutive_failures",
-            "Failed probes in a row.",
-            ("backend",),
-            registry=r,
-        )
+        for attr, name, doc, labels in _GAUGES:
+            setattr(self, attr, Gauge(name, doc, labels, registry=instruments.registry))
 
     def breakers(self, rows: Iterable[BreakerRow]) -> None:
         for row in rows:
