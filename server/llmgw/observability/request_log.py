@@ -16,6 +16,7 @@ no credential reaches this module.
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable
 from typing import Any
@@ -41,7 +42,10 @@ class RequestLog:
         self._draw = draw
 
     def wanted(self, ok: bool) -> bool:
-        """Whether this outcome gets a line (failures always do)."""
+        """Whether this outcome gets a line (failures always do, when the log
+        level lets info lines through: otherwise the line is not even built)."""
+        if not _log.is_enabled_for(logging.INFO):
+            return False
         sample = self._sample
         return not ok or sample >= 1.0 or (sample > 0.0 and self._draw() < sample)
 
