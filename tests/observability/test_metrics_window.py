@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from llmgw.observability.metrics import Instruments
+from llmgw.observability.metrics import CallOutcome, Instruments
 from llmgw.observability.window import MetricsWindow, quantile
 
 
@@ -21,8 +21,8 @@ def test_every_attempt_counts_at_any_rate() -> None:
     instruments = Instruments()
     window = MetricsWindow(instruments, wall=Wall())
     for _ in range(250_000):
-        instruments.attempt("b", "m", "", 0.05, "answer")
-    instruments.attempt("b", "m", "overloaded", 0.0, "")
+        instruments.attempt("b", "m", "")
+    instruments.attempt("b", "m", "overloaded")
     _, rows = window.rows(300)
     assert rows[("b", "m")].requests == 250_001
     assert rows[("b", "m")].failures == {"overloaded": 1}
@@ -32,13 +32,13 @@ def test_window_subtracts_the_snapshot_before_its_start() -> None:
     wall = Wall()
     instruments = Instruments()
     window = MetricsWindow(instruments, wall=wall)
-    instruments.attempt("b", "m", "", 0.1, "answer")  # before the window
+    instruments.attempt("b", "m", "")  # before the window
     wall.now += 10
     window.snapshot()  # t0 + 10
     wall.now += 5
     window.snapshot()  # t0 + 15
-    instruments.attempt("b", "m", "", 0.3, "answer")
-    instruments.attempt("b", "m", "timeout", 0.0, "")
+    instruments.attempt("b", "m", "")
+    instruments.attempt("b", "m", "timeout")
     wall.now += 100  # t0 + 115; a 100 s window starts at t0 + 15
     start, rows = window.rows(100)
     assert start == wall.now - 100
@@ -60,13 +60,15 @@ def test_snapshots_older_than_max_age_are_dropped() -> None:
 
 
 def test_latency_percentiles_from_buckets_and_tokens_per_second() -> None:
+    """Latency and TTFT of answered calls from the GenAI histograms, by the
+    answering backend and model; failed calls count as attempts only."""
     instruments = Instruments()
     window = MetricsWindow(instruments, wall=Wall())
-    for seconds in [0.015] * 50 + [0.5] * 50:  # buckets 0.01-0.02 and 0.32-0.64
-        instruments.attempt("b", "m", "", seconds, "answer")
-    instruments.attempt("b", "m", "", 0.03, "first_token")
-    instruments.output_tokens.labels("b", "m").inc(300)
-    instruments.generating_seconds.labels("b", "m").inc(3)
+    genai = ("chat", "openai", "alias", "m", "b")
+    for seconds in [0.015] * 51 + [0.5] * 49:  # buckets 0.01-0.02 and 0.32-0.64
+        instruments.call(genai, CallOutcome(seconds, tokens=(10, 3)))
+    instruments.call(genai, CallOutcome(0.9, tokens=(10, 2), first_token=0.03))
+    instruments.call(genai, CallOutcome(30.0, error_type="timeout"))  # not a latency
     instruments.charged("m", "b", "acme", 1234, "USD")
     _, rows = window.rows(300)
     row = rows[("b", "m")]
@@ -76,7 +78,8 @@ def test_latency_percentiles_from_buckets_and_tokens_per_second() -> None:
     assert p95 is not None and 0.32 <= p95 <= 0.64
     ttft = quantile(0.5, row.first_token)
     assert ttft is not None and 0.02 <= ttft <= 0.04
-    assert row.tokens_per_second == pytest.approx(100)
+    seconds = 51 * 0.015 + 49 * 0.5 + 0.9
+    assert row.tokens_per_second == pytest.approx(302 / seconds)
     assert row.cost_nanos == 1234
 
 

@@ -69,9 +69,6 @@ _INSTRUMENTS: tuple[tuple[str, Any, str, str, tuple[str, ...], tuple[float, ...]
     ("attempts", Counter, "llmgw_upstream_attempts",
      "Upstream attempts by backend, model and failure class (none = success).",
      ("backend", "model", "failure_class"), ()),
-    ("attempt_seconds", Histogram, "llmgw_upstream_attempt_duration_seconds",
-     "Successful attempts: whole answer (unary), to the first delta, whole stream.",
-     ("backend", "model", "phase"), DURATION_BUCKETS),
     ("retries", Counter, "llmgw_upstream_retries", "Retries of the same target.",
      ("backend", "failure_class"), ()),
     ("fallbacks", Counter, "llmgw_upstream_fallbacks",
@@ -85,12 +82,6 @@ _INSTRUMENTS: tuple[tuple[str, Any, str, str, tuple[str, ...], tuple[float, ...]
     ("cost", Counter, "llmgw_cost_nanos",
      "Cost of upstream attempts in nano-units of the currency (1e-9).",
      ("model", "backend", "tenant", "currency"), ()),
-    ("output_tokens", Counter, "llmgw_output_tokens",
-     "Output tokens of answered calls (what tokens per second is computed from).",
-     ("backend", "model"), ()),
-    ("generating_seconds", Counter, "llmgw_generating_seconds",
-     "Seconds spent producing the output tokens counted in llmgw_output_tokens.",
-     ("backend", "model"), ()),
 )  # fmt: skip
 
 
@@ -107,7 +98,6 @@ class Instruments:
     duration: Histogram
     ttft: Histogram
     tpot: Histogram
-    attempt_seconds: Histogram
     rpcs: Counter
     attempts: Counter
     retries: Counter
@@ -115,8 +105,6 @@ class Instruments:
     cooldowns: Counter
     refusals: Counter
     cost: Counter
-    output_tokens: Counter
-    generating_seconds: Counter
     in_flight: Gauge
     open_streams: Gauge
 
@@ -132,25 +120,20 @@ class Instruments:
         self.c_rpcs = Children(self.rpcs)
         self.c_in_flight = Children(self.in_flight)
         self.c_attempts = Children(self.attempts)
-        self.c_attempt_seconds = Children(self.attempt_seconds)
         self.c_cost = Children(self.cost)
         self.c_duration = Children(self.duration)
         self.c_tokens = Children(self.token_usage)
         self.c_ttft = Children(self.ttft)
         self.c_tpot = Children(self.tpot)
-        self.c_output = Children(self.output_tokens)
-        self.c_generating = Children(self.generating_seconds)
 
     # -- narrow functions ---------------------------------------------------
 
     def rpc_done(self, rpc: str, code: str) -> None:
         self.c_rpcs.get((rpc, code)).inc()
 
-    def attempt(self, backend: str, model: str, failure: str, seconds: float, phase: str) -> None:
+    def attempt(self, backend: str, model: str, failure: str) -> None:
         """One upstream attempt ended: ``failure`` is its class, ``""`` on success."""
         self.c_attempts.get((backend, model, failure or "none")).inc()
-        if not failure:
-            self.c_attempt_seconds.get((backend, model, phase)).observe(seconds)
 
     def retry(self, backend: str, failure: str) -> None:
         self.retries.labels(backend, failure).inc()
@@ -180,13 +163,10 @@ class Instruments:
         self.c_duration.get((*genai, outcome.error_type)).observe(outcome.seconds, exemplar)
         if outcome.error_type:
             return
-        backend_model = (genai[4], genai[3])
         if outcome.input_tokens:
             self.c_tokens.get((*genai, "input")).observe(outcome.input_tokens)
         if outcome.output_tokens:
             self.c_tokens.get((*genai, "output")).observe(outcome.output_tokens)
-            self.c_output.get(backend_model).inc(outcome.output_tokens)
-            self.c_generating.get(backend_model).inc(outcome.seconds)
         if outcome.first_token is not None:
             self.c_ttft.get(genai).observe(outcome.first_token, exemplar)
             if outcome.output_tokens > 1:

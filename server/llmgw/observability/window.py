@@ -12,9 +12,12 @@ The window really used starts at the chosen snapshot (at most one interval
 earlier than asked), or at process start when the process is younger than
 the window: ``rows`` returns that start so the answer can say it.
 
-Per (backend, model): attempts by failure class, latency (unary answers and
-whole streams), time to first token (streams), output tokens per second and
-cost (summed over tenants; one currency).
+Per (backend, model): attempts by failure class (``llmgw_upstream_attempts``),
+latency of answered calls and time to first token (the GenAI duration and
+TTFT histograms, by the answering backend and model: a call's latency
+includes the retries before its answer), output tokens per second (output
+token sum over answered calls' duration sum) and cost (summed over tenants;
+one currency).
 """
 
 from __future__ import annotations
@@ -141,18 +144,37 @@ class MetricsWindow:
         i = self._i
         for labels, value in _samples(i.attempts, "_total"):
             at(labels["backend"], labels["model"]).attempts[labels["failure_class"]] += int(value)
-        for labels, value in _samples(i.attempt_seconds, "_bucket"):
-            row = at(labels["backend"], labels["model"])
-            le = float(labels["le"])
-            target = row.first_token if labels["phase"] == "first_token" else row.latency
-            target[le] = target.get(le, 0.0) + value
-        for labels, value in _samples(i.output_tokens, "_total"):
-            at(labels["backend"], labels["model"]).output_tokens += value
-        for labels, value in _samples(i.generating_seconds, "_total"):
-            at(labels["backend"], labels["model"]).generating_seconds += value
         for labels, value in _samples(i.cost, "_total"):
             at(labels["backend"], labels["model"]).cost_nanos += value
+        for name, labels, value in _answered(i.duration):
+            row = at(labels["backend"], labels[_MODEL])
+            if name.endswith("_bucket"):
+                _add(row.latency, labels["le"], value)
+            elif name.endswith("_sum"):
+                row.generating_seconds += value
+        for name, labels, value in _answered(i.ttft):
+            if name.endswith("_bucket"):
+                _add(at(labels["backend"], labels[_MODEL]).first_token, labels["le"], value)
+        for name, labels, value in _answered(i.token_usage):
+            if name.endswith("_sum") and labels["gen_ai_token_type"] == "output":
+                at(labels["backend"], labels[_MODEL]).output_tokens += value
         return found
+
+
+_MODEL = "gen_ai_response_model"
+
+
+def _answered(metric: MetricWrapperBase) -> Iterable[tuple[str, dict[str, str], float]]:
+    """Samples of a GenAI histogram for answered calls (no error type)."""
+    for family in metric.collect():
+        for sample in family.samples:
+            if not sample.labels.get("error_type") and sample.labels.get(_MODEL):
+                yield sample.name, sample.labels, sample.value
+
+
+def _add(buckets: dict[float, float], le: str, value: float) -> None:
+    bound = float(le)
+    buckets[bound] = buckets.get(bound, 0.0) + value
 
 
 def _samples(metric: MetricWrapperBase, suffix: str) -> Iterable[tuple[dict[str, str], float]]:

@@ -76,7 +76,7 @@ class Registry:
         try:
             yield
         except UpstreamError as error:
-            self._metrics.attempt(backend, model, error.failure.value, 0.0, "")
+            self._metrics.attempt(backend, model, error.failure.value)
             raise
         except asyncio.CancelledError:
             if task is None or task not in self._aborting:
@@ -92,8 +92,7 @@ class Registry:
                 running.discard(task)
         seconds = self._clock.now() - started
         self._latency.observe(backend, model, seconds)
-        phase = "first_token" if first_token else "answer"
-        self._metrics.attempt(backend, model, "", seconds, phase)
+        self._metrics.attempt(backend, model, "")
 
 
 __all__ = ["Registry"]

@@ -121,9 +121,6 @@ class TelemetryStep:
             exemplar() if self._t.tracing is not None else None,
         )
         instruments.call(genai, outcome)
-        if error is None and ctx.streaming and target is not None:
-            key = (target.backend, target.model.id, "stream")
-            instruments.c_attempt_seconds.get(key).observe(seconds)
         tenant = ctx.attribution.tenant
         if ctx.tab is not None:
             for row in ctx.tab.rows:
