@@ -29,7 +29,9 @@ import platform
 from collections.abc import Mapping
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client import CollectorRegistry, Counter, Histogram, Info
+
+from llmgw.observability.tallies import Tally, TallyCollector
 
 # Bucket boundaries from the GenAI semantic conventions.
 TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304)
@@ -61,14 +63,6 @@ _INSTRUMENTS: tuple[tuple[str, Any, str, str, tuple[str, ...], tuple[float, ...]
      GENAI_LABELS, TTFT_BUCKETS),
     ("tpot", Histogram, "gen_ai_server_time_per_output_token_seconds",
      "Time per output token after the first (streams).", GENAI_LABELS, TPOT_BUCKETS),
-    ("rpcs", Counter, "llmgw_rpc_requests", "Finished RPCs by method and status code.",
-     ("rpc", "code"), ()),
-    ("in_flight", Gauge, "llmgw_in_flight_calls", "Unary data-plane calls in progress.",
-     ("rpc",), ()),
-    ("open_streams", Gauge, "llmgw_open_streams", "Streams open now.", (), ()),
-    ("attempts", Counter, "llmgw_upstream_attempts",
-     "Upstream attempts by backend, model and failure class (none = success).",
-     ("backend", "model", "failure_class"), ()),
     ("retries", Counter, "llmgw_upstream_retries", "Retries of the same target.",
      ("backend", "failure_class"), ()),
     ("fallbacks", Counter, "llmgw_upstream_fallbacks",
@@ -79,9 +73,6 @@ _INSTRUMENTS: tuple[tuple[str, Any, str, str, tuple[str, ...], tuple[float, ...]
     ("refusals", Counter, "llmgw_rate_limit_refusals",
      "Calls refused by the gateway's caller limits, by limit and scope kind.",
      ("limit", "scope", "tenant"), ()),
-    ("cost", Counter, "llmgw_cost_nanos",
-     "Cost of upstream attempts in nano-units of the currency (1e-9).",
-     ("model", "backend", "tenant", "currency"), ()),
 )  # fmt: skip
 
 
@@ -98,15 +89,10 @@ class Instruments:
     duration: Histogram
     ttft: Histogram
     tpot: Histogram
-    rpcs: Counter
-    attempts: Counter
     retries: Counter
     fallbacks: Counter
     cooldowns: Counter
     refusals: Counter
-    cost: Counter
-    in_flight: Gauge
-    open_streams: Gauge
 
     def __init__(self, tenant_labels: bool = True, version: str = "0") -> None:
         self.registry = r = CollectorRegistry()
@@ -117,10 +103,23 @@ class Instruments:
         Info("llmgw_build", "Build information.", registry=r).info(
             {"version": version, "python": platform.python_version()}
         )
-        self.c_rpcs = Children(self.rpcs)
-        self.c_in_flight = Children(self.in_flight)
-        self.c_attempts = Children(self.attempts)
-        self.c_cost = Children(self.cost)
+        # Updated on every call: lock-free tallies (``observability.tallies``).
+        self.rpcs = Tally("llmgw_rpc_requests", "Finished RPCs by method and status code.",
+                          ("rpc", "code"))  # fmt: skip
+        self.in_flight = Tally("llmgw_in_flight_calls", "Unary data-plane calls in progress.",
+                               ("rpc",), gauge=True)  # fmt: skip
+        self.open_streams = Tally("llmgw_open_streams", "Streams open now.", (), gauge=True)
+        self.attempts = Tally(
+            "llmgw_upstream_attempts",
+            "Upstream attempts by backend, model and failure class (none = success).",
+            ("backend", "model", "failure_class"),
+        )
+        self.cost = Tally(
+            "llmgw_cost_nanos",
+            "Cost of upstream attempts in nano-units of the currency (1e-9).",
+            ("model", "backend", "tenant", "currency"),
+        )
+        TallyCollector(r, self.rpcs, self.in_flight, self.open_streams, self.attempts, self.cost)
         self.c_duration = Children(self.duration)
         self.c_tokens = Children(self.token_usage)
         self.c_ttft = Children(self.ttft)
@@ -129,11 +128,11 @@ class Instruments:
     # -- narrow functions ---------------------------------------------------
 
     def rpc_done(self, rpc: str, code: str) -> None:
-        self.c_rpcs.get((rpc, code)).inc()
+        self.rpcs.inc((rpc, code))
 
     def attempt(self, backend: str, model: str, failure: str) -> None:
         """One upstream attempt ended: ``failure`` is its class, ``""`` on success."""
-        self.c_attempts.get((backend, model, failure or "none")).inc()
+        self.attempts.inc((backend, model, failure or "none"))
 
     def retry(self, backend: str, failure: str) -> None:
         self.retries.labels(backend, failure).inc()
@@ -151,7 +150,7 @@ class Instruments:
 
     def charged(self, model: str, backend: str, tenant: str, nanos: int, currency: str) -> None:
         if nanos:
-            self.c_cost.get((model, backend, self.tenant(tenant), currency)).inc(nanos)
+            self.cost.inc((model, backend, self.tenant(tenant), currency), nanos)
 
     def tenant(self, tenant: str) -> str:
         return tenant if self.tenant_labels else ""

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from prometheus_client.metrics import MetricWrapperBase
 
 from llmgw.observability.metrics import Instruments
+from llmgw.observability.tallies import Tally
 
 Key = tuple[str, str]  # (backend, model)
 
@@ -177,7 +178,9 @@ def _add(buckets: dict[float, float], le: str, value: float) -> None:
     buckets[bound] = buckets.get(bound, 0.0) + value
 
 
-def _samples(metric: MetricWrapperBase, suffix: str) -> Iterable[tuple[dict[str, str], float]]:
+def _samples(
+    metric: MetricWrapperBase | Tally, suffix: str
+) -> Iterable[tuple[dict[str, str], float]]:
     for family in metric.collect():
         for sample in family.samples:
             if sample.name.endswith(suffix):

@@ -82,9 +82,9 @@ class TelemetryStep:
         ctx.started = self._clock.now()
         instruments = self._t.instruments
         if ctx.streaming:
-            instruments.open_streams.inc()
+            instruments.open_streams.inc(())
         else:
-            instruments.c_in_flight.get((_RPC[ctx.operation],)).inc()
+            instruments.in_flight.inc((_RPC[ctx.operation],))
         fields = {"request_id": ctx.request_id}
         if self._t.tracing is not None:
             fields["trace_id"], fields["span_id"] = ids()
@@ -96,9 +96,9 @@ class TelemetryStep:
             if ctx.attempt_span is not None:
                 _end_stream_span(ctx)
             if ctx.streaming:
-                t.instruments.open_streams.dec()
+                t.instruments.open_streams.dec(())
             else:
-                t.instruments.c_in_flight.get((_RPC[ctx.operation],)).dec()
+                t.instruments.in_flight.dec((_RPC[ctx.operation],))
             seconds = self._clock.now() - ctx.started
             if ctx.operation is not Operation.COUNT_TOKENS:
                 self._measure(ctx, seconds)
