@@ -116,3 +116,16 @@ async def test_enter_then_exit_is_the_stream_shape() -> None:
     assert log == ["before a", "before b"]  # finalizers wait for the end of the stream
     await chain.exit(ctx, done)
     assert log[2:] == ["after b ok", "after a ok"]
+
+
+async def test_a_step_declaring_no_finalizer_is_not_awaited_after() -> None:
+    log: list[str] = []
+
+    class NoAfter(_Step):
+        finalizes = False
+
+        async def after(self, ctx: CallContext) -> None:
+            raise AssertionError("a step with finalizes = False must not be finalized")
+
+    await Chain([_Step("a", log), NoAfter("b", log), _Step("c", log)]).run(_ctx())
+    assert log == ["before a", "before b", "before c", "after c ok", "after a ok"]

@@ -61,6 +61,7 @@ class _Attempts:
     """What every attempt step shares: key rotation and billing."""
 
     name = "attempts"
+    finalizes = False  # ``after`` is a no-op: the chain skips it
 
     def __init__(self, upstreams: Upstreams) -> None:
         self._up = upstreams

@@ -32,11 +32,11 @@ from llmgw.domain.models import ModelInfo
 from llmgw.domain.requests import ChatRequest
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(slots=True)
 class Capped:
     request: ChatRequest
-    cost_limited: bool
-    cost_limit_tokens: int  # output tokens ``max_cost`` affords (0: no such limit)
+    cost_limited: bool = False
+    cost_limit_tokens: int = 0  # output tokens ``max_cost`` affords (0: no such limit)
 
 
 class OutputCaps:
@@ -56,7 +56,7 @@ class OutputCaps:
         asked = request.generation.max_output_tokens
         max_cost = request.routing.max_cost_nanos
         if not reserving and max_cost is None:
-            return Capped(request, False, 0)  # the common path: nothing to change
+            return Capped(request)  # the common path: nothing to change
         cap = asked or (model.max_output_tokens or self._default if reserving else 0)
         affordable = self.affordable(model, input_tokens, max_cost)
         limited = affordable > 0 and (not cap or affordable < cap)

@@ -62,7 +62,7 @@ class PlanInputs:
     pressure: Callable[[Attribution], float]  # soft-budget pressure, percent
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built per call, cheaper to construct
 class PlanQuery:
     """One call's routing question."""
 

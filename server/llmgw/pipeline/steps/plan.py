@@ -14,6 +14,7 @@ from llmgw.pipeline.plan import Planner, PlanQuery
 
 class PlanStep:
     name = "plan"
+    finalizes = False  # ``after`` is a no-op: the chain skips it
 
     def __init__(self, planner: Planner, kind: ModelType, budget_aware: bool = True) -> None:
         self._planner = planner
