@@ -139,6 +139,8 @@ async def start_gateway(config: Path, log_level: str) -> tuple[subprocess.Popen[
                 "-m",
                 "llmgw",
                 "serve",
+                "--metrics-listen",
+                "127.0.0.1:0",
                 "--config",
                 str(config),
                 "--listen",

@@ -31,6 +31,7 @@ async def gateway_at(
         "admin_listen": "127.0.0.1:0",
         "shutdown_grace_seconds": 1,
         "probe_interval_seconds": 0,  # tests that count upstream requests need silence
+        "observability": {"metrics_listen": "127.0.0.1:0"},  # any free port
         # Each gateway gets its own embedded database and outbox.
         "ledger": {
             "sqlite_path": os.path.join(state, "llmgw.sqlite3"),

@@ -34,6 +34,7 @@ class Gateway:
     address: str
     admin: str
     folder: Path
+    metrics: str = ""  # the /metrics listener (host:port)
 
     def logs(self) -> str:
         return "".join(
@@ -64,7 +65,7 @@ def start_gateway(
     loopback ports (the config's listen addresses are replaced); ``args``
     are more ``llmgw serve`` flags."""
     folder.mkdir(parents=True, exist_ok=True)
-    port, admin = free_port(), free_port()
+    port, admin, metrics = free_port(), free_port(), free_port()
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     process = subprocess.Popen(
@@ -77,6 +78,8 @@ def start_gateway(
             f"127.0.0.1:{port}",
             "--admin-listen",
             f"127.0.0.1:{admin}",
+            "--metrics-listen",
+            f"127.0.0.1:{metrics}",
             *args,
         ],
         env={**os.environ, **(env or {})},
@@ -84,7 +87,8 @@ def start_gateway(
         stderr=(folder / "stderr.log").open("wb"),
         cwd=folder,
     )
-    return Gateway(process, f"127.0.0.1:{port}", f"127.0.0.1:{admin}", folder)
+    address, admin_address = f"127.0.0.1:{port}", f"127.0.0.1:{admin}"
+    return Gateway(process, address, admin_address, folder, f"127.0.0.1:{metrics}")
 
 
 async def wait_ready(gateway: Gateway, seconds: float = 30) -> None:

@@ -19,28 +19,32 @@ rows and the outbox relay flushes -> exit 0.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import ipaddress
 import os
 import signal
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
-from limits.aio.storage import RedisStorage, Storage
+from limits.aio.storage import RedisStorage
 from pydantic import ValidationError
-from redis.asyncio import Redis
 
 from llmgw.api.admin.costs import CostPlane
 from llmgw.api.listen_check import check_free
-from llmgw.api.server import GatewayServers, ServerOptions, ServerParts
-from llmgw.api.validation import SizeLimits
-from llmgw.auth.cert_identity import CertificateIdentities
+from llmgw.api.server import GatewayServers, ServerParts
+from llmgw.api.telemetry_interceptor import server_interceptors
 from llmgw.compose.accounting import accountant, cost_plane, price_book
 from llmgw.compose.authentication import authentication
 from llmgw.compose.routing import LOCAL_PRESETS as LOCAL_PRESETS
 from llmgw.compose.routing import routing_settings
+from llmgw.compose.serving import (
+    async_redis_url,
+    caller_limits,
+    server_options,
+    with_port,
+)
 from llmgw.config import (
     ConfigError,
     Settings,
@@ -50,20 +54,21 @@ from llmgw.config import (
     jwt_secret,
     load_settings,
     state_database_url,
+    tracing_configured,
 )
 from llmgw.config.serving import (
-    certificate_principals,
     exposure_problem,
     shutdown_delay,
     url_passwords,
 )
 from llmgw.config.tls_files import TlsFiles
 from llmgw.control.probes import Prober
-from llmgw.control.reload import ConfigReloader, ReloadTargets, caller_defaults
+from llmgw.control.reload import ConfigReloader, ReloadTargets
 from llmgw.domain.backends import BackendSpec
 from llmgw.domain.clock import Clock, SystemClock
 from llmgw.domain.credentials import EnvCredentialPolicy, EnvCredentials
 from llmgw.observability.logging import configure, get_logger
+from llmgw.observability.tracing import Tracing
 from llmgw.outbound.dns import SystemResolver
 from llmgw.outbound.endpoint_guard import EndpointGuard, EndpointPolicy
 from llmgw.pipeline.cache.build import answer_steps
@@ -72,14 +77,13 @@ from llmgw.pipeline.chain import Step
 from llmgw.pipeline.gateway import Backends, Gateway
 from llmgw.pipeline.keys import KeyPool
 from llmgw.pipeline.loader import load_steps
-from llmgw.pipeline.ratelimit import CallerLimits
 from llmgw.pipeline.resilience import AttemptLoop, BackendPolicies
-from llmgw.pipeline.stream_slots import LocalSlots, RedisSlots, StreamSlots
 from llmgw.pipeline.token_count import TokenCounter
 from llmgw.providers.base import Provider
 from llmgw.providers.registry import build_provider
 from llmgw.storage.audit import AuditStore
 from llmgw.storage.database import Database, open_database
+from llmgw.telemetry import Watched, monitoring, telemetry_for, version
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +103,7 @@ def build(
     costs: CostPlane | None = None,
     clock: Clock | None = None,
     front: Sequence[Step] = (),
+    tracing: Tracing | None = None,
 ) -> Built:
     """Build providers, catalogue, prices and the pipeline from settings; the
     accountant bills to ``costs`` (ledger, budget guard) when given; the
@@ -109,7 +114,7 @@ def build(
     replica), else they stay in this process.
     """
     clock = clock or SystemClock()
-    key_storage = RedisStorage(_async_redis_url(settings.redis_url)) if settings.redis_url else None
+    key_storage = RedisStorage(async_redis_url(settings.redis_url)) if settings.redis_url else None
     specs = tuple(backend_specs(settings, env))
     _check_buildable(settings, specs)
     providers = {spec.name: build_provider(spec) for spec in specs}
@@ -130,6 +135,9 @@ def build(
         custom_steps=load_steps(settings.pipeline.steps, settings.pipeline.entry_points),
         clock=clock,
         front_steps=front,
+        telemetry=telemetry_for(
+            settings.observability, {s.name: s.preset or s.name for s in specs}, tracing
+        ),
     )
     prober = Prober(providers, interval=settings.probe_interval_seconds)
     return Built(gateway, providers, specs, prober, TokenCounter(providers, catalog, prices))
@@ -155,19 +163,28 @@ class Running:
     built: Built
     audit: AuditStore | None = None
     costs: CostPlane | None = None
+    metrics_address: str = ""  # the /metrics listener ("" when off)
 
 
 @asynccontextmanager
 async def running_gateway(
-    settings: Settings, env: Mapping[str, str] | None = None, clock: Clock | None = None
+    settings: Settings,
+    env: Mapping[str, str] | None = None,
+    clock: Clock | None = None,
+    tracing: Tracing | None = None,
 ) -> AsyncIterator[Running]:
     """Start both servers; on exit shut down in the documented order. ``clock``
-    is the pipeline's time (default the system clock; tests pass a driven one)."""
+    is the pipeline's time (default the system clock; tests pass a driven one);
+    ``tracing`` the process's tracer provider (``None``: tracing off)."""
     async with AsyncExitStack() as stack:
         state_db = await open_database(state_database_url(settings))
         stack.push_async_callback(state_db.close)
-        async with _serving(settings, env, state_db, stack, clock) as running:
-            yield running
+        async with _serving(settings, env, state_db, stack, (clock, tracing)) as running:
+            built, costs = running.built, running.costs
+            assert costs is not None
+            watched = Watched(built.gateway, built.prober, costs.guard, costs.ledger)
+            async with monitoring(settings.observability, watched) as metrics_address:
+                yield dataclasses.replace(running, metrics_address=metrics_address)
 
 
 @asynccontextmanager
@@ -176,17 +193,19 @@ async def _serving(
     env: Mapping[str, str] | None,
     state_db: Database,
     stack: AsyncExitStack,
-    clock: Clock | None = None,
+    time_and_traces: tuple[Clock | None, Tracing | None] = (None, None),
 ) -> AsyncIterator[Running]:
     vllm = [s.name for s in backend_specs(settings, env) if (s.preset or s.name) == "vllm"]
+    clock, tracing = time_and_traces
     costs = await cost_plane(settings, state_db, vllm, stack)
     front = await answer_steps(settings, state_db, stack, costs.ledger, clock)
-    built = build(settings, env, costs, clock, front)
+    built = build(settings, env, costs, clock, front, tracing)
     authenticator, key_admin = await authentication(settings, env, state_db, stack)
     audit = await AuditStore.open(state_db)
+    interceptors = server_interceptors(built.gateway.telemetry, tracing)
     servers = GatewayServers(
         built.gateway,
-        server_options(settings, built.token_counter),
+        server_options(settings, built.token_counter, interceptors),
         ServerParts(
             built.specs,
             built.prober,
@@ -203,8 +222,8 @@ async def _serving(
         built.prober.start()
         data_port, admin_port = await servers.start()
         yield Running(
-            _with_port(settings.listen, data_port),
-            _with_port(settings.admin_listen, admin_port),
+            with_port(settings.listen, data_port),
+            with_port(settings.admin_listen, admin_port),
             servers,
             built,
             audit,
@@ -214,40 +233,6 @@ async def _serving(
         await servers.shutdown(shutdown_delay(settings), settings.shutdown_grace_seconds)
         await built.prober.stop()
         await asyncio.gather(*(p.aclose() for p in built.providers.values()))
-
-
-def server_options(
-    settings: Settings, token_counter: TokenCounter | None = None
-) -> ServerOptions:
-    """Listeners, limits, TLS (one file reader per listener), mTLS identities and
-    the backends' token counters (``CountTokens``)."""
-    identities = certificate_principals(settings)
-    return ServerOptions(
-        listen=settings.listen,
-        admin_listen=settings.admin_listen,
-        default_deadline_seconds=settings.default_deadline_seconds,
-        max_receive_message_bytes=settings.max_receive_message_bytes,
-        max_send_message_bytes=settings.max_send_message_bytes,
-        max_embedding_batch=settings.rate_limits.max_embedding_batch
-        or settings.max_embedding_batch,
-        size_limits=size_limits(settings),
-        tls=partial(TlsFiles, settings.tls) if settings.tls.enabled else None,
-        identities=CertificateIdentities(identities) if identities else None,
-        required_backends=tuple(settings.required_backends),
-        readiness_interval_seconds=settings.readiness_interval_seconds,
-        token_counter=token_counter,
-    )
-
-
-def caller_limits(settings: Settings, storage: Storage | None) -> CallerLimits:
-    """Caller rate limits and stream caps from ``rate_limits:``; ``storage`` is
-    the per-key pools' (Redis when ``redis_url`` is set, so limits are global)."""
-    config = settings.rate_limits
-    slots: StreamSlots = LocalSlots()
-    if settings.redis_url:
-        client = Redis.from_url(settings.redis_url)
-        slots = RedisSlots(client, settings.redis_prefix, config.stream_slot_ttl_seconds)
-    return CallerLimits(storage, SystemClock(), caller_defaults(settings), slots)
 
 
 def env_credentials(settings: Settings, env: Mapping[str, str] | None) -> EnvCredentials:
@@ -263,15 +248,6 @@ def env_credentials(settings: Settings, env: Mapping[str, str] | None) -> EnvCre
     return EnvCredentials(policy, lambda name: source.get(name) or None)
 
 
-def size_limits(settings: Settings) -> SizeLimits:
-    config = settings.rate_limits
-    return SizeLimits(
-        max_messages=config.max_messages,
-        max_total_characters=config.max_total_characters,
-        max_output_tokens=config.max_output_tokens,
-    )
-
-
 def endpoint_guard(settings: Settings) -> EndpointGuard:
     """The admin plane's SSRF guard (``endpoints:``) over the system resolver."""
     config = settings.endpoints
@@ -281,18 +257,6 @@ def endpoint_guard(settings: Settings) -> EndpointGuard:
         allow_private=config.allow_private,
     )
     return EndpointGuard(policy, SystemResolver())
-
-
-def _async_redis_url(url: str) -> str:
-    """The limits library's async Redis storage scheme (``async+redis://``)."""
-    return url if url.startswith("async+") else f"async+{url}"
-
-
-def _with_port(address: str, port: int) -> str:
-    host = address.rsplit(":", 1)[0]
-    if host in ("[::]", "0.0.0.0", ""):
-        host = "127.0.0.1"
-    return f"{host}:{port}"
 
 
 def config_reloader(
@@ -306,15 +270,32 @@ def config_reloader(
 
 async def serve(settings: Settings, load: Callable[[], Settings] | None = None) -> int:
     """Serve until SIGTERM/SIGINT; SIGHUP reloads through ``load`` (the
-    settings as ``run`` reads them); returns the process exit code."""
-    log = get_logger("llmgw")
+    settings as ``run`` reads them); returns the process exit code. Tracing is
+    on when the ``OTEL_*`` variables configure an exporter (``tracing_configured``)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     early_hup = asyncio.Event()  # SIGHUP during start-up: reload once started
     loop.add_signal_handler(signal.SIGHUP, early_hup.set)
-    async with running_gateway(settings) as running:
+    tracing = Tracing.from_environment(version()) if tracing_configured() else None
+    try:
+        return await _serve_until_stopped(settings, load, stop, (early_hup, tracing))
+    finally:
+        if tracing is not None:
+            tracing.shutdown()  # exports the last spans
+
+
+async def _serve_until_stopped(
+    settings: Settings,
+    load: Callable[[], Settings] | None,
+    stop: asyncio.Event,
+    hup_and_traces: tuple[asyncio.Event, Tracing | None],
+) -> int:
+    log = get_logger("llmgw")
+    loop = asyncio.get_running_loop()
+    early_hup, tracing = hup_and_traces
+    async with running_gateway(settings, tracing=tracing) as running:
         reloader = config_reloader(running, settings, load or (lambda: settings))
         loop.add_signal_handler(signal.SIGHUP, reloader.trigger)
         if early_hup.is_set():
@@ -323,6 +304,8 @@ async def serve(settings: Settings, load: Callable[[], Settings] | None = None) 
             "gateway started",
             data_plane=running.data_address,
             admin_plane=running.admin_address,
+            metrics=running.metrics_address,
+            tracing=tracing is not None,
             backends=[s.name for s in running.built.specs],
         )
         await stop.wait()
@@ -345,6 +328,7 @@ def run(
     log_level: str | None = None,
     insecure_no_auth: bool = False,
     tls: Mapping[str, str] | None = None,
+    metrics_listen: str | None = None,
 ) -> int:
     """``llmgw serve``: load settings, install uvloop, serve. ``tls``: the
     ``--tls-*`` flags over the file's ``tls:``. ``ConfigError`` for unusable
@@ -359,7 +343,10 @@ def run(
         if v is not None
     }
 
-    load = command_line_settings(config, overrides, tls)
+    nested: dict[str, Mapping[str, object]] = {"tls": tls or {}}
+    if metrics_listen is not None:
+        nested["observability"] = {"metrics_listen": metrics_listen}
+    load = command_line_settings(config, overrides, nested)
     settings = load()
     problem = startup_problem(settings, insecure_no_auth)
     for address in (settings.listen, settings.admin_listen):
@@ -375,15 +362,19 @@ def run(
 
 
 def command_line_settings(
-    config: Path | None, overrides: Mapping[str, object], tls: Mapping[str, str] | None
+    config: Path | None,
+    overrides: Mapping[str, object],
+    nested: Mapping[str, Mapping[str, object]] | None = None,
 ) -> Callable[[], Settings]:
-    """The loader ``serve`` uses (at start and on SIGHUP): the file and env, then
-    the ``--tls-*`` flags over the file's ``tls:``, then the other flags."""
+    """The loader ``serve`` uses (at start and on SIGHUP): the file and env,
+    then the flags of a section (``--tls-*`` over ``tls:``, ``--metrics-listen``
+    over ``observability:``), then the other flags."""
 
     def load() -> Settings:
         loaded = load_settings(config).model_dump(exclude_unset=True)  # what the file said
-        if tls:
-            loaded["tls"] = {**loaded.get("tls", {}), **tls}
+        for section, flags in (nested or {}).items():
+            if flags:
+                loaded[section] = {**loaded.get(section, {}), **flags}
         try:
             return Settings.model_validate({**loaded, **overrides})
         except ValidationError as exc:
@@ -419,7 +410,7 @@ def check_config(
     a port (the file, the environment, the command line's overrides, TLS
     files, backend keys, JWT key sources, the exposure rule), without starting
     anything. Returns a one-line summary; ``ConfigError`` names the bad field."""
-    settings = command_line_settings(config, overrides, tls)()
+    settings = command_line_settings(config, overrides, {"tls": tls or {}})()
     startup_problem(settings, insecure_no_auth)
     specs = backend_specs(settings)
     jwt_secret(settings)

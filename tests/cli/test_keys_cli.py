@@ -30,7 +30,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
         env.pop(name, None)
     process = subprocess.Popen(
         [str(BIN / "llmgw"), "serve", "--listen", f"127.0.0.1:{port}", "--admin-listen",
-         f"127.0.0.1:{admin}"],
+         f"127.0.0.1:{admin}", "--metrics-listen", "127.0.0.1:0"],
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:

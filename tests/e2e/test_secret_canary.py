@@ -29,6 +29,8 @@ def _serve(tmp: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], int, 
         [
             str(BIN / "llmgw"),
             "serve",
+            "--metrics-listen",
+            "127.0.0.1:0",
             "--listen",
             f"127.0.0.1:{port}",
             "--admin-listen",

@@ -44,6 +44,8 @@ def served(tmp_path: Path) -> Iterator[Served]:
         [
             str(BIN / "llmgw"),
             "serve",
+            "--metrics-listen",
+            "127.0.0.1:0",
             "--listen",
             f"127.0.0.1:{port}",
             "--admin-listen",

@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -89,6 +90,7 @@ class ServerOptions:
     required_backends: tuple[str, ...] = ()
     readiness_interval_seconds: float = 2.0
     token_counter: TokenCounter | None = None
+    interceptors: tuple[Any, ...] = ()  # telemetry's, outermost (before the backstop)
 
 
 def _channel_options(options: ServerOptions) -> list[tuple[str, int]]:
@@ -108,7 +110,7 @@ def _interceptors(
     """The backstop outermost (nothing below it can answer UNKNOWN;
     api/backstop.py), then, with authentication on, the plane's deny-by-default
     interceptor (api/authz.py)."""
-    interceptors: list[grpc.aio.ServerInterceptor] = [Backstop()]
+    interceptors: list[grpc.aio.ServerInterceptor] = [*options.interceptors, Backstop()]
     if parts.authenticator:
         interceptors.append(AuthInterceptor(parts.authenticator, plane, options.identities))
     return interceptors

@@ -75,6 +75,10 @@ InsecureOption = Annotated[
         help="Allow a non-loopback listener with authentication off (anyone can call it).",
     ),
 ]
+MetricsListenOption = Annotated[
+    str | None,
+    typer.Option(help='Prometheus /metrics address, "" for none [default: 127.0.0.1:9464].'),
+]
 CheckConfigOption = Annotated[
     bool, typer.Option("--check-config", help="Validate config and env, then exit (0 or 2).")
 ]
@@ -86,6 +90,7 @@ def serve(
     listen: ListenOption = None,
     admin_listen: AdminListenOption = None,
     log_level: LogLevelOption = None,
+    metrics_listen: MetricsListenOption = None,
     insecure_no_auth: InsecureOption = False,
     tls_cert: TlsCertOption = None,
     tls_key: TlsKeyOption = None,
@@ -114,6 +119,7 @@ def serve(
             log_level=level,
             insecure_no_auth=insecure_no_auth,
             tls=tls,
+            metrics_listen=metrics_listen,
         )
     except ConfigError as exc:
         _err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)

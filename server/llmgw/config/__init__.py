@@ -15,7 +15,13 @@ The names below are the package's public surface.
 """
 
 from llmgw.config.builtin import DEMO_BACKEND, demo_spec
-from llmgw.config.load import backends_from_env, jwt_public_key, jwt_secret, load_settings
+from llmgw.config.load import (
+    backends_from_env,
+    jwt_public_key,
+    jwt_secret,
+    load_settings,
+    tracing_configured,
+)
 from llmgw.config.schema import (
     AuthConfig,
     BackendConfig,
@@ -52,4 +58,5 @@ __all__ = [
     "load_settings",
     "price_overrides",
     "state_database_url",
+    "tracing_configured",
 ]

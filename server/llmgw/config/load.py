@@ -46,6 +46,21 @@ from llmgw.providers.presets import PRESETS
 _BUDGET_ENV = (("global_limit", "BUDGET_LIMIT"), ("vllm_hourly_rate", "VLLM_HOURLY_RATE"))
 
 
+def tracing_configured(env: Mapping[str, str] | None = None) -> bool:
+    """Whether the operator asked for traces: an OTLP endpoint is set
+    (``OTEL_EXPORTER_OTLP_ENDPOINT`` or ``..._TRACES_ENDPOINT``), and neither
+    ``OTEL_SDK_DISABLED=true`` nor ``OTEL_TRACES_EXPORTER=none`` says otherwise.
+    The SDK reads the rest of the ``OTEL_*`` variables itself."""
+    env = os.environ if env is None else env
+    if env.get("OTEL_SDK_DISABLED", "").lower() == "true":
+        return False
+    if env.get("OTEL_TRACES_EXPORTER", "").lower() == "none":
+        return False
+    return bool(
+        env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    )
+
+
 def load_settings(path: Path | None, env: Mapping[str, str] | None = None) -> Settings:
     """Read the YAML file (if any) and merge env-derived backends under it."""
     env = os.environ if env is None else env

@@ -110,6 +110,9 @@ class BackendConfig(_Strict):
     first_token_timeout_seconds: float = Field(default=0.0, ge=0)
     # Cap on requests in flight (0 = none); local_first routing sends overflow to cloud.
     max_concurrent_requests: int = Field(default=0, ge=0)
+    # Send the W3C trace context (traceparent) upstream when tracing is on;
+    # unset: on for self-hosted presets (vllm, ollama), off for cloud APIs.
+    propagate_trace_context: bool | None = None
 
     @field_validator("base_url")
     @classmethod
@@ -308,6 +311,23 @@ class PipelineConfig(_Strict):
         return value
 
 
+class ObservabilityConfig(_Strict):
+    """Metrics, request logs and tracing (README "Observability"). Tracing is
+    configured with the standard ``OTEL_*`` variables, not here."""
+
+    # Prometheus ``/metrics`` listener (``--metrics-listen``); "" turns it off.
+    metrics_listen: str = "127.0.0.1:9464"
+    # ``tenant`` label on cost and refusal counters (off: one series per model/backend).
+    tenant_labels: bool = True
+    # Share of successful requests that get an outcome log line (failures always do).
+    success_log_sample: float = Field(default=1.0, ge=0, le=1)
+    # Log prompts and answers in the outcome line (off: never logged).
+    log_content: bool = False
+    # How often breakers, budgets, the ledger outbox and probes are sampled into
+    # gauges, and GetMetrics' window snapshots are taken.
+    sample_interval_seconds: float = Field(default=5.0, gt=0)
+
+
 class Settings(_Strict):
     """The whole configuration (``llmgw serve --config FILE``).
 
@@ -351,3 +371,4 @@ class Settings(_Strict):
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     idempotency: IdempotencyConfig = Field(default_factory=IdempotencyConfig)
     cache: ResponseCacheConfig = Field(default_factory=ResponseCacheConfig)
+    observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)

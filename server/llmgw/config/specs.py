@@ -32,6 +32,8 @@ from llmgw.domain.policies import BreakerPolicy, RetryPolicy
 from llmgw.domain.secret import Secret
 from llmgw.providers.presets import PRESETS, Preset
 
+_SELF_HOSTED_PRESETS = ("vllm", "ollama")  # trace context goes to these by default
+
 
 def jwt_policy(settings: Settings) -> JwtPolicy:
     """The domain view of ``auth.jwt`` (what the verifier enforces)."""
@@ -81,6 +83,13 @@ def _api_key(backend: BackendConfig, key: KeyConfig, env: Mapping[str, str]) -> 
     )
 
 
+def _propagates(backend: BackendConfig, preset: Preset | None) -> bool:
+    """Trace context goes upstream: as configured, else to self-hosted engines."""
+    if backend.propagate_trace_context is not None:
+        return backend.propagate_trace_context
+    return (backend.preset or (preset.name if preset else "")) in _SELF_HOSTED_PRESETS
+
+
 def _spec(
     backend: BackendConfig,
     keys: tuple[Secret, ...],
@@ -106,6 +115,7 @@ def _spec(
         health_path=preset.health_path if preset else "",
         api_version=backend.api_version,
         keys=limited,
+        propagate_trace_context=_propagates(backend, preset),
         retry=_retry_policy(backend.retry),
         breaker=_breaker_policy(backend.circuit_breaker),
     )

@@ -51,6 +51,7 @@ class BackendSpec:
     # Addresses the admin plane validated for base_url's host (SSRF guard): the
     # adapter connects only to these, never re-resolving. Empty: ordinary DNS.
     pinned_addresses: tuple[str, ...] = ()
+    propagate_trace_context: bool = False  # W3C traceparent on upstream requests
 
     def key_pool(self) -> tuple[ApiKey, ...]:
         """The keys to balance over (``keys``, else ``api_keys`` as unlimited keys)."""

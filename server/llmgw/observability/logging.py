@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterable, MutableMapping
 from typing import Any
 
+import orjson
 import structlog
 
 
@@ -31,7 +32,7 @@ def configure(level: str, secrets: Iterable[str] = ()) -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _scrub,
-            structlog.processors.JSONRenderer(),
+            structlog.processors.JSONRenderer(serializer=_dumps),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
@@ -39,6 +40,11 @@ def configure(level: str, secrets: Iterable[str] = ()) -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
+
+
+def _dumps(event: Any, **_: Any) -> str:
+    """orjson (a line per request outcome is logged: ~4x faster than json)."""
+    return orjson.dumps(event, default=repr).decode()
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:

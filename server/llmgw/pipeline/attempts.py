@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from llmgw.accounting.pricing import PriceBook
@@ -27,6 +27,7 @@ from llmgw.domain.ledger import AttemptStatus
 from llmgw.domain.models import Target
 from llmgw.domain.requests import ChatRequest, ChatResponse, EmbedRequest, EmbedResponse
 from llmgw.domain.secret import Secret
+from llmgw.pipeline.attempt_spans import AttemptSpans
 from llmgw.pipeline.context import CallContext
 from llmgw.pipeline.keys import KeyPool, KeysExhaustedError
 from llmgw.pipeline.output_cap import Capped, OutputCaps
@@ -53,6 +54,7 @@ class Upstreams:
     clock: Clock
     first_token_timeouts: Mapping[str, float]
     caps: OutputCaps
+    spans: AttemptSpans = field(default_factory=lambda: AttemptSpans(None, {}))
 
 
 class _Attempts:
@@ -92,6 +94,7 @@ class _Attempts:
             except UpstreamError as error:
                 if error.failure is FailureClass.RATE_LIMIT:
                     pool.cool_down(key, error.retry_after or 1.0)
+                    self._up.loop.observer.key_cooldown(target.backend)
                 elif error.failure in (FailureClass.CREDENTIAL, FailureClass.QUOTA):
                     pool.mark_bad(key)
                 else:
@@ -107,12 +110,18 @@ class _Attempts:
         tab = ctx.tab
         assert tab is not None
         begun = self._up.clock.now()
+        span = self._up.spans.open(ctx, target)
         try:
             async with self._up.registry.track(target):
                 response, key = await self._with_key(target, ctx, call)
         except BaseException as error:
             bill_failure(tab, target, begun, error, ctx.input_tokens)
+            if span is not None:
+                span.failed(error)
             raise
+        finally:
+            if span is not None:
+                span.detach()
         produced = (
             sum(len(c.message.text) for c in response.candidates)
             if isinstance(response, ChatResponse)
@@ -134,6 +143,8 @@ class _Attempts:
             upstream_key_id=upstream_key_id,
         )
         ctx.output_tokens += usage.output_tokens
+        if span is not None:
+            span.succeeded(usage, response, upstream_key_id)
         return response, key
 
     def _capped(self, ctx: CallContext, request: ChatRequest, target: Target) -> Capped:
@@ -207,13 +218,20 @@ class StreamAttempts(_Attempts):
                 return await self._open(target, capped.request, ctx, key)
 
             begun = up.clock.now()
+            span = up.spans.open(ctx, target)  # ends with the stream (telemetry step)
             try:
                 async with up.registry.track(target, first_token=True):  # until the first delta
                     primed, key = await self._with_key(target, ctx, call)
             except BaseException as error:
                 assert ctx.tab is not None
                 bill_failure(ctx.tab, target, begun, error, ctx.input_tokens)
+                if span is not None:
+                    span.failed(error)
                 raise
+            finally:
+                if span is not None:
+                    span.detach()
+            ctx.attempt_span = span
             primed.started = begun
             primed.cost_limited = capped.cost_limited
             primed.cost_limit_tokens = capped.cost_limit_tokens
@@ -224,6 +242,7 @@ class StreamAttempts(_Attempts):
             return primed
 
         outcome = await up.loop.run(request.model, ctx.targets, attempt, deadline)
+        ctx.first_token_at = up.clock.now()
         self._done(ctx, outcome)
 
     async def _open(

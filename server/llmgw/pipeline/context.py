@@ -23,6 +23,8 @@ chain in order (``pipeline.chain``). Fields fill in as the call advances:
   a step's finalizer can store it (a replay returns the same id);
 * ``transcript``: when a step sets it to a list, a stream appends every event
   it hands the caller (the end event before the finalizers run).
+* ``started`` by the telemetry step, ``first_token_at`` by the stream
+  attempt step (time to first token).
 
 Slots only: a context costs one allocation per call.
 """
@@ -85,6 +87,9 @@ class CallContext:
     cache_hit: Any = None  # the stored answer the cache step answered with
     coalesced: bool = False  # answered by an identical in-flight call (single-flight)
     shared_from: Any = None  # then: the leader's answer or stream it shared
+    started: float = 0.0  # pipeline clock at the call's start (telemetry step)
+    first_token_at: float = 0.0  # pipeline clock when a stream's first delta was read
+    attempt_span: Any = None  # a stream's open attempt span (ended by the telemetry step)
 
     @property
     def streaming(self) -> bool:

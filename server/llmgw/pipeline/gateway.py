@@ -7,15 +7,16 @@ operation from what is configured, and runs it per call over a fresh
 ==============  ==================================================================
 operation       chain
 ==============  ==================================================================
-Chat            idempotency*, plan, admission*, custom*, cache*, single-flight*,
-                budget, attempts
+Chat            telemetry, idempotency*, plan, admission*, custom*, cache*,
+                single-flight*, budget, attempts
 StreamChat      same; the finalizers run when the stream ends (``pipeline.streams``)
 Embed           same, with the embedding attempt step
-CountTokens     plan, custom steps*, count (no upstream call, nothing billed)
+CountTokens     telemetry, plan, custom steps*, count (no upstream call, nothing billed)
 ==============  ==================================================================
 
-(* only when configured; Embed has no cache or single-flight.) Apart from a
-replayed request id, the plan comes first so a call no target can serve
+(* only when configured; Embed has no cache or single-flight.) Telemetry is
+first so its finalizer sees the whole call (``pipeline.steps.telemetry``).
+Apart from a replayed request id, the plan comes next so a call no target can serve
 fails before it consumes a rate limit or a reservation. Everything else here
 is the control surface admin uses (swap an adapter, add a backend, abort an
 alias's work, in-flight counts) and read-only views (catalogue, prices).
@@ -38,7 +39,8 @@ from llmgw.domain.ids import new_id
 from llmgw.domain.models import ModelType
 from llmgw.domain.principal import ANONYMOUS, Principal
 from llmgw.domain.requests import ChatRequest, EmbedRequest
-from llmgw.observability.traffic import MetricsLog
+from llmgw.observability.window import MetricsWindow
+from llmgw.pipeline.attempt_spans import AttemptSpans
 from llmgw.pipeline.attempts import (
     ChatAttempts,
     CountTokens,
@@ -66,6 +68,7 @@ from llmgw.pipeline.results import (
 from llmgw.pipeline.settlement import Accountant
 from llmgw.pipeline.steps import AdmissionStep, LedgerStep, PlanStep
 from llmgw.pipeline.steps.single_flight import SingleFlightStep
+from llmgw.pipeline.steps.telemetry import Telemetry, TelemetryStep
 from llmgw.pipeline.streams import Primed, Session
 from llmgw.pipeline.tokens import estimate_input_tokens
 from llmgw.providers.base import Provider
@@ -96,6 +99,7 @@ class Gateway:
         custom_steps: Sequence[Step] = (),
         clock: Clock | None = None,
         front_steps: Sequence[Step] = (),
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._catalog = backends.catalog
         self._providers = backends.providers
@@ -103,10 +107,12 @@ class Gateway:
         self._attempts = backends.attempts
         self._limits = limits
         self._clock = clock or SystemClock()
-        self.metrics = MetricsLog()
+        self.telemetry = telemetry or Telemetry()
+        self.metrics = MetricsWindow(self.telemetry.instruments)  # GetMetrics reads it
+        self._attempts.observer = self.telemetry.instruments
         self.accountant = accountant or Accountant(backends.prices, clock=self._clock)
         latency = LatencyBoard()
-        self._registry = Registry(self._clock, self.metrics, latency)
+        self._registry = Registry(self._clock, self.telemetry.instruments, latency)
         self._pools: dict[str, KeyPool] = dict(backends.pools)
         self._registry.in_flight_counts.update(dict.fromkeys(backends.providers, 0))
         self._planner = Planner(
@@ -122,14 +128,11 @@ class Gateway:
             routing or RoutingSettings(),
         )
         upstreams = Upstreams(
-            self._providers,
-            self._pools,
-            self._attempts,
-            self._registry,
-            self._prices,
+            *(self._providers, self._pools, self._attempts, self._registry, self._prices),
             self._clock,
             backends.first_token_timeouts,
             OutputCaps(self._prices, self.accountant.default_max_output_tokens),
+            AttemptSpans(self.telemetry.tracing, self.telemetry.providers),
         )
         self._front = tuple(front_steps)
         self.chains = self._chains(upstreams, tuple(custom_steps), self._front)
@@ -154,7 +157,8 @@ class Gateway:
         operator policy, and before the reservation it makes unnecessary;
         single-flight follows them."""
         admission: tuple[Step, ...] = (AdmissionStep(self._limits),) if self._limits else ()
-        ledger = LedgerStep(self.accountant)
+        ledger = LedgerStep(self.accountant, self.telemetry.tracing)
+        telemetry = TelemetryStep(self.telemetry, self._clock)
         first = tuple(s for s in front if getattr(s, "stage", "first") != "before-budget")
         late = tuple(s for s in front if getattr(s, "stage", "first") == "before-budget")
 
@@ -165,7 +169,7 @@ class Gateway:
             if flight is not None and late:  # coalesces what the cache step may share
                 run = functools.partial(flight, Chain(tail))
                 shared = (SingleFlightStep(run, self.accountant.ledger),)
-            return Chain((*first, *head, *late, *shared, *tail))
+            return Chain((telemetry, *first, *head, *late, *shared, *tail))
 
         return {
             Operation.CHAT: chain(ModelType.CHAT, ChatAttempts(up), self._chat_tail),
@@ -173,6 +177,7 @@ class Gateway:
             Operation.EMBED: chain(ModelType.EMBEDDING, EmbedAttempts(up)),
             Operation.COUNT_TOKENS: Chain(
                 (
+                    telemetry,
                     PlanStep(self._planner, ModelType.CHAT, budget_aware=False),
                     *custom,
                     CountTokens(up),
@@ -186,23 +191,15 @@ class Gateway:
         self, request: ChatRequest, deadline: Deadline, principal: Principal = ANONYMOUS
     ) -> Completion:
         ctx = _context(Operation.CHAT, request, deadline, principal, _chat_tokens(request))
-        started = self._clock.now()
         await self.chains[Operation.CHAT].run(ctx)
         if ctx.answered:
             answer: Completion = ctx.answer
             return answer
-        return self._completion(ctx, started)
+        return self._completion(ctx)
 
-    def _completion(self, ctx: CallContext, started: float) -> Completion:
-        response, target, cost = ctx.result, ctx.target, ctx.cost
-        assert target is not None and cost is not None and ctx.route is not None
-        self.metrics.settled(
-            target.backend,
-            target.model.id,
-            response.usage.output_tokens,
-            self._clock.now() - started,
-            cost.total_nanos,
-        )
+    def _completion(self, ctx: CallContext) -> Completion:
+        response, cost = ctx.result, ctx.cost
+        assert cost is not None and ctx.route is not None
         created = ctx.created_at or time.time()
         return Completion(ctx.response_id, ctx.request_id, response, ctx.route, cost, created)
 
@@ -228,9 +225,8 @@ class Gateway:
 
     async def _chat_tail(self, tail: Chain, ctx: CallContext) -> Completion:
         """A single-flight's call: the rest of the chat chain, its own context."""
-        started = self._clock.now()
         await tail.run(ctx)
-        return self._completion(ctx, started)
+        return self._completion(ctx)
 
     async def _stream_tail(self, tail: Chain, ctx: CallContext) -> Session:
         """A single-flight's stream: the rest of the chain entered, the session
@@ -354,7 +350,7 @@ class Gateway:
 
 
 class _StreamServices:
-    """A stream session's view of the gateway: time, prices, metrics, finalizers."""
+    """A stream session's view of the gateway: time, prices, finalizers."""
 
     __slots__ = ("_chain", "_gateway", "clock", "prices")
 
@@ -363,18 +359,6 @@ class _StreamServices:
         self._chain = chain
         self.clock = gateway._clock
         self.prices = gateway.prices
-
-    def settled_stream(self, ctx: CallContext, started: float) -> None:
-        target, cost, usage = ctx.target, ctx.cost, ctx.usage
-        assert target is not None and cost is not None and usage is not None
-        self._gateway.metrics.settled(
-            target.backend,
-            target.model.id,
-            usage.output_tokens,
-            self.clock.now() - started,
-            cost.total_nanos,
-            streamed=True,
-        )
 
     async def finalize(self, ctx: CallContext) -> None:
         await self._chain.exit(ctx, len(self._chain.steps))

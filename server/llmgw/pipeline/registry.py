@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from llmgw.domain.clock import Clock
 from llmgw.domain.errors import GatewayOverloadedError, UpstreamError
 from llmgw.domain.models import Target
-from llmgw.observability.traffic import MetricsLog
+from llmgw.observability.metrics import Instruments
 from llmgw.pipeline.latency import LatencyBoard
 
 
@@ -30,7 +30,7 @@ class Interruptible(Protocol):
 class Registry:
     """In-flight attempts and open streams of every backend."""
 
-    def __init__(self, clock: Clock, metrics: MetricsLog, latency: LatencyBoard) -> None:
+    def __init__(self, clock: Clock, metrics: Instruments, latency: LatencyBoard) -> None:
         self._clock = clock
         self._metrics = metrics
         self._latency = latency
@@ -76,7 +76,7 @@ class Registry:
         try:
             yield
         except UpstreamError as error:
-            self._metrics.attempt(backend, model, error.failure.value, 0.0)
+            self._metrics.attempt(backend, model, error.failure.value)
             raise
         except asyncio.CancelledError:
             if task is None or task not in self._aborting:
@@ -92,7 +92,7 @@ class Registry:
                 running.discard(task)
         seconds = self._clock.now() - started
         self._latency.observe(backend, model, seconds)
-        self._metrics.attempt(backend, model, "", seconds, first_token)
+        self._metrics.attempt(backend, model, "")
 
 
 __all__ = ["Registry"]

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from llmgw.domain.clock import Clock
 from llmgw.domain.deadline import Deadline
@@ -89,8 +89,30 @@ class BackendPolicies:
     breaker: BreakerPolicy
 
 
+class LoopObserver(Protocol):
+    """Who hears the loop's decisions (telemetry's instruments; failure class values)."""
+
+    def retry(self, backend: str, failure: str) -> None: ...
+
+    def fallback(self, backend: str, failure: str) -> None: ...
+
+    def key_cooldown(self, backend: str) -> None: ...
+
+
+class _Unobserved:
+    def retry(self, backend: str, failure: str) -> None:
+        return None
+
+    def fallback(self, backend: str, failure: str) -> None:
+        return None
+
+    def key_cooldown(self, backend: str) -> None:
+        return None
+
+
 class AttemptLoop:
-    """Runs ``attempt(target)`` over ``targets`` until one succeeds."""
+    """Runs ``attempt(target)`` over ``targets`` until one succeeds; tells
+    ``observer`` each retry and each move to the next target."""
 
     def __init__(
         self,
@@ -104,6 +126,7 @@ class AttemptLoop:
         self._clock = clock
         self.breakers = breakers or BreakerBoard(clock)
         self.budget = budget or RetryBudget()
+        self.observer: LoopObserver = _Unobserved()
 
     def policies_for(self, backend: str) -> BackendPolicies:
         """The retry and breaker policies of ``backend`` (defaults when unset)."""
@@ -124,12 +147,14 @@ class AttemptLoop:
         calls = [0]  # upstream calls made (retries included)
         self.budget.in_flight += 1
         try:
-            for target in targets:
+            for index, target in enumerate(targets):
                 outcome = await self._try_target(target, attempt, deadline, failures, calls)
                 if outcome is not None:
                     return Outcome(outcome, target, tuple(failures), calls[0])
                 if deadline.expired:
                     break
+                if index + 1 < len(targets) and failures:
+                    self.observer.fallback(target.backend, failures[-1].failure.value)
         finally:
             self.budget.in_flight -= 1
         if not failures:
@@ -173,6 +198,7 @@ class AttemptLoop:
                 delay = self._retry_delay(error, retries, policies.retry, deadline)
                 if delay is None or not self.budget.try_acquire():
                     return None
+                self.observer.retry(target.backend, error.failure.value)
                 try:
                     await self._clock.sleep(delay)
                 finally:
@@ -206,6 +232,7 @@ __all__ = [
     "RETRY_SAME_TARGET",
     "AttemptLoop",
     "BackendPolicies",
+    "LoopObserver",
     "Outcome",
     "RetryBudget",
 ]

@@ -106,8 +106,6 @@ class StreamServices(Protocol):
     clock: Clock
     prices: PriceBook
 
-    def settled_stream(self, ctx: CallContext, started: float) -> None: ...
-
     async def finalize(self, ctx: CallContext) -> None: ...
 
 
@@ -124,7 +122,6 @@ class Session:
         self.response_id = ctx.response_id or new_id()
         # wall clock: the answer's timestamp (a replay repeats it)
         self.created_at = ctx.created_at = time.time()
-        self._started = services.clock.now()
         self._produced_chars = 0
         self._last_usage: Usage | None = None
         self._failed = False
@@ -243,7 +240,6 @@ class Session:
         if ctx.transcript is not None:
             ctx.transcript.append(end)
         await self._finalize()
-        self._services.settled_stream(ctx, self._started)
         if self._primed.on_end is not None:
             await self._primed.on_end(end.usage)
         return end

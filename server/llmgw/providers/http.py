@@ -22,6 +22,7 @@ import orjson
 from llmgw.domain.backends import BackendSpec
 from llmgw.domain.deadline import Deadline
 from llmgw.domain.errors import FailureClass, UpstreamError
+from llmgw.observability.tracing import inject
 from llmgw.outbound.dns import PinnedResolver
 from llmgw.providers.failures import classify_exception, classify_status, vendor_error_fields
 
@@ -55,7 +56,22 @@ def new_session(spec: BackendSpec, headers: Mapping[str, str]) -> aiohttp.Client
         raise_for_status=False,
         auto_decompress=True,
         trust_env=False,
+        trace_configs=[_trace_propagation()] if spec.propagate_trace_context else None,
     )
+
+
+def _trace_propagation() -> aiohttp.TraceConfig:
+    """Adds the current trace context (W3C ``traceparent``: the attempt's span)
+    to each request; nothing when tracing is off (no current span)."""
+
+    async def on_request_start(
+        session: aiohttp.ClientSession, context: object, params: aiohttp.TraceRequestStartParams
+    ) -> None:
+        inject(params.headers)
+
+    config = aiohttp.TraceConfig()
+    config.on_request_start.append(on_request_start)
+    return config
 
 
 class TimeoutOverride(TypedDict, total=False):

@@ -107,6 +107,7 @@ class RelayedLedger:
         self._dirty = asyncio.Event()
         self._relay: asyncio.Task[None] | None = None
         self._failures = 0
+        self.failures_total = 0  # relay/flush failures since start (metrics)
         self._closed = False
         self.clock: Clock = SystemClock()  # paces batching and backoff; tests swap it
         self.last_error = ""  # "" while healthy; the latest failure (no secrets) otherwise
@@ -135,6 +136,13 @@ class RelayedLedger:
         """Rows in the outbox, not yet committed to PostgreSQL."""
         rows = await self._outbox.fetch(f"SELECT COUNT(*) FROM {OUTBOX_TABLE}")
         return int(rows[0][0])
+
+    async def oldest_pending_at(self) -> float | None:
+        """``created_at`` of the oldest row still in the outbox (relay lag), or ``None``."""
+        rows = await self._outbox.fetch(
+            f"SELECT payload FROM {OUTBOX_TABLE} ORDER BY rowid LIMIT 1"
+        )
+        return decode_payload(rows[0][0]).created_at if rows else None
 
     async def flush(self) -> None:
         """Relay every row in the outbox now; raise ``LedgerUnavailableError``
@@ -272,6 +280,7 @@ class RelayedLedger:
 
     def _failed(self, exc: BaseException) -> None:
         self._failures += 1
+        self.failures_total += 1
         self.last_error = self._describe(exc)
         if self._failures == 1:  # one warning per outage, not one per retry
             log.warning(

@@ -1,4 +1,4 @@
-"""``GetMetrics``: the gateway's traffic window -> ``GetMetricsResponse`` rows.
+"""``GetMetrics``: the telemetry instruments over a window -> ``GetMetricsResponse`` rows.
 
 One row per (backend, model) seen in the window (default five minutes, at
 most ``MAX_METRICS_WINDOW_SECONDS``), optionally filtered by backends and
@@ -18,15 +18,15 @@ from llmgw.api.admin.breakers import fill_breaker_report
 from llmgw.api.checks import MAX_METRICS_WINDOW_SECONDS, duration_seconds
 from llmgw.api.status import UPSTREAM_RULES
 from llmgw.domain.errors import FailureClass, FieldViolation, InvalidRequestError
-from llmgw.observability.traffic import percentile
+from llmgw.observability.window import quantile
 from llmgw.pipeline.gateway import Gateway
 
 DEFAULT_WINDOW_SECONDS = 300.0
 _PERCENTILES = (
-    ("p50_latency", "latencies", 0.5),
-    ("p95_latency", "latencies", 0.95),
-    ("p50_time_to_first_token", "first_tokens", 0.5),
-    ("p95_time_to_first_token", "first_tokens", 0.95),
+    ("p50_latency", "latency", 0.5),
+    ("p95_latency", "latency", 0.95),
+    ("p50_time_to_first_token", "first_token", 0.5),
+    ("p95_time_to_first_token", "first_token", 0.95),
 )
 
 
@@ -48,10 +48,13 @@ def metrics(
     breakers = gateway.attempts.breakers.snapshots()
     now = wall()
     response = admin_service_pb2.GetMetricsResponse()
-    response.window_start_time.FromNanoseconds(int((now - window) * 1e9))
+    start, rows = gateway.metrics.rows(window)  # the Prometheus instruments
+    response.window_start_time.FromNanoseconds(int(start * 1e9))
     response.window_end_time.FromNanoseconds(int(now * 1e9))
-    for (backend, model), row in sorted(gateway.metrics.rows(window).items()):
+    for (backend, model), row in sorted(rows.items()):
         if (backends and backend not in backends) or (models and model not in models):
+            continue
+        if not row.requests:
             continue
         out = response.rows.add(
             backend=f"backends/{backend}",
@@ -64,10 +67,10 @@ def metrics(
             code = UPSTREAM_RULES[FailureClass(failure)].code.name
             out.error_counts[code] = out.error_counts.get(code, 0) + count
         for field_name, series, q in _PERCENTILES:
-            value = percentile(getattr(row, series), q)
+            value = quantile(q, getattr(row, series))
             if value is not None:
                 getattr(out, field_name).FromNanoseconds(int(value * 1e9))
-        convert.fill_money(out.cost, row.cost_nanos, "USD")
+        convert.fill_money(out.cost, int(row.cost_nanos), "USD")
         snapshot = breakers.get((backend, model))
         if snapshot is not None:
             fill_breaker_report(out.circuit_breaker, model, snapshot)

@@ -6,13 +6,18 @@ exist, it reserves the plan's upper bound first (raising
 rows to it; ``ctx.labels`` added by earlier steps join the attribution's
 labels on those rows. ``after`` closes it exactly once: the rows are committed and the
 reservation settles to the actual charge, on success, failure or cancel.
+With tracing on, both do I/O under a span of their own (``llmgw.budget.reserve``,
+``llmgw.ledger.commit``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
 
 from llmgw.domain.requests import ChatRequest
+from llmgw.observability.tracing import Tracing
 from llmgw.pipeline.context import CallContext
 from llmgw.pipeline.settlement import Accountant
 
@@ -20,8 +25,12 @@ from llmgw.pipeline.settlement import Accountant
 class LedgerStep:
     name = "budget"
 
-    def __init__(self, accountant: Accountant) -> None:
+    def __init__(self, accountant: Accountant, tracing: Tracing | None = None) -> None:
         self._accountant = accountant
+        self._tracing = tracing
+
+    def _span(self, name: str) -> AbstractContextManager[Any]:
+        return nullcontext() if self._tracing is None else self._tracing.span(name)
 
     async def before(self, ctx: CallContext) -> None:
         accountant = self._accountant
@@ -36,11 +45,13 @@ class LedgerStep:
             attribution = ctx.attribution
             labels = attribution.labels + tuple(ctx.labels.items())
             ctx.attribution = dataclasses.replace(attribution, labels=labels)
-        ctx.tab = await accountant.open(ctx.request_id, ctx.attribution, bound)
+        with self._span("llmgw.budget.reserve"):
+            ctx.tab = await accountant.open(ctx.request_id, ctx.attribution, bound)
 
     async def after(self, ctx: CallContext) -> None:
         if ctx.tab is not None:
-            await ctx.tab.close()
+            with self._span("llmgw.ledger.commit"):
+                await ctx.tab.close()
 
 
 __all__ = ["LedgerStep"]
