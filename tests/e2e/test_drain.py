@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import time
@@ -233,6 +234,19 @@ def test_loopback_serve_stops_without_a_delay(tmp_path: Path) -> None:
             gateway.process.send_signal(signal.SIGINT)
         assert gateway.process.wait(30) == 0
         assert time.monotonic() - started < 5, "a loopback gateway waited for a shutdown delay"
-        assert '"delay_seconds": 0.0' in gateway.logs()
+        stops = [
+            line for line in map(_json_or_none, gateway.logs().splitlines())
+            if line and line.get("event") == "shutdown requested"
+        ]
+        assert [line["delay_seconds"] for line in stops] == [0.0]
     finally:
         gateway.kill()
+
+
+def _json_or_none(line: str) -> dict[str, Any] | None:
+    """A structured log line as a dict (``None`` for anything else)."""
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
