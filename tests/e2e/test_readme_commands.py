@@ -157,8 +157,10 @@ def test_readme_command(command: Command, readme: Session) -> None:
 def _kind(argv: tuple[str, ...] | list[str]) -> str:
     if argv[0] == "grpcurl":
         return argv[-1].rsplit("/", 1)[-1]
-    if argv[1] in ("keys", "route", "serve") and len(argv) > 2:
-        return f"{argv[1]} {argv[2]}".replace("--", "")
+    if argv[1] == "serve":
+        return "serve check-config" if "--check-config" in argv else "serve"
+    if argv[1] in ("keys", "route") and len(argv) > 2:
+        return f"{argv[1]} {argv[2]}"
     return argv[1]
 
 
