@@ -286,7 +286,12 @@ def _print_keys(rows: list[Any], as_json: bool) -> None:
             items.append(item)
         sys.stdout.write(json.dumps(items if len(items) != 1 else items[0], indent=2) + "\n")
         return
-    table = Table("key id", "tenant", "state", "scopes", "prefix", "project", "expires", "created")
+    # The key id is what `keys rotate` / `keys revoke` take: never cut (as model ids).
+    longest = max((len(row.key_id) for row in rows), default=6)
+    table = Table()
+    table.add_column("key id", no_wrap=True, min_width=longest)
+    for header in ("tenant", "state", "scopes", "prefix", "project", "expires", "created"):
+        table.add_column(header, overflow="fold")
     for row in rows:
         table.add_row(
             row.key_id,
