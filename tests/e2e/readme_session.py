@@ -135,6 +135,8 @@ class Session:
         if command.starts_gateway:
             argv += [] if "--listen" in argv else ["--listen", address]
             argv += [] if "--admin-listen" in argv else ["--admin-listen", admin]
+            if "--metrics-listen" not in argv:  # parallel gateways: no shared 9464
+                argv += ["--metrics-listen", f"127.0.0.1:{free_port()}"]
         return [str(BIN / argv[0]), *argv[1:]]
 
     # --- processes ---------------------------------------------------------

@@ -75,10 +75,8 @@ InsecureOption = Annotated[
         help="Allow a non-loopback listener with authentication off (anyone can call it).",
     ),
 ]
-MetricsListenOption = Annotated[
-    str | None,
-    typer.Option(help='Prometheus /metrics address, "" for none [default: 127.0.0.1:9464].'),
-]
+_METRICS_HELP = 'Prometheus /metrics address, "" for none [default: 127.0.0.1:9464].'
+MetricsListenOption = Annotated[str | None, typer.Option(help=_METRICS_HELP)]
 CheckConfigOption = Annotated[
     bool, typer.Option("--check-config", help="Validate config and env, then exit (0 or 2).")
 ]
