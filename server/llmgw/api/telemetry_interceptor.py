@@ -16,11 +16,19 @@ raised anything else                        UNKNOWN (grpc's own answer)
 
 and counts ``llmgw_rpc_requests_total{rpc, code}`` and sets
 ``rpc.grpc.status_code`` (and ERROR for server-fault codes) on the current
-span. Server-streaming handlers are wrapped only with tracing on: a wrapper
-is one more generator hop per message (~6 % of a 50-chunk stream's CPU);
-with tracing off the chain's telemetry step counts StreamChat outcomes
-instead (a StreamChat refused before the chain, by validation or
-authentication, is then not counted).
+span. This is the one place every RPC is counted, exactly once, whatever its
+outcome, including a StreamChat refused before the chain (validation,
+authentication).
+
+A server-streaming handler (an async generator) is wrapped without a
+generator hop per message: the wrapper is a *coroutine* handler that
+iterates the inner generator and writes each message with
+``context.write`` -- the loop grpc.aio itself runs for a generator handler
+(``_finish_handler_with_stream_responses``: ``async for`` + ``await
+servicer_context.write``), so the per-message work is unchanged; only the
+opening and the end are observed. With tracing on, OpenTelemetry's
+interceptor wraps ours and iterates it, so there the wrapper stays an async
+generator (one hop per message, next to OpenTelemetry's own).
 
 Setting the span's code fixes what ``opentelemetry-instrumentation-grpc`` gets
 wrong when it wraps a grpc.aio server from outside: its servicer-context
@@ -88,23 +96,12 @@ class TelemetryInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             return grpc.unary_unary_rpc_method_handler(
                 unary_unary, handler.request_deserializer, handler.response_serializer
             )
-        streams = self._spans  # tracing off: the chain's telemetry step counts StreamChat
-        if streams and handler.unary_stream and inspect.isasyncgenfunction(handler.unary_stream):
-            inner_stream = handler.unary_stream
-
-            async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> Any:
-                error: BaseException | None = None
-                try:
-                    async for item in inner_stream(request, context):  # one hop per message
-                        yield item
-                except BaseException as exc:
-                    error = exc
-                    raise
-                finally:
-                    done(rpc, context, error)
-
+        if handler.unary_stream and inspect.isasyncgenfunction(handler.unary_stream):
+            wrap = _yielding if self._spans else _writing
             return grpc.unary_stream_rpc_method_handler(
-                unary_stream, handler.request_deserializer, handler.response_serializer
+                wrap(handler.unary_stream, rpc, done),
+                handler.request_deserializer,
+                handler.response_serializer,
             )
         return handler  # write-style and client-streaming handlers (reflection) are not ours
 
@@ -115,6 +112,45 @@ class TelemetryInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         self._instruments.rpc_done(rpc, code.name)
         if self._spans:
             mark_rpc_status(code.value[0], code.name)
+
+
+Done = Callable[[str, grpc.aio.ServicerContext, BaseException | None], None]
+
+
+def _writing(inner: Any, rpc: str, done: Done) -> Any:
+    """A coroutine handler relaying ``inner``'s messages with ``context.write``
+    (grpc.aio's own loop for a generator handler, so no hop is added)."""
+
+    async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> None:
+        error: BaseException | None = None
+        try:
+            async for item in inner(request, context):
+                await context.write(item)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            done(rpc, context, error)
+
+    return unary_stream
+
+
+def _yielding(inner: Any, rpc: str, done: Done) -> Any:
+    """An async generator handler re-yielding ``inner``'s messages (for
+    OpenTelemetry's wrapper, which iterates the handler it wraps)."""
+
+    async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        error: BaseException | None = None
+        try:
+            async for item in inner(request, context):  # one hop per message
+                yield item
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            done(rpc, context, error)
+
+    return unary_stream
 
 
 def final_code(context: grpc.aio.ServicerContext, error: BaseException | None) -> grpc.StatusCode:

@@ -102,8 +102,6 @@ class TelemetryStep:
             seconds = self._clock.now() - ctx.started
             if ctx.operation is not Operation.COUNT_TOKENS:
                 self._measure(ctx, seconds)
-            if ctx.streaming and t.tracing is None:  # the API counts streams only when tracing
-                t.instruments.rpc_done("StreamChat", t.code_of(ctx.error))
             if t.log.wanted(ctx.error is None):
                 t.log.write(self._line(ctx, seconds))
         finally:
