@@ -9,7 +9,8 @@ Checked: the server span continues the caller's trace; one CLIENT span per
 upstream attempt under it (GenAI attributes, failure class, retry number),
 retries and a fallback; the budget and ledger spans; the right
 ``rpc.grpc.status_code`` on a NOT_FOUND stream, a stream the upstream cut
-mid-way, and a stream the client cancelled; the upstream saw the attempt
+mid-way, and a stream the client cancelled; a finished stream's attempt span
+has its usage, finish reasons and response id; the upstream saw the attempt
 span as its parent.
 """
 
@@ -147,12 +148,12 @@ def check_log_ids(spans: list[trace_pb2.Span], logs: str) -> None:
     lines = [json.loads(x) for x in logs.splitlines() if x.startswith("{")]
     outcomes = [x for x in lines if x.get("event") == "request"]
     server_ids = {s.span_id.hex() for s in spans if s.kind == SERVER}
-    assert len(outcomes) == 5
+    assert len(outcomes) == 6
     assert all(x["trace_id"] == TRACE_ID and x["span_id"] in server_ids for x in outcomes)
 
 
 async def traffic(address: str, primary: FakeOpenAI) -> dict[str, grpc.StatusCode]:
-    """Five calls, each with its own caller span id; returns their codes."""
+    """Six calls, each with its own caller span id; returns their codes."""
     codes: dict[str, grpc.StatusCode] = {}
     async with grpc.aio.insecure_channel(address) as channel:
         stub = gateway_service_pb2_grpc.GatewayServiceStub(channel)
@@ -174,6 +175,12 @@ async def traffic(address: str, primary: FakeOpenAI) -> dict[str, grpc.StatusCod
             with pytest.raises(grpc.aio.AioRpcError) as caught:
                 await drain(call)
             codes[span_id] = caught.value.code()
+        call = stub.StreamChat(
+            gateway_service_pb2.StreamChatRequest(chat=chat("fast-model")),
+            metadata=traceparent("00000000000000a6"),
+        )
+        assert [e async for e in call][-1].HasField("final")
+        codes["a6"] = grpc.StatusCode.OK
         primary.enqueue(Reply(chunks=["x"] * 50, chunk_delay=0.05))
         hung_up = primary.disconnects
         call = stub.StreamChat(
@@ -251,3 +258,11 @@ def check(
     # a5: cancelled by the client: the attempt span ends with the cancellation
     cancelled = [s for s in children[servers["a5"].span_id] if s.kind == CLIENT]
     assert len(cancelled) == 1 and attrs(cancelled[0])["error.type"] == "CancelledError"
+    # a6: a finished stream: its attempt span ends with the end event's attributes
+    streamed = [s for s in children[servers["a6"].span_id] if s.kind == CLIENT]
+    assert len(streamed) == 1 and streamed[0].name == "chat fast-model"
+    s6 = attrs(streamed[0])
+    assert s6["gen_ai.response.finish_reasons"] == ["stop"]
+    assert s6["gen_ai.response.id"] == "chatcmpl-fake0001"
+    assert s6["gen_ai.usage.input_tokens"] == 11 and s6["gen_ai.usage.output_tokens"] == 4
+    assert streamed[0].status.code != ERROR

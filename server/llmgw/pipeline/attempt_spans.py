@@ -12,8 +12,9 @@ attempts on the same target in this call) and, on failure, ``error.type``
 (the failure class) with status ERROR.
 
 A unary attempt's span ends with the attempt; a stream's stays open until
-the stream ends (the telemetry step's finalizer ends it with the final usage
-or the error that cut it). With tracing off ``open`` returns ``None`` and the
+the stream ends (the telemetry step's finalizer ends it with the final usage,
+finish reasons and response id of the stream's end event -- set once, nothing
+per chunk -- or with the error that cut it). With tracing off ``open`` returns ``None`` and the
 attempt step does nothing else.
 """
 
@@ -23,7 +24,7 @@ from collections.abc import Mapping
 
 from llmgw.domain.generation import Usage
 from llmgw.domain.models import Target
-from llmgw.domain.requests import ChatResponse
+from llmgw.domain.requests import ChatResponse, StreamEnd
 from llmgw.observability.tracing import Span, Tracing, detach, fail
 from llmgw.pipeline.context import CallContext, Operation
 
@@ -52,14 +53,15 @@ class AttemptSpan:
     def succeeded(
         self, usage: Usage | None, response: object = None, key_id: str = ""
     ) -> None:
-        """Usage, response id and finish reasons; ends the span."""
+        """Usage, response id and finish reasons (of a unary ``ChatResponse``
+        or a stream's ``StreamEnd``); ends the span."""
         span = self.span
         if usage is not None:
             span.set_attribute("gen_ai.usage.input_tokens", usage.input_tokens)
             span.set_attribute("gen_ai.usage.output_tokens", usage.output_tokens)
         if key_id:
             span.set_attribute("llmgw.upstream_key_id", key_id)
-        if isinstance(response, ChatResponse):
+        if isinstance(response, ChatResponse | StreamEnd):
             if response.upstream_id:
                 span.set_attribute("gen_ai.response.id", response.upstream_id)
             reasons = [c.finish_reason.value for c in response.candidates]

@@ -24,7 +24,10 @@ chain in order (``pipeline.chain``). Fields fill in as the call advances:
 * ``transcript``: when a step sets it to a list, a stream appends every event
   it hands the caller (the end event before the finalizers run).
 * ``started`` by the telemetry step, ``first_token_at`` by the stream
-  attempt step (time to first token).
+  attempt step (time to first token);
+* ``stream_end``: a stream's end event (finish reasons, upstream response
+  id), set once when the stream ends, before the finalizers run (the
+  telemetry step puts them on the attempt span).
 
 Slots only: a context costs one allocation per call.
 """
@@ -41,7 +44,7 @@ from llmgw.domain.generation import Usage
 from llmgw.domain.models import Target
 from llmgw.domain.money import Cost
 from llmgw.domain.principal import Principal
-from llmgw.domain.requests import Attribution, ChatRequest, EmbedRequest
+from llmgw.domain.requests import Attribution, ChatRequest, EmbedRequest, StreamEnd
 from llmgw.pipeline.results import RouteInfo
 from llmgw.pipeline.settlement import Tab
 
@@ -90,6 +93,7 @@ class CallContext:
     started: float = 0.0  # pipeline clock at the call's start (telemetry step)
     first_token_at: float = 0.0  # pipeline clock when a stream's first delta was read
     attempt_span: Any = None  # a stream's open attempt span (ended by the telemetry step)
+    stream_end: StreamEnd | None = None  # a stream's end event (set before the finalizers)
 
     @property
     def streaming(self) -> bool:

@@ -237,6 +237,7 @@ class Session:
         if self._primed.cost_limited:
             end = _cost_capped(end)
         self._bill(AttemptStatus.OK, usage, estimated)
+        ctx.stream_end = end  # finish reasons and response id, for the attempt span
         if ctx.transcript is not None:
             ctx.transcript.append(end)
         await self._finalize()

@@ -178,7 +178,7 @@ def _end_stream_span(ctx: CallContext) -> None:
     ctx.attempt_span = None
     if ctx.error is None:
         key_id = ctx.tab.rows[-1].upstream_key_id if ctx.tab is not None and ctx.tab.rows else ""
-        span.succeeded(ctx.usage, None, key_id)
+        span.succeeded(ctx.usage, ctx.stream_end, key_id)
     else:
         if ctx.usage is not None:  # what was produced before the cut (billed)
             span.span.set_attribute("gen_ai.usage.output_tokens", ctx.usage.output_tokens)
