@@ -130,9 +130,10 @@ async def _start_gateway(
     if src is not None:
         env["PYTHONPATH"] = str(src / "server")
     for attempt in range(3):
-        port, admin = _free_port(), _free_port()
+        port, admin, metrics = _free_port(), _free_port(), _free_port()
         command = [sys.executable, "-m", "llmgw", "serve", "--config", str(path)]
         command += ["--listen", f"127.0.0.1:{port}", "--admin-listen", f"127.0.0.1:{admin}"]
+        command += ["--metrics-listen", f"127.0.0.1:{metrics}"]  # metrics on, own port
         gateway = _start([*command, "--log-level", "warning"], env)
         gateway.address = f"127.0.0.1:{port}"  # type: ignore[attr-defined]
         gateway.admin = f"127.0.0.1:{admin}"  # type: ignore[attr-defined]
