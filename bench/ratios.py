@@ -339,8 +339,10 @@ async def run(
     baseline: Path | None, rounds: int, unary: int, streams: int, open_count: int
 ) -> list[dict[str, object]]:
     processes: list[subprocess.Popen[str]] = []
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
+    # Stop the processes before the temporary directory goes: a gateway still
+    # applying its ledger journal would race the removal.
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
             targets, slow_relay = await start_targets(baseline, Path(tmp), processes)
             await measure(targets, rounds, unary, streams, latency_calls=max(50, unary // 4))
             if open_count:
@@ -355,6 +357,6 @@ async def run(
                             target, target.address, open_count
                         )
             return report(targets)
-    finally:
-        for process in reversed(processes):
-            _stop(process)
+        finally:
+            for process in reversed(processes):
+                _stop(process)
