@@ -130,9 +130,10 @@ async def _start_gateway(
     if src is not None:
         env["PYTHONPATH"] = str(src / "server")
     for attempt in range(3):
-        port, admin = _free_port(), _free_port()
+        port, admin, metrics = _free_port(), _free_port(), _free_port()
         command = [sys.executable, "-m", "llmgw", "serve", "--config", str(path)]
         command += ["--listen", f"127.0.0.1:{port}", "--admin-listen", f"127.0.0.1:{admin}"]
+        command += ["--metrics-listen", f"127.0.0.1:{metrics}"]  # metrics on, own port
         gateway = _start([*command, "--log-level", "warning"], env)
         gateway.address = f"127.0.0.1:{port}"  # type: ignore[attr-defined]
         gateway.admin = f"127.0.0.1:{admin}"  # type: ignore[attr-defined]
@@ -338,8 +339,10 @@ async def run(
     baseline: Path | None, rounds: int, unary: int, streams: int, open_count: int
 ) -> list[dict[str, object]]:
     processes: list[subprocess.Popen[str]] = []
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
+    # Stop the processes before the temporary directory goes: a gateway still
+    # applying its ledger journal would race the removal.
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
             targets, slow_relay = await start_targets(baseline, Path(tmp), processes)
             await measure(targets, rounds, unary, streams, latency_calls=max(50, unary // 4))
             if open_count:
@@ -354,6 +357,6 @@ async def run(
                             target, target.address, open_count
                         )
             return report(targets)
-    finally:
-        for process in reversed(processes):
-            _stop(process)
+        finally:
+            for process in reversed(processes):
+                _stop(process)

@@ -31,10 +31,10 @@ import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from redis.asyncio import Redis
-from redis.exceptions import NoScriptError
+if TYPE_CHECKING:  # redis is imported only when redis_url is set
+    from redis.asyncio import Redis
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -208,6 +208,9 @@ class _Script:
     SCRIPT FLUSH / failover) EVAL, which also caches the script server-side."""
 
     def __init__(self, client: Redis, source: str) -> None:
+        from redis.exceptions import NoScriptError  # here: redis loads only with redis_url
+
+        self._no_script = NoScriptError
         self._client = client
         self._source = source
         self._sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
@@ -215,7 +218,7 @@ class _Script:
     async def __call__(self, keys: Sequence[str], args: Sequence[int | str]) -> Any:
         try:
             return await self._client.evalsha(self._sha, len(keys), *keys, *args)
-        except NoScriptError:
+        except self._no_script:
             return await self._client.eval(self._source, len(keys), *keys, *args)
 
 

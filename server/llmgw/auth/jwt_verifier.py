@@ -7,15 +7,18 @@ comes from a ``KeySource`` (a static key, or the JWKS held in memory by
 and ``aud`` (required, exact) and ``nbf``/``iat`` with the configured leeway.
 Every failure is the same ``UnauthenticatedError`` text: why a token failed is
 logged by the caller, never explained to it, and the token never appears.
+
+PyJWT (and the ``cryptography`` it loads, ~9 MiB) is imported when a
+``JwtVerifier`` is built, not with this module: ``JwtRejected`` is imported by
+every gateway, JWT auth only by those that configure it.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
-
-import jwt
 
 from llmgw.domain.errors import UnauthenticatedError
 from llmgw.domain.jwt_policy import JwtPolicy
@@ -57,11 +60,14 @@ class Verified:
 
 class JwtVerifier:
     def __init__(self, policy: JwtPolicy, keys: KeySource) -> None:
+        importlib.import_module("jwt")  # at start-up, not on the first token
         self._policy = policy
         self._keys = keys
 
     def verify(self, token: str) -> Verified:
         """The principal a valid token names; ``JwtRejected`` otherwise."""
+        import jwt  # loaded by ``__init__``: a dictionary look-up here
+
         policy = self._policy
         try:
             header = jwt.get_unverified_header(token)

@@ -13,7 +13,6 @@ from llmgw.auth.jwt_verifier import JwtVerifier, KeySource, StaticKey
 from llmgw.config import Settings, jwt_policy, jwt_public_key, jwt_secret
 from llmgw.config.serving import authenticates
 from llmgw.observability.logging import get_logger
-from llmgw.outbound.jwks import JwksFetcher
 from llmgw.storage.api_keys import BOOTSTRAP_KEY_ID, ApiKeyStore, ensure_bootstrap_key
 from llmgw.storage.database import Database
 
@@ -49,6 +48,8 @@ async def _jwt_keys(
     jwt_config = settings.auth.jwt
     if not jwt_config.jwks_url:
         return StaticKey(jwt_secret(settings, env) or jwt_public_key(settings))
+    from llmgw.outbound.jwks import JwksFetcher  # PyJWT: only with a JWKS URL
+
     fetcher = JwksFetcher(jwt_config.jwks_url, refresh_seconds=jwt_config.jwks_refresh_seconds)
     await fetcher.start()
     stack.push_async_callback(fetcher.stop)

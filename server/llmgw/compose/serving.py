@@ -7,7 +7,6 @@ from functools import partial
 from typing import Any
 
 from limits.aio.storage import Storage
-from redis.asyncio import Redis
 
 from llmgw.api.server import ServerOptions
 from llmgw.api.validation import SizeLimits
@@ -54,6 +53,8 @@ def caller_limits(settings: Settings, storage: Storage | None) -> CallerLimits:
     config = settings.rate_limits
     slots: StreamSlots = LocalSlots()
     if settings.redis_url:
+        from redis.asyncio import Redis  # here: redis loads only with redis_url
+
         client = Redis.from_url(settings.redis_url)
         slots = RedisSlots(client, settings.redis_prefix, config.stream_slot_ttl_seconds)
     return CallerLimits(storage, SystemClock(), caller_defaults(settings), slots)

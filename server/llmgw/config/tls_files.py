@@ -9,19 +9,15 @@ returns the new material only when it is complete and consistent (the key
 matches the certificate). A half-written rotation (new certificate, old key)
 keeps the previous material and is retried at the next connection, so a
 renewal never takes the listener down.
+
+``cryptography`` is imported when files are loaded, not with the module: a
+gateway without TLS does not carry it in memory.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    PublicFormat,
-    load_pem_private_key,
-)
 
 from llmgw.config.schema import ConfigError, TlsConfig
 from llmgw.domain.tls import TlsMaterial
@@ -72,6 +68,8 @@ class TlsFiles:
 
 
 def _load(paths: tuple[Path, ...], mtls: bool) -> TlsMaterial:
+    from cryptography import x509
+
     contents = []
     for path in paths:
         try:
@@ -91,6 +89,13 @@ def _load(paths: tuple[Path, ...], mtls: bool) -> TlsMaterial:
 
 def _check_pair(chain: bytes, key: bytes, cert_path: Path, key_path: Path) -> None:
     """The private key must belong to the first certificate of the chain."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        PublicFormat,
+        load_pem_private_key,
+    )
+
     try:
         certificate = x509.load_pem_x509_certificates(chain)[0]
     except ValueError as exc:

@@ -2,9 +2,10 @@
 
 Stores (ledger, budgets, API keys, audit) write their SQL once, with ``?``
 placeholders and the subset both engines share (``INSERT ... ON CONFLICT DO
-NOTHING``, ``RETURNING``, ``BIGINT``/``TEXT``/``DOUBLE PRECISION``); this module
-turns ``?`` into ``$1..$n`` for asyncpg. Migrations are named, ordered SQL
-statements applied once each, recorded in ``schema_migrations``.
+NOTHING``, ``RETURNING``, ``BIGINT``/``TEXT``/``DOUBLE PRECISION``);
+``storage/postgres.py`` turns ``?`` into ``$1..$n`` for asyncpg (imported only
+when a PostgreSQL URL is opened). Migrations are named, ordered SQL statements
+applied once each, recorded in ``schema_migrations``.
 
 A shared database that cannot be reached (connection refused or reset, a
 dropped connection, a timeout) raises ``StoreUnavailableError``: a domain
@@ -21,27 +22,17 @@ commits. One connection, serialised by a lock (SQLite has one writer anyway).
 from __future__ import annotations
 
 import asyncio
-import re
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
 import aiosqlite
-import asyncpg
 
 from llmgw.domain.errors import GatewayOverloadedError
 
 Row = tuple[Any, ...]
-_PLACEHOLDER = re.compile(r"\?")
 _RETRY_SECONDS = 1.0
-# OSError covers refused/reset connections and TimeoutError.
-_UNREACHABLE = (
-    OSError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-)
 
 
 class StoreUnavailableError(GatewayOverloadedError, ConnectionError):
@@ -49,15 +40,6 @@ class StoreUnavailableError(GatewayOverloadedError, ConnectionError):
 
     def __init__(self) -> None:
         super().__init__("The state database is unreachable; retry shortly.", _RETRY_SECONDS)
-
-
-@contextmanager
-def _reachable() -> Iterator[None]:
-    """Driver connection failures inside the block -> ``StoreUnavailableError``."""
-    try:
-        yield
-    except _UNREACHABLE as exc:
-        raise StoreUnavailableError() from exc
 
 
 class Database(Protocol):
@@ -80,8 +62,10 @@ class Database(Protocol):
 async def open_database(url: str) -> Database:
     """``postgresql://...`` (asyncpg pool) or ``sqlite:///path`` / a plain path."""
     if url.startswith(("postgres://", "postgresql://")):
-        pool = await asyncpg.create_pool(url, min_size=1, max_size=8)
-        return PostgresDatabase(pool)
+        # Imported here: asyncpg (~3 MiB) loads only with a PostgreSQL URL.
+        from llmgw.storage.postgres import PostgresDatabase
+
+        return await PostgresDatabase.open(url)
     path = url.removeprefix("sqlite:///").removeprefix("sqlite://")
     return await SqliteDatabase.open(path)
 
@@ -184,64 +168,8 @@ async def _sqlite_fetch(
         return [tuple(r) for r in await cursor.fetchall()]
 
 
-def _numbered(sql: str) -> str:
-    """``?`` placeholders -> ``$1..$n`` (our SQL never has a literal ``?``)."""
-    counter = iter(range(1, 10_000))
-    return _PLACEHOLDER.sub(lambda _m: f"${next(counter)}", sql)
-
-
-class PostgresDatabase:
-    """asyncpg pool; ``transaction()`` holds one connection throughout."""
-
-    dialect = "postgres"
-
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
-
-    async def execute(self, sql: str, *args: Any) -> None:
-        with _reachable():
-            await self._pool.execute(_numbered(sql), *args)
-
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        with _reachable():
-            await self._pool.executemany(_numbered(sql), list(rows))
-
-    async def fetch(self, sql: str, *args: Any) -> list[Row]:
-        with _reachable():
-            return [tuple(r) for r in await self._pool.fetch(_numbered(sql), *args)]
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[_PostgresTransaction]:
-        with _reachable():
-            async with self._pool.acquire() as connection, connection.transaction():
-                yield _PostgresTransaction(connection)
-
-    async def close(self) -> None:
-        await self._pool.close()
-
-
-class _PostgresTransaction:
-    dialect = "postgres"
-
-    def __init__(self, connection: asyncpg.Connection) -> None:
-        self._connection = connection
-
-    async def execute(self, sql: str, *args: Any) -> None:
-        with _reachable():
-            await self._connection.execute(_numbered(sql), *args)
-
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        with _reachable():
-            await self._connection.executemany(_numbered(sql), list(rows))
-
-    async def fetch(self, sql: str, *args: Any) -> list[Row]:
-        with _reachable():
-            return [tuple(r) for r in await self._connection.fetch(_numbered(sql), *args)]
-
-
 __all__ = [
     "Database",
-    "PostgresDatabase",
     "Row",
     "SqliteDatabase",
     "StoreUnavailableError",

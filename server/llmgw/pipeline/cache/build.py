@@ -13,8 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING
 
 from llmgw.accounting.ledger.port import Ledger
 from llmgw.config import ConfigError, Settings
@@ -23,8 +22,6 @@ from llmgw.domain.cache import CacheMode
 from llmgw.domain.clock import Clock
 from llmgw.pipeline.cache.memory import MemoryCache
 from llmgw.pipeline.cache.policy import CacheSettings, RouteCache, Scope, SemanticRoute
-from llmgw.pipeline.cache.semantic import SemanticIndex
-from llmgw.pipeline.cache.semantic_cache import SemanticCache
 from llmgw.pipeline.cache.store import ResponseCache
 from llmgw.pipeline.chain import Step
 from llmgw.pipeline.steps.cache import CacheStep
@@ -34,6 +31,9 @@ from llmgw.storage.idempotency import IdempotencyStore, SqlIdempotencyStore
 from llmgw.storage.idempotency_redis import RedisIdempotencyStore
 from llmgw.storage.response_cache_redis import RedisResponseCache
 from llmgw.storage.semantic_entries import SemanticEntryStore
+
+if TYPE_CHECKING:  # redis is imported only when redis_url is set
+    from redis.asyncio import Redis
 
 
 def wall_clock(clock: Clock | None) -> Callable[[], float]:
@@ -56,6 +56,8 @@ async def answer_steps(
     wall = wall_clock(clock)
     redis: Redis | None = None
     if settings.redis_url:
+        from redis.asyncio import Redis  # here: redis loads only with redis_url
+
         redis = Redis.from_url(settings.redis_url)
         stack.push_async_callback(redis.aclose)
     steps: list[Step] = []
@@ -100,6 +102,10 @@ def cache_step(
     )
     semantic = None
     if any(r.semantic is not None for r in (config.default, *config.aliases.values())):
+        # Imported here: numpy (the vectors) loads only with a semantic route.
+        from llmgw.pipeline.cache.semantic import SemanticIndex
+        from llmgw.pipeline.cache.semantic_cache import SemanticCache
+
         index = SemanticIndex(config.semantic_max_entries, wall)
         semantic = SemanticCache(index, sync_seconds=config.semantic_sync_seconds, wall=wall)
     return CacheStep(cache, settings, ledger, semantic, wall)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from llmgw.accounting.ledger.port import Ledger
 from llmgw.domain.cache import CacheMode
@@ -46,11 +46,13 @@ from llmgw.pipeline.cache.fingerprint import answer_key
 from llmgw.pipeline.cache.policy import CacheSettings, Pending, SemanticRoute, effective, scope_of
 from llmgw.pipeline.cache.replay import ReplaySession
 from llmgw.pipeline.cache.rows import free_row, zero
-from llmgw.pipeline.cache.semantic import Vector, unit
-from llmgw.pipeline.cache.semantic_cache import SemanticCache, context_key, last_user_text
 from llmgw.pipeline.cache.store import ResponseCache
 from llmgw.pipeline.context import CallContext
 from llmgw.pipeline.results import Completion, EmbedResult
+
+if TYPE_CHECKING:  # numpy loads only with a semantic route (``cache/build.py``)
+    from llmgw.pipeline.cache.semantic import Vector
+    from llmgw.pipeline.cache.semantic_cache import SemanticCache
 
 log = get_logger("llmgw.cache")
 
@@ -145,6 +147,9 @@ class CacheStep:
         """(context key, embedding of the last user turn): one billed
         embedding call through the gateway; ``None`` when there is no user
         turn to compare or the call failed (the request then runs uncached)."""
+        from llmgw.pipeline.cache.semantic import unit  # numpy: semantic routes only
+        from llmgw.pipeline.cache.semantic_cache import context_key, last_user_text
+
         text = last_user_text(request)
         if not text or self._embedder is None or ctx.deadline is None:
             return None
