@@ -275,9 +275,9 @@ def test_no_request_reaches_internal_or_unknown_through_the_server() -> None:
                     except grpc.aio.AioRpcError as exc:
                         codes.append(exc.code())
                         answers.append(f"{exc.details()} {exc.trailing_metadata()}")
-                await stub.Chat(
+                await stub.Chat(  # still up, and at least one body reaches the fake
                     gateway_service_pb2.ChatRequest(
-                        model="demo-chat",
+                        model="fake-model",
                         messages=[
                             content_pb2.Message(
                                 role=content_pb2.ROLE_USER,
