@@ -32,9 +32,9 @@ from limits.aio.storage import RedisStorage
 from pydantic import ValidationError
 
 from llmgw.api.admin.costs import CostPlane
+from llmgw.api.edge import edge_telemetry
 from llmgw.api.listen_check import check_free
 from llmgw.api.server import GatewayServers, ServerParts
-from llmgw.api.telemetry_interceptor import server_interceptors
 from llmgw.compose.accounting import accountant, cost_plane, price_book
 from llmgw.compose.authentication import authentication
 from llmgw.compose.routing import LOCAL_PRESETS as LOCAL_PRESETS
@@ -202,10 +202,10 @@ async def _serving(
     built = build(settings, env, costs, clock, front, tracing)
     authenticator, key_admin = await authentication(settings, env, state_db, stack)
     audit = await AuditStore.open(state_db)
-    interceptors = server_interceptors(built.gateway.telemetry, tracing)
+    edge = edge_telemetry(built.gateway.telemetry, tracing)
     servers = GatewayServers(
         built.gateway,
-        server_options(settings, built.token_counter, interceptors),
+        server_options(settings, built.token_counter, edge),
         ServerParts(
             built.specs,
             built.prober,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from llmgw.accounting.ledger.port import Ledger
 from llmgw.accounting.ledger.relay import RelayedLedger
-from llmgw.api.telemetry_interceptor import code_name
+from llmgw.api.edge import code_name
 from llmgw.config.schema import ObservabilityConfig
 from llmgw.control.probes import Prober
 from llmgw.observability.exposition import serve_metrics

@@ -6,12 +6,12 @@ Public modules (each lists its names in ``__all__``):
 * ``gateway_servicer`` -- ``GatewayService`` (Chat, StreamChat, Embed, ...);
 * ``admin`` -- ``AdminService`` (``admin.servicer``) and its conversions;
 * ``error_seam`` -- ``end_rpc``: the one way an RPC ends with an error;
-* ``backstop`` -- the outermost interceptor: never ``UNKNOWN``, undecodable
-  bytes are ``INVALID_ARGUMENT``;
-* ``auth_interceptor``, ``authz``, ``principal_context`` -- who calls, and
+* ``edge`` -- every method handler wrapped once at registration: never
+  ``UNKNOWN``, undecodable bytes are ``INVALID_ARGUMENT``, every RPC's final
+  code counted;
+* ``edge_auth``, ``authz``, ``principal_context`` -- who calls, and
   which methods each scope may call;
 * ``status`` -- the domain error -> ``google.rpc.Status`` table;
 * ``convert``, ``convert_out``, ``validation``, ``checks``, ``page_tokens``
-  -- pure proto <-> domain conversion and field checks;
-* ``handler_wrap`` -- rewrapping a method handler, cardinality kept.
+  -- pure proto <-> domain conversion and field checks.
 """

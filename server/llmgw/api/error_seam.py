@@ -2,8 +2,8 @@
 
 ``end_rpc(context, error, request_id, method)`` maps ``error`` through the
 status table (``api/status.py``), logs what the caller must not see, and
-aborts the RPC. Every servicer, the authentication interceptor and the
-server-side backstop (``api/backstop.py``) end through it, so there is one
+aborts the RPC. Every servicer and the edge (authentication and the
+backstop for escaped exceptions, ``api/edge.py``) end through it, so there is one
 shape for every failure:
 
 * a ``GatewayError`` answers its table row with its ``public_message``;

@@ -1,6 +1,6 @@
 """The authenticated principal of the RPC being served (a contextvar).
 
-The authentication interceptor sets it around each handler call; servicers
+The edge's admission (``api/edge_auth.py``) sets it around each handler call; servicers
 read it with ``current_principal()``. Without authentication (loopback
 development) it is ``ANONYMOUS``, which holds every scope.
 """

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import grpc
 from google.protobuf import descriptor_pb2, descriptor_pool
-from grpc_reflection.v1alpha import reflection, reflection_pb2
+from grpc_reflection.v1alpha import reflection, reflection_pb2, reflection_pb2_grpc
 
 V1ALPHA_SERVICE: str = reflection.SERVICE_NAME
 V1_SERVICE = "grpc.reflection.v1.ServerReflection"
@@ -60,7 +60,9 @@ def enable_reflection(service_names: Iterable[str], server: grpc.aio.Server) -> 
     _register_v1_descriptor()
     names = (*service_names, V1_SERVICE, V1ALPHA_SERVICE)
     servicer = reflection.aio.ReflectionServicer(names)
-    reflection.enable_server_reflection(names, server)
+    # Not reflection.enable_server_reflection: it insists on a grpc.aio.Server,
+    # and ``server`` may be the edge's registrar (api/edge.py).
+    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(servicer, server)
     handler = grpc.stream_stream_rpc_method_handler(
         servicer.ServerReflectionInfo,
         request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,

@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import cast
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -47,9 +47,9 @@ from llmgw.api.admin.backend_create import Credentials
 from llmgw.api.admin.costs import CostPlane
 from llmgw.api.admin.keys import KeyAdmin
 from llmgw.api.admin.servicer import AdminParts, AdminServicer
-from llmgw.api.auth_interceptor import AuthInterceptor
 from llmgw.api.authz import ADMIN_PLANE, DATA_PLANE, AccessRules
-from llmgw.api.backstop import Backstop
+from llmgw.api.edge import Edge, EdgeRegistrar, EdgeTelemetry
+from llmgw.api.edge_auth import Admission
 from llmgw.api.gateway_servicer import GatewayServicer, HandlerOptions
 from llmgw.api.reflection import enable_reflection
 from llmgw.api.tls import CertificateSource, server_credentials
@@ -90,7 +90,8 @@ class ServerOptions:
     required_backends: tuple[str, ...] = ()
     readiness_interval_seconds: float = 2.0
     token_counter: TokenCounter | None = None
-    interceptors: tuple[Any, ...] = ()  # telemetry's, outermost (before the backstop)
+    # Final codes counted (and, with tracing on, OpenTelemetry's interceptor); api/edge.py.
+    telemetry: EdgeTelemetry | None = None
 
 
 def _channel_options(options: ServerOptions) -> list[tuple[str, int]]:
@@ -104,23 +105,28 @@ def _channel_options(options: ServerOptions) -> list[tuple[str, int]]:
     ]
 
 
-def _interceptors(
+def _server(
     parts: ServerParts, plane: AccessRules, options: ServerOptions
-) -> list[grpc.aio.ServerInterceptor]:
-    """The backstop outermost (nothing below it can answer UNKNOWN;
-    api/backstop.py), then, with authentication on, the plane's deny-by-default
-    interceptor (api/authz.py)."""
-    interceptors: list[grpc.aio.ServerInterceptor] = [*options.interceptors, Backstop()]
+) -> tuple[grpc.aio.Server, grpc.aio.Server]:
+    """A ``grpc.aio`` server and the registrar its services are added through:
+    every method handler wrapped once by the edge (api/edge.py), with the
+    plane's deny-by-default admission when authentication is on. The only
+    interceptor is OpenTelemetry's, with tracing on."""
+    telemetry = options.telemetry
+    interceptors = telemetry.interceptors if telemetry is not None else ()
+    server = grpc.aio.server(options=_channel_options(options), interceptors=interceptors or None)
+    admission = None
     if parts.authenticator:
-        interceptors.append(AuthInterceptor(parts.authenticator, plane, options.identities))
-    return interceptors
+        admission = Admission(parts.authenticator, plane, options.identities)
+    # The registrar has the two registration methods the add_* functions call.
+    return server, cast(grpc.aio.Server, EdgeRegistrar(server, Edge(telemetry, admission)))
 
 
 @dataclass(frozen=True, slots=True)
 class ServerParts:
     """What the servers work on besides the pipeline and the options
     (``None``: absent; the RPCs that need it answer as documented there).
-    ``authenticator`` set: one deny-by-default interceptor per port."""
+    ``authenticator`` set: one deny-by-default admission per port."""
 
     specs: Sequence[BackendSpec] = ()
     prober: Prober | None = None
@@ -148,13 +154,8 @@ class GatewayServers:
         self._readiness = ReadinessWatcher(
             sources, self.publish, options.readiness_interval_seconds
         )
-        channel_options = _channel_options(options)
-        self._data = grpc.aio.server(
-            options=channel_options, interceptors=_interceptors(parts, DATA_PLANE, options)
-        )
-        self._admin = grpc.aio.server(
-            options=channel_options, interceptors=_interceptors(parts, ADMIN_PLANE, options)
-        )
+        self._data, data = _server(parts, DATA_PLANE, options)
+        self._admin, admin = _server(parts, ADMIN_PLANE, options)
         self._health = health_aio.HealthServicer()
         self._admin_health = health_aio.HealthServicer()
         gateway_service_pb2_grpc.add_GatewayServiceServicer_to_server(
@@ -167,13 +168,13 @@ class GatewayServers:
                     options.token_counter,
                 ),
             ),
-            self._data,
+            data,
         )
         # Handlers are attached from the service descriptor (see api/admin/servicer.py).
         admin_service_pb2_grpc.add_AdminServiceServicer_to_server(
-            AdminServicer(gateway, self._admin_parts(parts)), self._admin
+            AdminServicer(gateway, self._admin_parts(parts)), admin
         )
-        self._add_health_and_reflection()
+        self._add_health_and_reflection(data, admin)
 
     def _admin_parts(self, parts: ServerParts) -> AdminParts:
         return AdminParts(
@@ -188,10 +189,10 @@ class GatewayServers:
             parts.credentials or (lambda _name: None),
         )
 
-    def _add_health_and_reflection(self) -> None:
+    def _add_health_and_reflection(self, data: grpc.aio.Server, admin: grpc.aio.Server) -> None:
         for server, health, service in (
-            (self._data, self._health, GATEWAY_SERVICE),
-            (self._admin, self._admin_health, ADMIN_SERVICE),
+            (data, self._health, GATEWAY_SERVICE),
+            (admin, self._admin_health, ADMIN_SERVICE),
         ):
             health_pb2_grpc.add_HealthServicer_to_server(health, server)
             enable_reflection((service, _HEALTH_SERVICE), server)

@@ -1,5 +1,5 @@
 """The authentication sub-system: key store, bootstrap admin key, JWT
-verifier (JWKS refreshed in the background) and the interceptors'
+verifier (JWKS refreshed in the background) and the edge admission's
 authenticator."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ async def authentication(
 ) -> tuple[Authenticator | None, KeyAdmin]:
     """Key store (always: keys can be made before auth is switched on), the
     bootstrap admin key, the JWT verifier (JWKS refreshed in the background)
-    and, when auth is on, the authenticator the interceptors use. ``env``
+    and, when auth is on, the authenticator the edge admission uses. ``env``
     reaches ``config.jwt_secret`` (the config package reads it)."""
     store = ApiKeyStore(state_db)
     await store.migrate()

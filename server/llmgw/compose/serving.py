@@ -4,10 +4,10 @@ composition root's helpers; they read no env and no files)."""
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 from limits.aio.storage import Storage
 
+from llmgw.api.edge import EdgeTelemetry
 from llmgw.api.server import ServerOptions
 from llmgw.api.validation import SizeLimits
 from llmgw.auth.cert_identity import CertificateIdentities
@@ -24,10 +24,10 @@ from llmgw.pipeline.token_count import TokenCounter
 def server_options(
     settings: Settings,
     token_counter: TokenCounter | None = None,
-    interceptors: tuple[Any, ...] = (),
+    telemetry: EdgeTelemetry | None = None,
 ) -> ServerOptions:
     """Listeners, limits, TLS (one file reader per listener), mTLS identities,
-    the backends' token counters (``CountTokens``) and telemetry's interceptors."""
+    the backends' token counters (``CountTokens``) and the edge's telemetry."""
     identities = certificate_principals(settings)
     return ServerOptions(
         listen=settings.listen,
@@ -43,7 +43,7 @@ def server_options(
         required_backends=tuple(settings.required_backends),
         readiness_interval_seconds=settings.readiness_interval_seconds,
         token_counter=token_counter,
-        interceptors=interceptors,
+        telemetry=telemetry,
     )
 
 

@@ -13,7 +13,7 @@ The narrow functions: ``span`` (a child span, current while it runs),
 ``ids``/``exemplar`` (the current trace and span ids for log lines and
 histogram exemplars), ``inject`` (W3C ``traceparent`` into an outbound
 HTTP request's headers) and ``mark_rpc_status`` (the gRPC server span's final
-status code, set by the API's interceptor).
+status code, set by the API edge, api/edge.py).
 """
 
 from __future__ import annotations

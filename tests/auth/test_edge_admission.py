@@ -1,5 +1,5 @@
-"""The interceptor sets ``current_principal()`` inside the handler's own task,
-for unary and streaming handlers, and a failed credential never reaches it."""
+"""The edge's admission sets ``current_principal()`` inside the handler's own
+task, for unary and streaming handlers, and a failed credential never reaches it."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from pathlib import Path
 
 import grpc
 import pytest
-from llmgw.api.auth_interceptor import AuthInterceptor, credential_from
 from llmgw.api.authz import AccessRules
+from llmgw.api.edge import Edge, EdgeRegistrar
+from llmgw.api.edge_auth import Admission, credential_from
 from llmgw.api.principal_context import current_principal
 from llmgw.auth.authenticator import Authenticator
 from llmgw.domain.api_keys import ApiKeyRecord
@@ -52,13 +53,14 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[str, dict[str, str]]]:
             hash_secret(secret),
         )
         secrets[key_id] = secret
-    server = grpc.aio.server(interceptors=[AuthInterceptor(Authenticator(store), _RULES)])
+    server = grpc.aio.server()
+    registrar = EdgeRegistrar(server, Edge(None, Admission(Authenticator(store), _RULES)))
     handlers = {
         "Unary": grpc.unary_unary_rpc_method_handler(_unary, _identity, _identity),
         "Stream": grpc.unary_stream_rpc_method_handler(_stream, _identity, _identity),
         "Unruled": grpc.unary_unary_rpc_method_handler(_unary, _identity, _identity),
     }
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("t.T", handlers),))
+    registrar.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("t.T", handlers),))
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     try:
