@@ -122,7 +122,7 @@ def test_a_generic_handlers_wrapper_is_built_on_first_use_and_kept() -> None:
     assert generic.service(Details()) is None
 
 
-def test_tracing_off_means_no_interceptor(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_tracing_off_means_no_interceptor(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Any] = []
     real = grpc.aio.server
 
