@@ -76,35 +76,53 @@ def request_id_for(requested: str) -> str:
     """The id to answer and log with: the caller's when it is a valid id (see
     ``_REQUEST_ID``), else a fresh one, so a refused 1 MB id is never echoed
     into error metadata (where it would exceed the header limit) or logs."""
-    return requested if _REQUEST_ID.fullmatch(requested) else new_id()
+    return requested if requested and _REQUEST_ID.fullmatch(requested) else new_id()
 
 
 def check_chat(
     request: gateway_service_pb2.ChatRequest, prefix: str = "", limits: SizeLimits = NO_SIZE_LIMITS
 ) -> None:
-    """Raise ``InvalidRequestError`` listing every bad field of ``request``."""
+    """Raise ``InvalidRequestError`` listing every bad field of ``request``.
+
+    Checks whose fields the request leaves at their defaults are skipped
+    (they could not find anything): this runs on every chat."""
     violations: list[FieldViolation] = []
     max_messages = limits.max_messages
+    messages = request.messages
     if not request.model.strip():
         violations.append(FieldViolation(f"{prefix}model", "is required", "REQUIRED"))
-    if not request.messages:
+    if not messages:
         violations.append(
             FieldViolation(f"{prefix}messages", "at least one message is required", "REQUIRED")
         )
-    elif len(request.messages) > max_messages:
+    elif len(messages) > max_messages:
         violations.append(
             FieldViolation(f"{prefix}messages", f"at most {max_messages} messages", "TOO_MANY")
         )
-    _check_sizes(request, prefix, limits, violations)
-    for i, message in enumerate(request.messages):
-        _check_message(message, f"{prefix}messages[{i}]", violations)
-    if request.HasField("generation_config"):
+    if limits.max_total_characters or limits.max_output_tokens:
+        _check_sizes(request, prefix, limits, violations)
+    for i, message in enumerate(messages):
+        if not _plain(message):
+            _check_message(message, f"{prefix}messages[{i}]", violations)
+    has = request.HasField
+    if has("generation_config"):
         _check_generation(request.generation_config, f"{prefix}generation_config", violations)
     for i, tool in enumerate(request.tools):
         _check_tool(tool, f"{prefix}tools[{i}]", violations)
-    _check_ids(request.request_id, request.attribution, prefix, violations)
+    if request.request_id or has("attribution"):
+        _check_ids(request.request_id, request.attribution, prefix, violations)
     if violations:
         raise InvalidRequestError(tuple(violations))
+
+
+def _plain(message: content_pb2.Message) -> bool:
+    """A known role and text parts only: ``_check_message`` would find nothing."""
+    if message.role not in _KNOWN_ROLES or not message.parts:
+        return False
+    for part in message.parts:  # noqa: SIM110 - a loop: no generator per message
+        if part.WhichOneof("kind") != "text":
+            return False
+    return True
 
 
 def check_embed(
