@@ -38,7 +38,7 @@ from llmgw.domain.messages import (
     ToolResultPart,
 )
 from llmgw.domain.models import Capability
-from llmgw.domain.money import Cost, split_nanos
+from llmgw.domain.money import NANOS_PER_UNIT, Cost, split_nanos
 from llmgw.domain.principal import ANONYMOUS, Principal
 from llmgw.domain.requests import (
     Attribution,
@@ -125,33 +125,29 @@ def chat_request(
     """Domain request; ``request_id`` replaces the caller's (which may be empty).
     Identity fields of the attribution come from ``principal``, never the body."""
     has = request.HasField
-    _check_models(principal, request.model, request.routing.fallback_models)
+    routed = has("routing")
+    _check_models(principal, request.model, request.routing.fallback_models if routed else ())
     return ChatRequest(
-        model=request.model.strip(),
-        messages=tuple(_message(m) for m in request.messages),
-        generation=(
-            _generation(request.generation_config)
-            if has("generation_config")
-            else _DEFAULT_GENERATION
-        ),
-        tools=tuple(
-            FunctionDeclaration(
-                t.function.name,
-                t.function.description,
-                t.function.parameters_json_schema,
-                t.function.strict,
-            )
-            for t in request.tools
-        ),
-        tool_choice=_tool_choice(request.tool_choice) if has("tool_choice") else None,
-        routing=_routing(request.routing) if has("routing") else _DEFAULT_ROUTING,
-        attribution=(
+        request.model.strip(),
+        tuple([_message(m) for m in request.messages]),
+        _generation(request.generation_config) if has("generation_config") else _DEFAULT_GENERATION,
+        tuple([_function(t) for t in request.tools]) if request.tools else (),
+        _tool_choice(request.tool_choice) if has("tool_choice") else None,
+        _routing(request.routing) if routed else _DEFAULT_ROUTING,
+        (
             _attribution(request.attribution, principal)
             if has("attribution") or principal is not ANONYMOUS
             else _DEFAULT_ATTRIBUTION
         ),
-        request_id=request_id or request.request_id,
-        idempotent=bool(request.request_id),
+        request_id or request.request_id,
+        bool(request.request_id),
+    )
+
+
+def _function(tool: content_pb2.Tool) -> FunctionDeclaration:
+    function = tool.function
+    return FunctionDeclaration(
+        function.name, function.description, function.parameters_json_schema, function.strict
     )
 
 
@@ -176,7 +172,7 @@ def embed_request(
 
 
 def _message(message: content_pb2.Message) -> Message:
-    return Message(ROLES[message.role], tuple(_part(p) for p in message.parts), message.name)
+    return Message(ROLES[message.role], tuple([_part(p) for p in message.parts]), message.name)
 
 
 def _part(part: content_pb2.Part) -> Part:
@@ -313,6 +309,8 @@ def _cache_policy(policy: routing_pb2.CachePolicy) -> CachePolicy:
 def _check_models(principal: Principal, model: str, fallbacks: Sequence[str]) -> None:
     """A key's model allow-list applies to the names the caller asks for (model
     ids, ``backend/model`` or aliases), fallbacks included."""
+    if not principal.models:  # no allow-list: every name may be called
+        return
     for name in (model.strip(), *fallbacks):
         if name and not principal.may_call(name):
             raise PermissionDeniedError(
@@ -350,7 +348,7 @@ def _attribution(attribution: routing_pb2.Attribution, principal: Principal) -> 
 
 
 def fill_money(target: money_pb2.Money, nanos: int, currency: str) -> None:
-    units, rest = split_nanos(nanos)
+    units, rest = divmod(nanos, NANOS_PER_UNIT) if nanos >= 0 else split_nanos(nanos)
     target.currency_code = currency
     target.units = units
     target.nanos = rest

@@ -70,27 +70,33 @@ def _part_out(part: Part) -> content_pb2.Part:
 
 
 def chat_response(completion: Completion) -> gateway_service_pb2.ChatResponse:
-    response = gateway_service_pb2.ChatResponse()
-    response.response_id = completion.response_id
-    response.request_id = completion.request_id
+    response = gateway_service_pb2.ChatResponse(
+        response_id=completion.response_id, request_id=completion.request_id
+    )
+    candidates = response.candidates
     for c in completion.response.candidates:
-        candidate = response.candidates.add()
+        candidate = candidates.add(
+            finish_reason=FINISH_REASONS[c.finish_reason],
+            backend_finish_reason=c.backend_finish_reason,
+        )
         if c.index:
             candidate.index = c.index
-        candidate.message.role = _ROLES_OUT[c.message.role]
-        parts = c.message.parts
-        if len(parts) == 1 and type(parts[0]) is TextPart:
-            candidate.message.parts.add().text = parts[0].text
-        else:
-            candidate.message.parts.extend(_part_out(p) for p in parts)
-        candidate.finish_reason = FINISH_REASONS[c.finish_reason]
         if c.stop_sequence:
             candidate.stop_sequence = c.stop_sequence
-        candidate.backend_finish_reason = c.backend_finish_reason
+        message = candidate.message
+        message.role = _ROLES_OUT[c.message.role]
+        parts = c.message.parts
+        if len(parts) == 1 and type(parts[0]) is TextPart:
+            message.parts.add(text=parts[0].text)
+        else:
+            message.parts.extend(_part_out(p) for p in parts)
     fill_usage(response.usage, completion.response.usage)
     fill_cost(response.cost, completion.cost)
     fill_route(response.route, completion.route)
-    response.create_time.FromNanoseconds(int(completion.created_at * 1e9))
+    # Timestamp.FromNanoseconds, without its range check (the clock's own time).
+    response.create_time.seconds, response.create_time.nanos = divmod(
+        int(completion.created_at * 1e9), 1_000_000_000
+    )
     return response
 
 
