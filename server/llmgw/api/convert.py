@@ -115,6 +115,7 @@ _FALLBACK_MODES = {
 _DEFAULT_GENERATION = GenerationConfig()
 _DEFAULT_ROUTING = RoutingHints()
 _DEFAULT_ATTRIBUTION = Attribution()
+_TASK_TYPES = {value: name for name, value in gateway_service_pb2.EmbeddingTaskType.items()}
 
 
 def chat_request(
@@ -154,18 +155,20 @@ def _function(tool: content_pb2.Tool) -> FunctionDeclaration:
 def embed_request(
     request: gateway_service_pb2.EmbedRequest, principal: Principal = ANONYMOUS
 ) -> EmbedRequest:
-    _check_models(principal, request.model, request.routing.fallback_models)
+    has = request.HasField
+    routed = has("routing")
+    _check_models(principal, request.model, request.routing.fallback_models if routed else ())
     return EmbedRequest(
         model=request.model.strip(),
-        inputs=tuple(i.text for i in request.inputs),
-        dimensions=(
-            request.output_dimensionality if request.HasField("output_dimensionality") else None
+        inputs=tuple([i.text for i in request.inputs]),
+        dimensions=request.output_dimensionality if has("output_dimensionality") else None,
+        task_type=_TASK_TYPES.get(request.task_type, ""),
+        attribution=(
+            _attribution(request.attribution, principal)
+            if has("attribution") or principal is not ANONYMOUS
+            else _DEFAULT_ATTRIBUTION
         ),
-        task_type=gateway_service_pb2.EmbeddingTaskType.Name(request.task_type)
-        if request.task_type in gateway_service_pb2.EmbeddingTaskType.values()
-        else "",
-        attribution=_attribution(request.attribution, principal),
-        routing=_routing(request.routing),
+        routing=_routing(request.routing) if routed else _DEFAULT_ROUTING,
         request_id=request.request_id,
         idempotent=bool(request.request_id),
     )

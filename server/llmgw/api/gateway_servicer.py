@@ -89,10 +89,9 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         try:
             check_chat(request, limits=self._options.size_limits)
             set_fingerprint(request_fingerprint(request))  # into this RPC's ledger rows
-            chat = convert.chat_request(request, request_id, current_principal())
-            completion = await self._gateway.chat(
-                chat, self._deadline(context), current_principal()
-            )
+            principal = current_principal()
+            chat = convert.chat_request(request, request_id, principal)
+            completion = await self._gateway.chat(chat, self._deadline(context), principal)
             return convert_out.chat_response(completion)
         except Exception as exc:
             failure = exc
@@ -167,8 +166,9 @@ class GatewayServicer(gateway_service_pb2_grpc.GatewayServiceServicer):
         request_id = request_id_for(request.request_id)
         try:
             check_embed(request, self._options.max_embedding_batch, self._options.size_limits)
-            embed = convert.embed_request(request, current_principal())
-            result = await self._gateway.embed(embed, self._deadline(context), current_principal())
+            principal = current_principal()
+            embed = convert.embed_request(request, principal)
+            result = await self._gateway.embed(embed, self._deadline(context), principal)
             packed = request.encoding == gateway_service_pb2.EMBEDDING_ENCODING_FLOAT32_BYTES
             return convert_out.embed_response(result, packed)
         except Exception as exc:

@@ -154,7 +154,8 @@ def check_embed(
         violations.append(
             FieldViolation("output_dimensionality", "must be in [1, 65536]", "VALUE_OUT_OF_RANGE")
         )
-    _check_ids(request.request_id, request.attribution, "", violations)
+    if request.request_id or request.HasField("attribution"):
+        _check_ids(request.request_id, request.attribution, "", violations)
     if violations:
         raise InvalidRequestError(tuple(violations))
 
