@@ -3,11 +3,12 @@
 Shared by every HTTP adapter; the protocol-specific part is an
 ``EventDecoder``. Guarantees (see ``llmgw.domain.requests``):
 
-* events are decoded as bytes arrive, with no per-chunk logging or awaits
-  beyond the socket read;
+* events are decoded as bytes arrive: each socket read is framed and decoded
+  in one loop (no await, no generator hop and no logging per event);
 * the stream ends cleanly only when the decoder saw the protocol's terminal
   event; a body that ends before it raises ``STREAM_INTERRUPTED`` with the
-  number of output events produced so far;
+  number of output events produced so far. Events decoded before a failure
+  in the same read are yielded before the failure;
 * ``aclose()`` closes the HTTP response at once when the stream did not
   finish (the upstream sees the disconnect and stops generating), or returns
   the connection to the pool when it did.
@@ -23,7 +24,7 @@ import aiohttp
 from llmgw.domain.errors import FailureClass, UpstreamError
 from llmgw.domain.requests import StreamEvent
 from llmgw.providers.http import error_from_exception
-from llmgw.providers.sse import iter_events
+from llmgw.providers.sse import EventBuffer
 
 
 class EventDecoder(Protocol):
@@ -38,7 +39,7 @@ class EventDecoder(Protocol):
 class SSEChatStream:
     """Relays one upstream SSE response; single consumer, iterate once."""
 
-    __slots__ = ("_backend", "_closed", "_decoder", "_response")
+    __slots__ = ("_backend", "_closed", "_decoder", "_failure", "_response")
 
     def __init__(
         self, backend: str, response: aiohttp.ClientResponse, decoder: EventDecoder
@@ -47,16 +48,21 @@ class SSEChatStream:
         self._response = response
         self._decoder = decoder
         self._closed = False
+        self._failure: Exception | None = None
 
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
         return self._events()
 
     async def _events(self) -> AsyncIterator[StreamEvent]:
         decoder = self._decoder
+        read = self._response.content.readany
+        frames = EventBuffer()
         try:
-            async for event, data in iter_events(self._response.content.iter_any()):
-                for item in decoder.decode(event, data):
+            while chunk := await read():
+                for item in self._decode(frames.feed(chunk)):
                     yield item
+                if self._failure is not None:
+                    raise self._failure
                 if decoder.finished:
                     return
         except UpstreamError:
@@ -78,6 +84,21 @@ class SSEChatStream:
             detail="upstream stream ended without its terminal event",
             output_tokens=decoder.produced,
         )
+
+    def _decode(self, frames: list[tuple[str, bytes]]) -> list[StreamEvent]:
+        """The domain events of one read, up to the terminal event; a failure
+        is kept in ``_failure`` (raised once what came before it is yielded)."""
+        decoder = self._decoder
+        decode = decoder.decode
+        events: list[StreamEvent] = []
+        try:
+            for event, data in frames:
+                events += decode(event, data)
+                if decoder.finished:
+                    break
+        except Exception as exc:  # raised, and classified, by ``_events``
+            self._failure = exc
+        return events
 
     def abort(self) -> None:
         self._response.close()
