@@ -122,7 +122,7 @@ async def test_openai_stream_without_done_is_interrupted(
             if isinstance(event, TextDelta):
                 seen.append(event.text)
     await stream.aclose()
-    assert seen == ["1", "2"]
+    assert "".join(seen) == "12"  # what came before the cut (one read may carry both)
     assert caught.value.failure is FailureClass.STREAM_INTERRUPTED
     assert caught.value.output_tokens >= 2
 

@@ -9,7 +9,7 @@ import pytest
 from llmgw.domain.errors import FailureClass
 from llmgw.providers.failures import classify_exception, classify_status, vendor_error_fields
 from llmgw.providers.http import parse_retry_after
-from llmgw.providers.sse import iter_events
+from llmgw.providers.sse import EventBuffer, iter_events
 
 
 async def _chunks(*parts: bytes) -> AsyncIterator[bytes]:
@@ -41,6 +41,18 @@ async def test_sse_crlf_split_between_chunks() -> None:
 
 async def test_sse_partial_trailing_event_is_dropped() -> None:
     assert await _collect(b"data: complete\n\n", b"data: partial") == [("", b"complete")]
+
+
+def test_event_buffer_returns_every_event_one_read_completes() -> None:
+    frames = EventBuffer()
+    assert frames.feed(b"data: a\n\ndata: b\n\nevent: x\ndata: c\n\ndata: par") == [
+        ("", b"a"),
+        ("", b"b"),
+        ("x", b"c"),
+    ]
+    assert frames.feed(b"tial\n\n\n\n: comment\n\n") == [("", b"partial")]
+    assert frames.feed(b"data: d\r\n\r") == []  # the CR may start a CRLF
+    assert frames.feed(b"\n") == [("", b"d")]
 
 
 def test_retry_after_forms() -> None:

@@ -215,7 +215,7 @@ class StreamAttempts(_Attempts):
             capped = self._capped(ctx, request, target)
 
             async def call(key: Secret | None) -> Primed:
-                return await self._open(target, capped.request, ctx, key)
+                return await self._open(target, capped, ctx, key)
 
             begun = up.clock.now()
             span = up.spans.open(ctx, target)  # ends with the stream (telemetry step)
@@ -246,19 +246,25 @@ class StreamAttempts(_Attempts):
         self._done(ctx, outcome)
 
     async def _open(
-        self, target: Target, request: ChatRequest, ctx: CallContext, key: Secret | None
+        self, target: Target, capped: Capped, ctx: CallContext, key: Secret | None
     ) -> Primed:
-        """The upstream stream primed, within the backend's first-token timeout."""
+        """The upstream stream primed, within the backend's first-token timeout.
+
+        Under a ``max_cost`` limit the deltas of one read are not merged: the
+        session stops at the first upstream chunk past the limit."""
         provider = self._up.providers[target.backend]
-        assert ctx.deadline is not None
+        deadline = ctx.deadline
+        assert deadline is not None
         limit = self._up.first_token_timeouts.get(target.backend, 0.0)
         if not limit:
-            return await prime(await provider.stream_chat(request, target.model, ctx.deadline, key))
+            stream = await provider.stream_chat(capped.request, target.model, deadline, key)
+            stream.coalesce = not capped.cost_limit_tokens
+            return await prime(stream)
         try:
             async with asyncio.timeout(limit):
-                return await prime(
-                    await provider.stream_chat(request, target.model, ctx.deadline, key)
-                )
+                stream = await provider.stream_chat(capped.request, target.model, deadline, key)
+                stream.coalesce = not capped.cost_limit_tokens
+                return await prime(stream)
         except TimeoutError as exc:
             raise UpstreamError(
                 target.backend, FailureClass.TIMEOUT, detail=f"no first token within {limit:g} s"

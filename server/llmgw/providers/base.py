@@ -39,7 +39,14 @@ from llmgw.domain.secret import Secret
 
 
 class ChatStream(Protocol):
-    """Async iterator of ``StreamEvent``; see ``llmgw.domain.requests`` for the order."""
+    """Async iterator of ``StreamEvent``; see ``llmgw.domain.requests`` for the order.
+
+    ``coalesce`` (set before iterating): the deltas of one upstream read that
+    continue each other may leave as one event (``providers.streaming``);
+    ``False`` keeps one event per upstream event.
+    """
+
+    coalesce: bool
 
     def __aiter__(self) -> AsyncIterator[StreamEvent]: ...
 

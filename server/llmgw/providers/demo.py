@@ -139,6 +139,7 @@ class _DemoStream:
         self._model = model
         self._delay = delay
         self._closed = False
+        self.coalesce = True  # one word per event either way
 
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
         return self._events()

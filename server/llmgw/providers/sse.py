@@ -1,11 +1,14 @@
 """Server-sent events framing (the WHATWG ``text/event-stream`` format).
 
-Reads raw chunks as they arrive (``iter_any``: no per-line awaits) and yields
-``(event, data)`` pairs, one per blank-line-terminated event. ``data`` lines of
-one event are joined with ``\\n``; comments (``:``) and ``id``/``retry`` fields
-are ignored. Both ``\\n`` and ``\\r\\n`` line ends are accepted. A partial event
-left when the body ends is dropped: the caller decides whether the stream ended
-cleanly by whether its protocol's terminal event arrived.
+``EventBuffer.feed`` takes raw bytes as they arrive (one socket read) and
+returns the ``(event, data)`` pairs completed by them, one per
+blank-line-terminated event, in order: the caller decodes all of one read in
+one loop, with no await and no generator hop per event. ``data`` lines of one
+event are joined with ``\\n``; comments (``:``) and ``id``/``retry`` fields are
+ignored. Both ``\\n`` and ``\\r\\n`` line ends are accepted (also split across
+reads). A partial event left when the body ends is dropped: the caller decides
+whether the stream ended cleanly by whether its protocol's terminal event
+arrived.
 """
 
 from __future__ import annotations
@@ -13,31 +16,44 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator
 
 
-async def iter_events(chunks: AsyncIterable[bytes]) -> AsyncIterator[tuple[str, bytes]]:
-    """Yield ``(event_type, data)``; ``event_type`` is ``""`` when not given."""
-    buffer = b""
-    async for chunk in chunks:
-        buffer = buffer + chunk if buffer else chunk
+class EventBuffer:
+    """Incremental framing of one SSE body; feed every read, in order."""
+
+    __slots__ = ("_rest",)
+
+    def __init__(self) -> None:
+        self._rest = b""  # the incomplete event after the last blank line
+
+    def feed(self, chunk: bytes) -> list[tuple[str, bytes]]:
+        """The events ``chunk`` completes (``event_type`` is ``""`` when not given)."""
+        buffer = self._rest + chunk if self._rest else chunk
         held = b""
         if b"\r" in buffer:
-            if buffer[-1:] == b"\r":  # maybe the first half of a CRLF split across chunks
+            if buffer[-1:] == b"\r":  # maybe the first half of a CRLF split across reads
                 buffer, held = buffer[:-1], b"\r"
             buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        while True:
-            end = buffer.find(b"\n\n")
-            if end < 0:
-                break
-            block = buffer[:end]
-            buffer = buffer[end + 2 :]
-            parsed = _parse_block(block)
-            if parsed is not None:
-                yield parsed
-        buffer += held
+        blocks = buffer.split(b"\n\n")  # one pass, no copy of the rest per event
+        self._rest = blocks.pop() + held if held else blocks.pop()
+        events: list[tuple[str, bytes]] = []
+        for block in blocks:
+            if block[:6] == b"data: " and b"\n" not in block:
+                events.append(("", block[6:]))  # the common one-line data event
+            else:
+                parsed = _parse_block(block)
+                if parsed is not None:
+                    events.append(parsed)
+        return events
+
+
+async def iter_events(chunks: AsyncIterable[bytes]) -> AsyncIterator[tuple[str, bytes]]:
+    """Yield ``(event_type, data)`` per event of ``chunks`` (``EventBuffer`` per chunk)."""
+    frames = EventBuffer()
+    async for chunk in chunks:
+        for event in frames.feed(chunk):
+            yield event
 
 
 def _parse_block(block: bytes) -> tuple[str, bytes] | None:
-    if block[:6] == b"data: " and b"\n" not in block:
-        return "", block[6:]  # the common one-line data event (every OpenAI chunk)
     event = ""
     data: list[bytes] = []
     for line in block.split(b"\n"):
