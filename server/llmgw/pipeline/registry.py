@@ -116,4 +116,5 @@ class Tracked:
                 f"Backend {backend} was switched away from; retry.", retry_after=0.0
             ) from None
 
+
 __all__ = ["Registry", "Tracked"]
