@@ -126,14 +126,16 @@ class _Attempts:
         finally:
             if span is not None:
                 span.detach()
-        produced = (
-            sum(len(c.message.text) for c in response.candidates)
-            if isinstance(response, ChatResponse)
-            else 0
-        )
-        usage, estimated = usage_or_estimate(response.usage, produced, ctx.input_tokens)
-        if estimated:
-            response = dataclasses.replace(response, usage=usage)
+        usage, estimated = response.usage, False
+        if not (usage.input_tokens or usage.output_tokens):  # no usage reported: estimate
+            produced = (
+                sum(len(c.message.text) for c in response.candidates)
+                if isinstance(response, ChatResponse)
+                else 0
+            )
+            usage, estimated = usage_or_estimate(usage, produced, ctx.input_tokens)
+            if estimated:
+                response = dataclasses.replace(response, usage=usage)
         cost = self._up.prices.cost(target.model, usage, estimated=estimated)
         ctx.cost, ctx.usage = cost, usage
         upstream_key_id = key.id if key is not None else ""
