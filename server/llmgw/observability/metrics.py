@@ -26,6 +26,7 @@ names no route resolves) never becomes a label: an unresolved model is
 from __future__ import annotations
 
 import platform
+from bisect import bisect_left
 from collections.abc import Mapping
 from typing import Any
 
@@ -186,8 +187,39 @@ class Children:
     def get(self, key: tuple[str, ...]) -> Any:
         child = self._children.get(key)
         if child is None:
-            child = self._children[key] = self._metric.labels(*key)
+            child = self._children[key] = _observer(self._metric.labels(*key))
         return child
+
+
+def _observer(child: Any) -> Any:
+    """A histogram child's fast observer (``Observer``), when the client
+    library has the internals it relies on; else the child itself."""
+    if all(hasattr(child, a) for a in ("_upper_bounds", "_buckets", "_sum")):
+        return Observer(child)
+    return child
+
+
+class Observer:
+    """``observe`` of one labelled histogram child, as prometheus-client's own
+    (same buckets, sum and locks, so a scrape reads the same values) without
+    its per-call checks: the bucket is a ``bisect`` of the bounds rather than
+    a Python loop over them. Exemplars and NaN go through the library's own
+    ``observe`` (NaN falls in no bucket there; ``bisect`` would pick one)."""
+
+    __slots__ = ("_bounds", "_buckets", "_child", "_sum")
+
+    def __init__(self, child: Any) -> None:
+        self._child = child
+        self._bounds: list[float] = child._upper_bounds  # sorted, last +Inf
+        self._buckets: list[Any] = child._buckets
+        self._sum: Any = child._sum
+
+    def observe(self, amount: float, exemplar: Mapping[str, str] | None = None) -> None:
+        if exemplar or amount != amount:
+            self._child.observe(amount, exemplar)
+            return
+        self._sum.inc(amount)
+        self._buckets[bisect_left(self._bounds, amount)].inc(1)  # first bound >= amount
 
 
 class CallOutcome:
@@ -217,4 +249,4 @@ class CallOutcome:
         self.exemplar = dict(exemplar) if exemplar else None
 
 
-__all__ = ["NO_ERROR", "UNRESOLVED", "CallOutcome", "Instruments"]
+__all__ = ["NO_ERROR", "UNRESOLVED", "CallOutcome", "Instruments", "Observer"]

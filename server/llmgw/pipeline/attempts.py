@@ -111,9 +111,13 @@ class _Attempts:
         assert tab is not None
         begun = self._up.clock.now()
         span = self._up.spans.open(ctx, target)
+        pool = self._up.pools.get(target.backend)
         try:
             async with self._up.registry.track(target):
-                response, key = await self._with_key(target, ctx, call)
+                if pool is None or pool.trivial:  # one unlimited key: no rotation (one await less)
+                    response, key = await call(None), None
+                else:
+                    response, key = await self._with_key(target, ctx, call)
         except BaseException as error:
             bill_failure(tab, target, begun, error, ctx.input_tokens)
             if span is not None:
@@ -122,14 +126,16 @@ class _Attempts:
         finally:
             if span is not None:
                 span.detach()
-        produced = (
-            sum(len(c.message.text) for c in response.candidates)
-            if isinstance(response, ChatResponse)
-            else 0
-        )
-        usage, estimated = usage_or_estimate(response.usage, produced, ctx.input_tokens)
-        if estimated:
-            response = dataclasses.replace(response, usage=usage)
+        usage, estimated = response.usage, False
+        if not (usage.input_tokens or usage.output_tokens):  # no usage reported: estimate
+            produced = (
+                sum(len(c.message.text) for c in response.candidates)
+                if isinstance(response, ChatResponse)
+                else 0
+            )
+            usage, estimated = usage_or_estimate(usage, produced, ctx.input_tokens)
+            if estimated:
+                response = dataclasses.replace(response, usage=usage)
         cost = self._up.prices.cost(target.model, usage, estimated=estimated)
         ctx.cost, ctx.usage = cost, usage
         upstream_key_id = key.id if key is not None else ""
@@ -170,11 +176,9 @@ class ChatAttempts(_Attempts):
         async def attempt(target: Target) -> ChatResponse:
             capped = self._capped(ctx, request, target)
 
-            async def call(key: Secret | None) -> ChatResponse:
-                response = await providers[target.backend].chat(
-                    capped.request, target.model, deadline, key
-                )
-                return _cost_capped(response) if capped.cost_limited else response
+            def call(key: Secret | None) -> Awaitable[ChatResponse]:
+                answer = providers[target.backend].chat(capped.request, target.model, deadline, key)
+                return _cost_capped(answer) if capped.cost_limited else answer  # no wrapper frame
 
             response, key = await self._billed(ctx, target, call)
             if key is not None:
@@ -192,8 +196,8 @@ class EmbedAttempts(_Attempts):
         providers = self._up.providers
 
         async def attempt(target: Target) -> EmbedResponse:
-            async def call(key: Secret | None) -> EmbedResponse:
-                return await providers[target.backend].embed(request, target.model, deadline, key)
+            def call(key: Secret | None) -> Awaitable[EmbedResponse]:
+                return providers[target.backend].embed(request, target.model, deadline, key)
 
             response, _ = await self._billed(ctx, target, call)
             return response
@@ -283,8 +287,9 @@ class CountTokens(_Attempts):
         ctx.cost = self._up.prices.cost(target.model, usage, estimated=True)
 
 
-def _cost_capped(response: ChatResponse) -> ChatResponse:
+async def _cost_capped(answer: Awaitable[ChatResponse]) -> ChatResponse:
     """An answer that stopped at the cap ``max_cost`` set ends with ``COST_CAP``."""
+    response = await answer
     candidates = tuple(
         dataclasses.replace(c, finish_reason=FinishReason.COST_CAP)
         if c.finish_reason is FinishReason.MAX_TOKENS

@@ -55,6 +55,10 @@ class Catalog:
         wall: Callable[[], float] = time.time,  # expires overrides; injected in tests
     ) -> None:
         self._wall = wall
+        # Bumped by every change of what a name resolves to (models added,
+        # aliases replaced, overrides set or expired): plans cached per name
+        # (``pipeline.plan``) hold only while it is unchanged.
+        self.version = 0
         self._models: tuple[ModelInfo, ...] = ()
         self._by_ref: dict[str, list[ModelInfo]] = {}
         self.add_models(models)
@@ -71,6 +75,7 @@ class Catalog:
             self._by_ref.setdefault(model.id, []).append(model)
             self._by_ref.setdefault(f"{model.backend}/{model.id}", []).append(model)
         self._models += added
+        self.version += 1
 
     def set_aliases(self, aliases: Mapping[str, Sequence[str]]) -> None:
         """Replace every alias (configuration reload), same rules as at start.
@@ -88,6 +93,7 @@ class Catalog:
             elif self._aliases.get(alias) != targets:
                 self._versions[alias] += 1
         self._aliases = resolved
+        self.version += 1
 
     def _resolve_aliases(
         self, aliases: Mapping[str, Sequence[str]]
@@ -104,6 +110,11 @@ class Catalog:
     @property
     def models(self) -> tuple[ModelInfo, ...]:
         return self._models
+
+    @property
+    def overridden(self) -> bool:
+        """Whether some alias has an operator override (which may expire any time)."""
+        return bool(self._overrides)
 
     @property
     def aliases(self) -> Mapping[str, tuple[Target, ...]]:
@@ -130,6 +141,7 @@ class Catalog:
         if not override.active(self._wall()):
             del self._overrides[alias]
             self._versions[alias] += 1
+            self.version += 1
             return targets
         first = override.target
         return (first, *(t for t in targets if t.model != first.model))
@@ -148,6 +160,7 @@ class Catalog:
         """Put ``override.target`` first on ``alias`` (replaces any earlier switch)."""
         self._overrides[alias] = override
         self._versions[alias] += 1
+        self.version += 1
 
     def find(self, backend: str, model_id: str) -> ModelInfo | None:
         """The model ``model_id`` on ``backend``, if that backend serves it."""

@@ -29,7 +29,7 @@ import functools
 import time
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from llmgw.accounting.pricing import PriceBook
 from llmgw.domain.backends import BackendSpec
@@ -72,6 +72,8 @@ from llmgw.pipeline.steps.telemetry import Telemetry, TelemetryStep
 from llmgw.pipeline.streams import Primed, Session
 from llmgw.pipeline.tokens import estimate_input_tokens
 from llmgw.providers.base import Provider
+
+R = TypeVar("R", ChatRequest, EmbedRequest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,9 +239,7 @@ class Gateway:
     async def embed(
         self, request: EmbedRequest, deadline: Deadline, principal: Principal = ANONYMOUS
     ) -> EmbedResult:
-        tokens = functools.cache(
-            lambda: sum(-(-len(i) // 4) for i in request.inputs if isinstance(i, str))
-        )
+        tokens = _Lazy(_embed_tokens, request)
         ctx = _context(Operation.EMBED, request, deadline, principal, tokens)
         await self.chains[Operation.EMBED].run(ctx)
         if ctx.answered:
@@ -375,7 +375,30 @@ async def _finish_answered(chain: Chain, ctx: CallContext, done: int, completed:
 def _chat_tokens(request: ChatRequest) -> Callable[[], int]:
     """The request's lazy input-token estimate: runs only when routing, a
     limit or a limited key pool needs it (not on the common path)."""
-    return functools.cache(lambda: estimate_input_tokens(request))
+    return _Lazy(estimate_input_tokens, request)
+
+
+def _embed_tokens(request: EmbedRequest) -> int:
+    return sum(-(-len(i) // 4) for i in request.inputs if isinstance(i, str))
+
+
+class _Lazy(Generic[R]):
+    """``compute(request)`` on the first call, then the kept value: one small
+    object per call (``functools.cache`` builds a wrapper and copies the
+    function's metadata each time)."""
+
+    __slots__ = ("_compute", "_request", "_value")
+
+    def __init__(self, compute: Callable[[R], int], request: R) -> None:
+        self._compute: Callable[[R], int] = compute
+        self._request: R = request
+        self._value: int | None = None
+
+    def __call__(self) -> int:
+        value = self._value
+        if value is None:
+            value = self._value = self._compute(self._request)
+        return value
 
 
 def _context(

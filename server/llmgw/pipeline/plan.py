@@ -92,16 +92,44 @@ class Explanation:
 
 class Planner:
     """``plan(query) -> [Target]`` following the decision table above;
-    ``explain(query)`` is the same decision with every verdict kept."""
+    ``explain(query)`` is the same decision with every verdict kept.
+
+    The common row (one target, nothing to score) depends only on the name,
+    the operation's type, the catalogue and the settings when the request has
+    no routing hints: that decision is kept per (name, type) until the
+    catalogue's version moves (models added, aliases reloaded, an override set
+    or expired) or the settings are replaced; while an override is active
+    (it may expire at any time) nothing is kept."""
 
     def __init__(self, inputs: PlanInputs, settings: RoutingSettings) -> None:
         self._in = inputs
-        self.settings = settings
+        self._settings = settings
         self._random = random.Random()
+        # name, kind -> (catalogue version, target): the lone-target plans of
+        # requests without routing hints (bounded: only names that resolve).
+        self._lone: dict[tuple[str, ModelType], tuple[int, Target]] = {}
+
+    @property
+    def settings(self) -> RoutingSettings:
+        return self._settings
+
+    @settings.setter
+    def settings(self, settings: RoutingSettings) -> None:
+        self._settings = settings
+        self._lone = {}  # a strategy may now apply where none did
 
     def plan(self, query: PlanQuery) -> list[Target]:
+        catalog = self._in.catalog
+        plain = query.routing == _NO_HINTS and not catalog.overridden  # overrides expire
+        if plain:
+            hit = self._lone.get((query.name, query.kind))
+            if hit is not None and hit[0] == catalog.version:
+                return [hit[1]]  # the same decision as below, made once per catalogue version
+        version = catalog.version
         targets, strategy = self._prepare(query)
         if len(targets) == 1 and _trivial(query.routing, strategy, targets[0]):
+            if plain:
+                self._lone[(query.name, query.kind)] = (version, targets[0])
             return targets  # the common single-target request: nothing to decide
         ordered = self._sticky(
             query,
@@ -234,6 +262,9 @@ class Planner:
             in_flight=self._in.in_flight.get(backend, 0),
             max_in_flight=self.settings.max_in_flight.get(backend, 0),
         )
+
+
+_NO_HINTS = RoutingHints()
 
 
 def _narrow(targets: list[Target], routing: RoutingHints) -> list[Target]:

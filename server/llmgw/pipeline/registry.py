@@ -12,8 +12,6 @@ interrupts them (they end with ``UPSTREAM_STREAM_INTERRUPTED``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 from llmgw.domain.clock import Clock
@@ -61,38 +59,62 @@ class Registry:
             session.interrupt()
         return len(tasks) + len(sessions)
 
-    @asynccontextmanager
-    async def track(self, target: Target, first_token: bool = False) -> AsyncIterator[None]:
+    def track(self, target: Target, first_token: bool = False) -> Tracked:
         """Count the attempt in flight; record its latency (to the first token
-        for streams) or its failure class."""
-        backend, model = target.backend, target.model.id
-        counts = self.in_flight_counts
+        for streams) or its failure class (``async with registry.track(t):``)."""
+        return Tracked(self, target)
+
+    def _aborted(self, task: asyncio.Task[Any] | None) -> bool:
+        """Whether ``abort`` cancelled ``task`` (then it is uncancelled here)."""
+        if task is None or task not in self._aborting:
+            return False
+        self._aborting.discard(task)
+        task.uncancel()
+        return True
+
+
+class Tracked:
+    """One attempt under ``Registry.track``: a plain class rather than an
+    ``asynccontextmanager`` (no generator, no extra awaits per attempt)."""
+
+    __slots__ = ("_backend", "_registry", "_running", "_started", "_target", "_task")
+
+    def __init__(self, registry: Registry, target: Target) -> None:
+        self._registry = registry
+        self._target = target
+
+    async def __aenter__(self) -> None:
+        registry, target = self._registry, self._target
+        backend = self._backend = target.backend
+        counts = registry.in_flight_counts
         counts[backend] = counts.get(backend, 0) + 1
-        task = asyncio.current_task()
-        running = self._running.setdefault((backend, target.alias), set())
+        task = self._task = asyncio.current_task()
+        running = registry._running.get((backend, target.alias))
+        if running is None:
+            running = registry._running[(backend, target.alias)] = set()
+        self._running = running
         if task is not None:
             running.add(task)
-        started = self._clock.now()
-        try:
-            yield
-        except UpstreamError as error:
-            self._metrics.attempt(backend, model, error.failure.value)
-            raise
-        except asyncio.CancelledError:
-            if task is None or task not in self._aborting:
-                raise  # the caller cancelled: propagate
-            self._aborting.discard(task)
-            task.uncancel()
+        self._started = registry._clock.now()
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: Any
+    ) -> None:
+        registry, backend, task = self._registry, self._backend, self._task
+        registry.in_flight_counts[backend] -= 1
+        if task is not None:
+            self._running.discard(task)
+        model = self._target.model.id
+        if error is None:
+            seconds = registry._clock.now() - self._started
+            registry._latency.observe(backend, model, seconds)
+            registry._metrics.attempt(backend, model, "")
+        elif isinstance(error, UpstreamError):
+            registry._metrics.attempt(backend, model, error.failure.value)
+        elif isinstance(error, asyncio.CancelledError) and registry._aborted(task):
             raise GatewayOverloadedError(
                 f"Backend {backend} was switched away from; retry.", retry_after=0.0
             ) from None
-        finally:
-            counts[backend] -= 1
-            if task is not None:
-                running.discard(task)
-        seconds = self._clock.now() - started
-        self._latency.observe(backend, model, seconds)
-        self._metrics.attempt(backend, model, "")
 
 
-__all__ = ["Registry"]
+__all__ = ["Registry", "Tracked"]

@@ -60,6 +60,8 @@ class Outcome(Generic[T]):
     def failed_backends(self) -> tuple[str, ...]:
         """Backends given up on, in order: never the one that served (retries
         that ended in success on a backend do not make it a failed one)."""
+        if not self.failures:
+            return ()  # the common first-attempt success
         served = self.target.backend
         return tuple(dict.fromkeys(f.backend for f in self.failures if f.backend != served))
 

@@ -126,7 +126,7 @@ class JournaledLedger:
         segment = self._current
         if segment is None:
             raise RuntimeError("ledger journal is not started or closed")
-        data = orjson.dumps(row_values(row)) + b"\n"
+        data = orjson.dumps(row_values(row), option=orjson.OPT_APPEND_NEWLINE)  # no concat copy
         try:
             written = os.write(segment.fd, data)
             if written != len(data):
