@@ -1,4 +1,5 @@
-"""Wall time for the ``limits`` library's in-memory sliding windows, driven by the test.
+"""Wall time for in-memory sliding windows (the ``limits`` library's and
+``llmgw.pipeline.window_counters``'), driven by the test.
 
 ``limits`` keys its in-memory windows by ``time.time()`` (minute buckets), so a
 test that fills a limit just before a minute boundary would see capacity
@@ -12,6 +13,7 @@ from __future__ import annotations
 import time
 
 import limits.aio.storage.memory as memory_storage
+import llmgw.pipeline.window_counters as window_counters
 import pytest
 
 
@@ -23,11 +25,13 @@ def mid_minute() -> float:
 
 
 class WindowClock:
-    """Stands in for the ``time`` module inside ``limits``' memory storage."""
+    """Stands in for the ``time`` module inside ``limits``' memory storage and
+    the gateway's own in-memory windows."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, start: float | None = None) -> None:
         self.now = mid_minute() if start is None else start
         monkeypatch.setattr(memory_storage, "time", self)
+        monkeypatch.setattr(window_counters, "time", self)
 
     def time(self) -> float:
         return self.now

@@ -313,3 +313,37 @@ async def test_store_outage_serves_verified_keys_for_stale_ttl_then_unavailable(
     mono.at += 1.0
     assert (await auth.authenticate(fresh)).key_id == fresh_id  # store back
     assert (await auth.authenticate(known)).key_id == known_id
+
+
+async def test_concurrent_calls_with_a_stale_entry_share_one_lookup(store: ApiKeyStore) -> None:
+    import asyncio
+
+    mono = Clock()
+    auth = Authenticator(store, cache_ttl=5.0, clock=mono)
+    created = await KeyAdmin(store, auth).create(_create(), ROOT)
+    await auth.authenticate(created.secret)
+    calls = 0
+    entered, gate = asyncio.Event(), asyncio.Event()
+    lookup = store.lookup
+
+    async def gated(digest: str):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        entered.set()
+        await gate.wait()
+        return await lookup(digest)
+
+    store.lookup = gated  # type: ignore[method-assign]
+    mono.at += 5.0  # the cached entry is stale now
+    callers = [asyncio.create_task(auth.authenticate(created.secret)) for _ in range(20)]
+    await entered.wait()
+    callers[0].cancel()  # the caller that started the lookup goes away: the others still get it
+    gate.set()
+    with pytest.raises(asyncio.CancelledError):
+        await callers[0]
+    principals = await asyncio.gather(*callers[1:])
+    assert calls == 1
+    assert {p.subject for p in principals} == {principals[0].subject}
+    assert not auth._refreshing
+    await auth.authenticate(created.secret)
+    assert calls == 1  # fresh again: from the cache

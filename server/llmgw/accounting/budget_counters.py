@@ -90,7 +90,9 @@ class BudgetCounters(Protocol):
 
 class MemoryCounters:
     """Counters of one process. Atomic because no ``await`` separates the check
-    from the update; expired counters are dropped lazily (``now`` = wall clock)."""
+    from the update; expired counters are dropped lazily (``now`` = wall clock).
+    ``reserve_now``/``settle_now`` are the same operations as plain calls, for
+    the guard's hot path (no coroutine, no task)."""
 
     def __init__(self, now: Callable[[], float] = time.time) -> None:
         self._now = now
@@ -105,6 +107,10 @@ class MemoryCounters:
         return self._counters.get(key)
 
     async def reserve(self, items: Sequence[ReserveItem], amount: int) -> ReserveOutcome:
+        return self.reserve_now(items, amount)
+
+    def reserve_now(self, items: Sequence[ReserveItem], amount: int) -> ReserveOutcome:
+        """``reserve`` without a coroutine (nothing here waits)."""
         cold = tuple(item.key for item in items if self._live(item.key) is None)
         if cold:
             return ReserveOutcome(cold=cold)
@@ -122,6 +128,12 @@ class MemoryCounters:
     async def settle(
         self, keys: Sequence[CounterKey], reserved_amount: int, actual_amount: int
     ) -> dict[CounterKey, int]:
+        return self.settle_now(keys, reserved_amount, actual_amount)
+
+    def settle_now(
+        self, keys: Sequence[CounterKey], reserved_amount: int, actual_amount: int
+    ) -> dict[CounterKey, int]:
+        """``settle`` without a coroutine: the guard settles in place, no task."""
         spent: dict[CounterKey, int] = {}
         for key in keys:
             counter = self._live(key)

@@ -8,7 +8,8 @@ becomes ``ANONYMOUS``.
 
 Hot path: results are cached in this process by the SHA-256 of the
 credential for ``cache_ttl`` seconds (default 5), so after the first call a
-key costs one hash and one dict lookup, no database I/O. Keys are only ever
+key costs one hash and one dict lookup, no database I/O; when the entry
+expires, concurrent requests with that key share one lookup. Keys are only ever
 compared as SHA-256 digests (in the dict, in SQL, then once more with
 ``hmac.compare_digest``), so response timing says nothing about the secret.
 Unknown credentials are cached too (bounded), so a flood of garbage keys
@@ -38,6 +39,7 @@ call against the cached times).
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import time
 from collections.abc import Callable
@@ -87,6 +89,7 @@ class Authenticator:
         self._wall = wall
         self._clock: Clock = clock or SystemClock()
         self._cache: dict[str, _Entry] = {}
+        self._refreshing: dict[str, asyncio.Future[_Entry]] = {}  # by digest
         self._store_down_until = float("-inf")
 
     async def authenticate(self, credential: str) -> Principal:
@@ -96,7 +99,7 @@ class Authenticator:
         digest = hash_secret(credential)
         entry = self._cache.get(digest)
         if entry is None or self._clock.now() - entry.fetched_at >= self._ttl:
-            entry = await self._refresh(credential, digest, entry)
+            entry = await self._shared_refresh(credential, digest, entry)
         if entry.principal is None or (
             entry.valid_until is not None and self._wall() >= entry.valid_until
         ):
@@ -107,6 +110,25 @@ class Authenticator:
         """Drop every cached secret of ``key_id`` (after a local revoke/rotate)."""
         for digest in [d for d, e in self._cache.items() if e.key_id == key_id]:
             self._cache.pop(digest, None)
+
+    async def _shared_refresh(
+        self, credential: str, digest: str, cached: _Entry | None
+    ) -> _Entry:
+        """``_refresh``, one per credential at a time: the calls that find the
+        entry stale while a lookup is under way wait for that lookup (when a
+        busy key's entry expires, every request in flight would otherwise
+        query the store). Shielded: a cancelled caller does not cancel it for
+        the others."""
+        pending = self._refreshing.get(digest)
+        if pending is None:
+            pending = asyncio.ensure_future(self._refresh(credential, digest, cached))
+            self._refreshing[digest] = pending
+            pending.add_done_callback(lambda done: self._refreshed(digest, done))
+        return await asyncio.shield(pending)
+
+    def _refreshed(self, digest: str, done: asyncio.Future[_Entry]) -> None:
+        if self._refreshing.get(digest) is done:
+            del self._refreshing[digest]
 
     async def _refresh(self, credential: str, digest: str, cached: _Entry | None) -> _Entry:
         """A fresh entry from the store, or the stale one while the store is down."""

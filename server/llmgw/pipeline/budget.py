@@ -14,12 +14,11 @@ cancelled or interrupted requests, billing what was produced); ``release``
   the reset time. Admission happens while below 100 %, so admitted spend <=
   limit + the largest single reservation in flight. SOFT and DOWNGRADE
   budgets never reject; ``pressure()`` exposes their use to routing.
-* After settling, each threshold crossed is recorded with
-  ``BudgetStore.fire`` (an edge trigger shared by replicas); only the call
-  that fired it logs ``budget_alert`` and schedules ``notify`` in the
-  background. Fired thresholds are cached per process, so settlements below
-  the next threshold do no database I/O.
-* Fast path: when no budget applies to the scopes, no I/O at all.
+* After settling, thresholds crossed fire once (``pipeline.budget_alerts``).
+* Fast path: when no budget applies to the scopes, no I/O at all. The
+  counters a scope set reserves on are planned once per period
+  (``pipeline.budget_plans``); in-process counters (no Redis) reserve and
+  settle in place, without a task.
 
 Config vs admin rule: config budgets are written to the store at ``start()``
 (origin ``config``) unless the stored row of that name has origin ``admin``
@@ -40,11 +39,20 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from llmgw.accounting.budget_counters import BudgetCounters, CounterKey, CounterValue, ReserveItem
+from llmgw.accounting.budget_counters import (
+    BudgetCounters,
+    CounterKey,
+    CounterValue,
+    MemoryCounters,
+    ReserveOutcome,
+)
 from llmgw.domain.budgets import Budget, BudgetScope, Enforcement
 from llmgw.domain.clock import Clock, SystemClock
 from llmgw.domain.errors import BudgetExhaustedError, GatewayOverloadedError
 from llmgw.observability.logging import get_logger
+from llmgw.pipeline.budget_alerts import ThresholdAlerts
+from llmgw.pipeline.budget_plans import BudgetPlan, BudgetPlans, entries_of
+from llmgw.pipeline.budget_plans import CounterEntry as _Entry
 from llmgw.pipeline.budget_types import (
     BudgetAlert,
     BudgetStatus,
@@ -63,13 +71,6 @@ SpentFromLedger = Callable[[BudgetScope, float, float | None], Awaitable[int]]
 _SEED_ATTEMPTS = 3
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    budget: Budget
-    key: CounterKey
-    reset: float | None
-
-
 @dataclass(eq=False, slots=True)
 class Reservation:
     """An admitted upper bound on the counters of ``entries``; settle it once."""
@@ -77,10 +78,11 @@ class Reservation:
     amount_nanos: int
     entries: tuple[_Entry, ...] = ()
     _settling: asyncio.Task[None] | None = field(default=None, repr=False)
+    _settled: bool = field(default=False, repr=False)  # settled in place (no task)
 
     @property
     def settled(self) -> bool:
-        return self._settling is not None
+        return self._settled or self._settling is not None
 
 
 class BudgetGuard:
@@ -103,6 +105,9 @@ class BudgetGuard:
     ) -> None:
         self._store = store
         self._counters = counters
+        # In-process counters settle in place: no task, nothing to wait for.
+        self._local = counters if isinstance(counters, MemoryCounters) else None
+        self._plans = BudgetPlans()
         self._spent_from_ledger = spent_from_ledger
         self._notify = notify
         self._clock = clock or SystemClock()
@@ -113,9 +118,9 @@ class BudgetGuard:
         self._etags: dict[str, str] = {}
         # budget name -> (period start, reset, last known counter value)
         self._last: dict[str, tuple[int, float | None, CounterValue]] = {}
-        self._fired: set[tuple[str, int, int]] = set()
         self._seeding: dict[CounterKey, asyncio.Task[None]] = {}
         self._background: set[asyncio.Task[None]] = set()
+        self._alerts = ThresholdAlerts(store, notify, self._track)
         self._refresher: asyncio.Task[None] | None = None
 
     # ----- lifecycle ---------------------------------------------------------
@@ -179,6 +184,7 @@ class BudgetGuard:
         for row in stored:
             by_scope.setdefault(row.budget.scope, []).append(row.budget)
         self._by_scope = {scope: tuple(found) for scope, found in by_scope.items()}
+        self._plans.load(self._by_scope)
         self._etags = {row.budget.name: row.etag for row in stored}
 
     async def _refresh_loop(self) -> None:
@@ -193,8 +199,8 @@ class BudgetGuard:
     async def check_alerts(self) -> None:
         """Fire thresholds crossed between settlements (vLLM hours accrue; a failed alert)."""
         spent = {s.budget.name: s.spent_nanos for s in await self.statuses()}  # cold: seeded
-        entries = self._entries(list(self._by_scope), self._wall())
-        await self._alert(entries, {e.key: spent.get(e.budget.name, 0) for e in entries})
+        entries = entries_of(self._by_scope, list(self._by_scope), self._wall())
+        await self._alerts.fire(entries, {e.key: spent.get(e.budget.name, 0) for e in entries})
 
     # ----- admin -------------------------------------------------------------
 
@@ -219,32 +225,24 @@ class BudgetGuard:
 
     # ----- request path ------------------------------------------------------
 
-    def _entries(self, scopes: Iterable[BudgetScope], now: float) -> tuple[_Entry, ...]:
-        entries: list[_Entry] = []
-        for scope in scopes:
-            for budget in self._by_scope.get(scope, ()):
-                start, reset = budget.window(now)
-                entries.append(_Entry(budget, CounterKey(budget.name, int(start)), reset))
-        return tuple(entries)
-
     async def reserve(self, scopes: Sequence[BudgetScope], amount_nanos: int) -> Reservation:
         """Reserve ``amount_nanos`` on every budget of ``scopes`` atomically, or
         raise ``BudgetExhaustedError`` if a hard one is at 100 %."""
-        if not any(scope in self._by_scope for scope in scopes):
+        if not self._by_scope:
             return Reservation(amount_nanos)
         now = self._wall()
-        entries = self._entries(scopes, now)
-        items = [
-            ReserveItem(
-                e.key, e.budget.limit_nanos if e.budget.enforcement is Enforcement.HARD else None
-            )
-            for e in entries
-        ]
-        by_key = {e.key: e for e in entries}
+        plan = self._plans.plan(scopes, now)
+        if plan is None:
+            return Reservation(amount_nanos)
+        if self._local is not None:  # in place; a cold counter takes the seeding path
+            outcome = self._local.reserve_now(plan.items, amount_nanos)
+            if not outcome.cold:
+                return self._reserved(plan, outcome, amount_nanos)
         for _attempt in range(_SEED_ATTEMPTS):
             try:
-                outcome = await self._counters.reserve(items, amount_nanos)
+                outcome = await self._counters.reserve(plan.items, amount_nanos)
                 if outcome.cold:
+                    by_key = plan.by_key
                     await asyncio.gather(*(self._seed(by_key[key], now) for key in outcome.cold))
                     continue
             except Exception as exc:  # counters or ledger unreachable: fail closed, retryable
@@ -252,36 +250,68 @@ class BudgetGuard:
                 raise GatewayOverloadedError(
                     "Budget counters are unavailable; retry shortly.", retry_after=1.0
                 ) from exc
-            self._remember(by_key, outcome.values)
-            if outcome.refused is not None:
-                raise self._exhausted(by_key[outcome.refused], outcome.values[outcome.refused])
-            return Reservation(amount_nanos, entries)
+            return self._reserved(plan, outcome, amount_nanos)
         raise RuntimeError("budget counters stayed cold after seeding")
+
+    def _reserved(
+        self, plan: BudgetPlan, outcome: ReserveOutcome, amount_nanos: int
+    ) -> Reservation:
+        """Remember the counters; the reservation, or the hard budget's refusal."""
+        self._remember(plan.by_key, outcome.values)
+        if outcome.refused is not None:
+            raise self._exhausted(plan.by_key[outcome.refused], outcome.values[outcome.refused])
+        return Reservation(amount_nanos, plan.entries)
 
     async def settle(self, reservation: Reservation, actual_nanos: int) -> None:
         """Replace the reservation by ``actual_nanos`` of spend, once. Shielded:
-        a caller cancelled mid-settle does not lose the settlement."""
-        if reservation._settling is None:
-            reservation._settling = asyncio.create_task(self._settle(reservation, actual_nanos))
+        a caller cancelled mid-settle does not lose the settlement. In-process
+        counters settle in place (no ``await``, so nothing to cancel); a task
+        is started only for I/O (Redis counters, a threshold alert to fire)."""
+        if not reservation.settled:
+            if not reservation.entries:
+                reservation._settled = True
+                return
+            if self._local is not None:
+                keys = [e.key for e in reservation.entries]
+                spent = self._local.settle_now(keys, reservation.amount_nanos, actual_nanos)
+                self._note_spent(reservation, spent)
+                reservation._settled = True
+                if not self._alerts.due(reservation.entries, spent):
+                    return
+                reservation._settling = asyncio.create_task(
+                    self._alert_safely(reservation.entries, spent)
+                )
+            else:
+                reservation._settling = asyncio.create_task(
+                    self._settle(reservation, actual_nanos)
+                )
             self._track(reservation._settling)
-        await asyncio.shield(reservation._settling)
+        if reservation._settling is not None:
+            await asyncio.shield(reservation._settling)
 
     async def release(self, reservation: Reservation) -> None:
         await self.settle(reservation, 0)
 
     async def _settle(self, reservation: Reservation, actual_nanos: int) -> None:
-        if not reservation.entries:
-            return
         keys = [e.key for e in reservation.entries]
         spent = await self._counters.settle(keys, reservation.amount_nanos, actual_nanos)
+        self._note_spent(reservation, spent)
+        await self._alert_safely(reservation.entries, spent)
+
+    def _note_spent(self, reservation: Reservation, spent: Mapping[CounterKey, int]) -> None:
+        """Last known counter values after a settlement (``pressure`` reads them)."""
         for entry in reservation.entries:
             if entry.key in spent:
                 last = self._last.get(entry.budget.name)
                 reserved = last[2].reserved if last and last[0] == entry.key.period_start else 0
                 value = CounterValue(spent[entry.key], max(0, reserved - reservation.amount_nanos))
                 self._last[entry.budget.name] = (entry.key.period_start, entry.reset, value)
+
+    async def _alert_safely(
+        self, entries: Sequence[_Entry], spent: Mapping[CounterKey, int]
+    ) -> None:
         try:
-            await self._alert(reservation.entries, spent)
+            await self._alerts.fire(entries, spent)
         except Exception as error:  # alerts must never fail a request; retried next time
             _log.warning("budget_alert_failed", error=repr(error))
 
@@ -302,7 +332,7 @@ class BudgetGuard:
 
     async def statuses(self) -> list[BudgetStatus]:
         now = self._wall()
-        entries = self._entries(list(self._by_scope), now)
+        entries = entries_of(self._by_scope, list(self._by_scope), now)
         values = await self._counters.read([e.key for e in entries])
         cold = [e for e in entries if e.key not in values]
         if cold:
@@ -375,58 +405,6 @@ class BudgetGuard:
         ttl = 0.0 if entry.reset is None else entry.reset - now + self.TTL_MARGIN_SECONDS
         await self._counters.seed(entry.key, spent, ttl)
         _log.info("budget_counter_seeded", budget=entry.budget.name, spent_nanos=spent)
-
-    async def _alert(self, entries: Sequence[_Entry], spent: Mapping[CounterKey, int]) -> None:
-        for entry in entries:
-            now_spent = spent.get(entry.key)
-            budget = entry.budget
-            if now_spent is None or budget.limit_nanos <= 0:
-                continue
-            for threshold in sorted(budget.thresholds):
-                if now_spent * 100 < threshold * budget.limit_nanos:
-                    break
-                marker = (budget.name, entry.key.period_start, threshold)
-                if marker in self._fired:
-                    continue
-                fired = await self._store.fire(
-                    budget.name, entry.key.period_start, threshold, now_spent
-                )
-                self._fired.add(marker)
-                if fired:
-                    self._announce(entry, threshold, now_spent)
-
-    def _announce(self, entry: _Entry, threshold: int, spent: int) -> None:
-        budget = entry.budget
-        alert = BudgetAlert(
-            budget=budget.name,
-            scope=budget.scope.label,
-            threshold=threshold,
-            severity=severity_of(threshold),
-            spent_nanos=spent,
-            limit_nanos=budget.limit_nanos,
-            currency=budget.currency,
-            period_start=float(entry.key.period_start),
-        )
-        _log.warning(
-            "budget_alert",
-            budget=alert.budget,
-            scope=alert.scope,
-            threshold=threshold,
-            severity=alert.severity,
-            spent_nanos=spent,
-            limit_nanos=budget.limit_nanos,
-            currency=budget.currency,
-            period_start=rfc3339(alert.period_start),
-        )
-        if self._notify is not None:
-            self._track(asyncio.create_task(self._deliver(alert)))
-
-    async def _deliver(self, alert: BudgetAlert) -> None:
-        assert self._notify is not None
-        try:
-            await self._notify(alert)
-        except Exception as error:  # the webhook retried already; the log has the alert
-            _log.warning("budget_alert_notify_failed", budget=alert.budget, error=repr(error))
 
     def _track(self, task: asyncio.Task[None]) -> None:
         self._background.add(task)

@@ -41,7 +41,12 @@ request is admitted unlimited instead. Either way the failure is logged
 open (the answer has been produced; refusing it would not undo the spend).
 
 Fast path: a principal with no limits configured for any of its scopes costs
-no I/O at all.
+no I/O at all. A caller's windows and their storage keys are planned once
+and cached (bounded; cleared on a configuration reload). With one replica the
+counters are ``pipeline.window_counters.LocalWindowStorage``: the library's
+sliding windows counted synchronously on the loop (no lock, no task per
+call). When only one window applies, admission is its hit alone: the hit is
+the atomic check-and-add, so a refusal still consumes nothing.
 """
 
 from __future__ import annotations
@@ -50,20 +55,20 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
-from limits import RateLimitItem
-from limits.aio.storage import MemoryStorage, Storage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.aio.storage import Storage
 
 from llmgw.domain.clock import Clock
 from llmgw.domain.errors import GatewayOverloadedError, RateLimitedError
 from llmgw.domain.principal import Principal
 from llmgw.observability.logging import get_logger
-from llmgw.pipeline.limit_windows import DESCRIPTIONS, LimitSet, windows
+from llmgw.pipeline.limit_windows import DESCRIPTIONS, Counts, LimitSet, windows
 from llmgw.pipeline.stream_slots import LocalSlots, StreamSlots
+from llmgw.pipeline.window_counters import Counter, LocalWindowStorage, WindowCounters
 
 _STREAM_RETRY_SECONDS = 1.0  # a slot frees when some stream ends: unknown, so a short hint
 _MIN_RETRY_SECONDS = 0.01
 _STORE_RETRY_SECONDS = 1.0
+_MAX_PLANS = 4096  # cached callers' plans (end users are unbounded: cleared when full)
 _log = get_logger("llmgw.ratelimit")
 
 
@@ -85,6 +90,23 @@ class CallerDefaults:
 class _Scope:
     subject: str  # "apiKeys/k", "tenants/t", "tenants/t/users/u"
     limits: LimitSet
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    """One window of one scope as admission counts it."""
+
+    counter: Counter
+    counts: Counts
+    subject: str  # "tenants/t:rpm" (errors)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A caller's windows (``windows`` in scope order), cached per caller."""
+
+    windows: tuple[_Planned, ...]
+    output: tuple[_Planned, ...]  # the output-token windows among them
 
 
 class StreamSlot:
@@ -112,7 +134,8 @@ class CallerLimits:
         prefix: str = "caller",
         epoch: Callable[[], float] = time.time,
     ) -> None:
-        self._limiter = SlidingWindowCounterRateLimiter(storage or MemoryStorage())
+        # One replica (no shared storage): counters kept synchronously on the loop.
+        self._limiter = WindowCounters(storage or LocalWindowStorage())
         self._clock = clock
         # The ``limits`` library keys its windows by wall-clock epoch seconds
         # (reset times too); ``epoch`` is that clock here, injected for tests.
@@ -121,6 +144,8 @@ class CallerLimits:
         self._slots: StreamSlots = slots or LocalSlots()
         self._prefix = prefix
         self._idle = True
+        self._plans: dict[tuple[str, str, int, int, int, str], _Plan] = {}
+        self._per_user = False
         self.store_failures = 0  # counter-store failures seen (either policy)
         self.set_defaults(defaults)
 
@@ -132,6 +157,8 @@ class CallerLimits:
         """Replace the configured limits (configuration reload). Counters are
         kept: a caller's requests in the current window still count."""
         self._defaults = defaults
+        self._plans = {}
+        self._per_user = defaults.user.any
         # No configured rate limit: only a principal's own can apply.
         self._idle = not (
             defaults.tenant.any
@@ -155,8 +182,6 @@ class CallerLimits:
         return replace(limits, **own) if own else limits
 
     def _scopes(self, principal: Principal, end_user: str) -> list[_Scope]:
-        if self._idle and not (principal.rpm or principal.input_tpm or principal.output_tpm):
-            return []
         scopes: list[_Scope] = []
         key_id = principal.key_id or principal.subject
         key = self._key_limits(principal, key_id)
@@ -171,12 +196,44 @@ class CallerLimits:
             )
         return scopes
 
+    def _plan(self, principal: Principal, end_user: str) -> _Plan | None:
+        """The caller's windows and their storage keys, built once per caller
+        (limits change only with the configuration or the key record, both in
+        the cache key); ``None`` when no rate limit applies."""
+        if self._idle and not (principal.rpm or principal.input_tpm or principal.output_tpm):
+            return None
+        user = end_user if self._per_user else ""  # the plan depends on it only then
+        cache_key = (
+            principal.key_id or principal.subject,
+            principal.tenant,
+            principal.rpm,
+            principal.input_tpm,
+            principal.output_tpm,
+            user,
+        )
+        plan = self._plans.get(cache_key)
+        if plan is None:
+            planned = tuple(
+                _Planned(
+                    Counter.of(window.item, self._prefix, scope.subject, window.dimension),
+                    window.counts,
+                    f"{scope.subject}:{window.dimension}",
+                )
+                for scope in self._scopes(principal, user)
+                for window in windows(scope.limits)
+            )
+            plan = _Plan(planned, tuple(w for w in planned if w.counts == "output"))
+            if len(self._plans) >= _MAX_PLANS:
+                self._plans.clear()
+            self._plans[cache_key] = plan
+        return plan if plan.windows else None
+
     def applies(self, principal: Principal, end_user: str) -> bool:
         """Whether any rate limit or stream cap can apply (else skip, no I/O)."""
         return bool(
             principal.max_concurrent_streams
             or self._defaults.max_concurrent_streams
-            or self._scopes(principal, end_user)
+            or self._plan(principal, end_user)
         )
 
     def _store_failed(self, exc: Exception, fail_open: bool) -> None:
@@ -205,32 +262,40 @@ class CallerLimits:
 
         Every applicable limit is tested before any is hit: a refusal consumes
         nothing. The error names the limit that needs the longest wait
-        (``"tenants/t:input_tph"``) and ``retry_after`` is that wait.
+        (``"tenants/t:input_tph"``) and ``retry_after`` is that wait. With one
+        window the hit is the test: it is an atomic check-and-add that counts
+        nothing when it refuses.
         """
-        scopes = self._scopes(principal, end_user)
-        if not scopes:
+        plan = self._plan(principal, end_user)
+        if plan is None:
             return
         # Output tokens are counted after the answer: one more must fit (cost 0 here).
-        costs = {"requests": 1, "input": max(1, input_tokens), "output": 0}
-        planned: list[tuple[RateLimitItem, tuple[str, ...], int, str]] = []
-        for scope in scopes:
-            for window in windows(scope.limits):
-                ids: tuple[str, ...] = (self._prefix, scope.subject, window.dimension)
-                subject = f"{scope.subject}:{window.dimension}"
-                planned.append((window.item, ids, costs[window.counts], subject))
+        tokens = max(1, input_tokens)
+        if len(plan.windows) == 1:
+            only = plan.windows[0]
+            cost = _cost(only.counts, tokens)
+            fits = await (
+                self._limiter.hit(only.counter, cost)
+                if cost
+                else self._limiter.test(only.counter, 1)
+            )
+            if not fits:
+                raise _limited(only.subject, await self._wait(only.counter))
+            return
         worst: tuple[float, str] | None = None
-        for item, ids, cost, subject in planned:
-            if not await self._limiter.test(item, *ids, cost=max(1, cost)):
-                wait = await self._wait(item, ids)
+        for window in plan.windows:
+            if not await self._limiter.test(window.counter, max(1, _cost(window.counts, tokens))):
+                wait = await self._wait(window.counter)
                 if worst is None or wait > worst[0]:
-                    worst = (wait, subject)
+                    worst = (wait, window.subject)
         if worst is not None:
             raise _limited(worst[1], worst[0])
-        for item, ids, cost, subject in planned:
+        for window in plan.windows:
             # Each hit is an atomic check-and-add: a replica that won the race
             # meanwhile makes it fail, and the request is refused after all.
-            if cost and not await self._limiter.hit(item, *ids, cost=cost):
-                raise _limited(subject, await self._wait(item, ids))
+            cost = _cost(window.counts, tokens)
+            if cost and not await self._limiter.hit(window.counter, cost):
+                raise _limited(window.subject, await self._wait(window.counter))
 
     async def record_output(self, principal: Principal, end_user: str, output_tokens: int) -> None:
         """``_record_output``, failing open on a store failure (module docstring)."""
@@ -248,17 +313,16 @@ class CallerLimits:
         """
         if output_tokens <= 0:
             return
-        for scope in self._scopes(principal, end_user):
-            for window in windows(scope.limits):
-                if window.counts == "output":
-                    ids = (self._prefix, scope.subject, window.dimension)
-                    await self._count_output(window.item, ids, output_tokens)
+        plan = self._plan(principal, end_user)
+        if plan is not None:
+            for window in plan.output:
+                await self._count_output(window.counter, output_tokens)
 
-    async def _count_output(self, item: RateLimitItem, ids: tuple[str, ...], tokens: int) -> None:
+    async def _count_output(self, counter: Counter, tokens: int) -> None:
         for _ in range(3):  # another replica may take capacity in between
-            remaining = (await self._limiter.get_window_stats(item, *ids)).remaining
+            remaining = (await self._limiter.get_window_stats(counter)).remaining
             cost = min(tokens, remaining)
-            if cost <= 0 or await self._limiter.hit(item, *ids, cost=cost):
+            if cost <= 0 or await self._limiter.hit(counter, cost):
                 return
 
     async def acquire_stream_slot(self, principal: Principal) -> StreamSlot:
@@ -291,9 +355,14 @@ class CallerLimits:
             slot._held.append((scope, token))
         return slot
 
-    async def _wait(self, item: RateLimitItem, ids: tuple[str, ...]) -> float:
-        stats = await self._limiter.get_window_stats(item, *ids)
+    async def _wait(self, counter: Counter) -> float:
+        stats = await self._limiter.get_window_stats(counter)
         return max(_MIN_RETRY_SECONDS, stats.reset_time - self._epoch())
+
+
+def _cost(counts: Counts, input_tokens: int) -> int:
+    """What one admission adds to a window counting ``counts``."""
+    return 1 if counts == "requests" else input_tokens if counts == "input" else 0
 
 
 def _limited(subject: str, retry_after: float) -> RateLimitedError:

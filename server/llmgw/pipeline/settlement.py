@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -223,13 +223,21 @@ class Tab:
         return self._closed
 
     async def close(self) -> None:
-        """Commit the rows and settle the reservation; once, even if cancelled."""
+        """Commit the rows and settle the reservation; once, even if cancelled.
+
+        The bill runs in place up to its first wait: with the journal ledger
+        and in-process budget counters it has none, so it is done before a
+        cancellation could reach it, and costs no task. From a wait on it
+        carries on in a shielded task, so a caller that goes away cannot
+        interrupt it."""
         if self._closed:
             return
         self._closed = True
         if self._accountant.ledger is None and self._reservation is None:
             return
-        await asyncio.shield(self._bill())
+        rest = run_until_waiting(self._bill())
+        if rest is not None:
+            await asyncio.shield(rest)
 
     async def _bill(self) -> None:
         accountant = self._accountant
@@ -241,6 +249,45 @@ class Tab:
             if accountant.budgets is not None and self._reservation is not None:
                 actual = sum(row.charged_nanos for row in self.rows)
                 await accountant.budgets.settle(self._reservation, actual)
+
+
+def run_until_waiting(coro: Coroutine[Any, Any, None]) -> asyncio.Future[None] | None:
+    """Run ``coro`` now, up to its first suspension: ``None`` when it finished
+    without one; else a task that carries it on from that suspension (with
+    its result or exception), as Python 3.12's eager tasks do."""
+    try:
+        waiting = coro.send(None)
+    except StopIteration:
+        return None
+    return asyncio.ensure_future(_Resumed(coro, waiting).finish())
+
+
+class _Resumed:
+    """A coroutine suspended on ``waiting``, driven on by the task awaiting
+    this: what the task yields and throws goes to the coroutine, as a task's
+    own step would pass it."""
+
+    __slots__ = ("_coro", "_waiting")
+
+    def __init__(self, coro: Coroutine[Any, Any, None], waiting: Any) -> None:
+        self._coro = coro
+        self._waiting = waiting
+
+    async def finish(self) -> None:
+        await self
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        coro, waiting = self._coro, self._waiting
+        while True:
+            try:
+                try:
+                    sent = yield waiting
+                except BaseException as exc:  # thrown into the task (cancelled)
+                    waiting = coro.throw(exc)
+                else:
+                    waiting = coro.send(sent)
+            except StopIteration:
+                return
 
 
 def usage_or_estimate(
