@@ -2,7 +2,9 @@
 
 A module imported once stays resident for the gateway's life, so the serving
 process must not import the CLI's table printer (rich, with pygments, attrs
-and colorama behind it). The probe runs in a fresh interpreter: it imports the
+and colorama behind it), nor genai-prices (its catalogue, pydantic types and
+the httpx2 client of its updater: the configured models' prices are listed by
+a child process, ``accounting/catalogue.py``). The probe runs in a fresh interpreter: it imports the
 CLI as ``llmgw serve`` does, starts a gateway with a priced backend, and lists
 the top-level packages loaded once it is serving.
 """
@@ -60,12 +62,13 @@ def _serving_modules(tmp_path: Path) -> dict[str, object]:
     return result
 
 
-def test_a_serving_gateway_has_not_imported_the_cli_printer(tmp_path: Path) -> None:
+def test_serving_imports_neither_the_cli_printer_nor_the_catalogue(tmp_path: Path) -> None:
     result = _serving_modules(tmp_path)
     assert result["priced"] is True  # the catalogue price was found
     loaded = set(result["roots"])  # type: ignore[call-overload]
     assert "structlog" in loaded and "typer" in loaded  # the probe imported what serve does
     assert loaded.isdisjoint({"rich", "pygments", "colorama"}), sorted(loaded)
+    assert loaded.isdisjoint({"genai_prices", "httpx2"}), sorted(loaded)
 
 
 def test_cli_tables_still_print_with_rich() -> None:
