@@ -52,6 +52,7 @@ from llmgw.observability.tracing import Tracing, mark_rpc_status
 from llmgw.pipeline.steps.telemetry import Telemetry
 
 _BY_VALUE = {code.value[0]: code for code in grpc.StatusCode}
+WRAPPED_MAX = 256  # cached wrappers; more than the methods of both planes
 
 
 class TelemetryInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
@@ -73,6 +74,8 @@ class TelemetryInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             return handler
         cached = self._wrapped.get(id(handler))
         if cached is None or cached[0] is not handler:
+            if len(self._wrapped) >= WRAPPED_MAX:  # an inner interceptor that makes a
+                self._wrapped.clear()  # handler per call (the backstop) must not pile up
             rpc = str(handler_call_details.method).rsplit("/", 1)[-1]
             cached = self._wrapped[id(handler)] = (handler, self._wrap(handler, rpc))
         return cached[1]
