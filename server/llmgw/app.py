@@ -31,11 +31,12 @@ from pathlib import Path
 from limits.aio.storage import RedisStorage
 from pydantic import ValidationError
 
+from llmgw.accounting.catalogue import CatalogueRef, Listing
 from llmgw.api.admin.costs import CostPlane
 from llmgw.api.edge import edge_telemetry
 from llmgw.api.listen_check import check_free
 from llmgw.api.server import GatewayServers, ServerParts
-from llmgw.compose.accounting import accountant, cost_plane, price_book
+from llmgw.compose.accounting import accountant, cost_plane, listing_prices, price_book
 from llmgw.compose.authentication import authentication
 from llmgw.compose.routing import LOCAL_PRESETS as LOCAL_PRESETS
 from llmgw.compose.routing import routing_settings
@@ -104,11 +105,13 @@ def build(
     clock: Clock | None = None,
     front: Sequence[Step] = (),
     tracing: Tracing | None = None,
+    listed: Mapping[CatalogueRef, Listing] | None = None,
 ) -> Built:
     """Build providers, catalogue, prices and the pipeline from settings; the
     accountant bills to ``costs`` (ledger, budget guard) when given; the
     pipeline's time (breakers, backoff, latency) is ``clock`` (tests drive it);
-    ``front`` steps (idempotency, response cache) open the data-plane chains.
+    ``front`` steps (idempotency, response cache) open the data-plane chains;
+    ``listed`` holds the catalogue prices (``list_prices``; else looked up here).
 
     Per-key counters go to Redis when ``redis_url`` is set (shared by every
     replica), else they stay in this process.
@@ -120,7 +123,7 @@ def build(
     providers = {spec.name: build_provider(spec) for spec in specs}
     models = [m for spec in specs for m in spec.models]
     catalog = Catalog(models, effective_aliases(settings, list(specs)))
-    prices = price_book(settings, specs, models)
+    prices = price_book(settings, specs, models, listed)
     attempts = AttemptLoop(
         {spec.name: BackendPolicies(spec.retry, spec.breaker) for spec in specs}, clock
     )
@@ -195,11 +198,13 @@ async def _serving(
     stack: AsyncExitStack,
     time_and_traces: tuple[Clock | None, Tracing | None] = (None, None),
 ) -> AsyncIterator[Running]:
-    vllm = [s.name for s in backend_specs(settings, env) if (s.preset or s.name) == "vllm"]
+    specs = backend_specs(settings, env)
+    vllm = [s.name for s in specs if (s.preset or s.name) == "vllm"]
     clock, tracing = time_and_traces
+    listing = listing_prices(specs, stack)  # a child process, beside the I/O below
     costs = await cost_plane(settings, state_db, vllm, stack)
     front = await answer_steps(settings, state_db, stack, costs.ledger, clock)
-    built = build(settings, env, costs, clock, front, tracing)
+    built = build(settings, env, costs, clock, front, tracing, await listing)
     authenticator, key_admin = await authentication(settings, env, state_db, stack)
     audit = await AuditStore.open(state_db)
     edge = edge_telemetry(built.gateway.telemetry, tracing)

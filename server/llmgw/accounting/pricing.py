@@ -4,13 +4,17 @@ Prices are looked up once per model when the book is built, never on the request
 path. Cost is computed here, centrally, from the domain ``Usage`` (adapters never
 price anything): ``Decimal`` arithmetic, rounded half-even to integer nanos.
 
+The catalogue prices come as plain ``Rates`` (``accounting/catalogue.py``: base
+rate and long-context tiers per token kind, checked against genai-prices on
+probe usages when they are listed); the gateway lists them in a child process,
+so it never imports genai-prices, and passes them as ``listed``. Without
+``listed`` the book looks them up in this process. A catalogue price ``Rates``
+cannot reproduce is priced by genai-prices itself, imported for it.
+
 Hot path: when a model's price is flat and each rate is a whole number of nanos
 per token (``$0.15``/MTok = 150 nanos/token), cost is integer multiplication,
-exact by construction (the Decimal result would be that integer, no rounding).
-A catalogue price takes that path only if the linear formula reproduces
-genai-prices on probe usages when the book is built (tiered or otherwise
-special prices keep going through the catalogue); a rate that is not a whole
-number of nanos keeps the Decimal path.
+exact by construction (the Decimal result would be that integer, no rounding);
+a rate that is not a whole number of nanos, or tiered, keeps the Decimal path.
 
 Three kinds of model:
 
@@ -25,19 +29,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from importlib.metadata import version
 from typing import Any
 
-from genai_prices import Usage as PriceUsage
-from genai_prices import calc_price
-from genai_prices.types import TieredPrices
-
+from llmgw.accounting.catalogue import (
+    CATALOGUE_ONLY,
+    PRICES_VERSION,
+    CatalogueRef,
+    Listing,
+    Rates,
+    catalogue_amounts,
+    catalogue_model,
+    listed_price,
+    look_up,
+)
 from llmgw.domain.generation import Usage
 from llmgw.domain.models import ModelInfo
 from llmgw.domain.money import Cost, ModelPrice, decimal_to_nanos
 
-PRICES_VERSION = f"genai-prices-{version('genai-prices')}"
-_MILLION = Decimal(1_000_000)
+__all__ = ["PRICES_VERSION", "PriceBook"]
 _ZERO = Decimal(0)
 
 
@@ -61,25 +70,41 @@ class PriceBook:
         provider_ids: Mapping[str, str],
         free_backends: Iterable[str] = (),
         overrides: Mapping[str, ModelPrice] | None = None,
+        listed: Mapping[CatalogueRef, Listing] | None = None,
     ) -> None:
-        free = set(free_backends)
+        models = list(models)
+        refs = self.catalogue_refs(models, provider_ids, free_backends)
+        found = dict(listed or {})
+        missing = [ref for ref in dict.fromkeys(refs.values()) if ref not in found]
+        if missing:  # not listed by the caller: look them up here
+            found.update(look_up(missing))
         self._overrides: Mapping[str, ModelPrice] = dict(overrides or {})
         # Price without overrides, per model: what ``reprice`` falls back to.
         self._base: dict[tuple[str, str], _Entry] = {}
         for model in models:
-            if model.backend in free or model.simulated:
-                zero = ModelPrice(_ZERO, _ZERO, _ZERO, version="self-hosted")
-                self._base[(model.backend, model.id)] = _Entry(zero, None)
-            else:
-                entry = _catalogue_entry(model, provider_ids.get(model.backend))
-                self._base[(model.backend, model.id)] = entry
+            key = (model.backend, model.id)
+            ref = refs.get(key)
+            self._base[key] = _free() if ref is None else _listed(ref, found[ref])
         self._entries = self._priced(self._overrides)
+
+    @staticmethod
+    def catalogue_refs(
+        models: Iterable[ModelInfo], provider_ids: Mapping[str, str], free_backends: Iterable[str]
+    ) -> dict[tuple[str, str], CatalogueRef]:
+        """The catalogue lookup each model that is not free needs, by
+        ``(backend, model id)``: what ``listed`` must hold (see ``catalogue``)."""
+        free = set(free_backends)
+        return {
+            (m.backend, m.id): (m.upstream_id, provider_ids.get(m.backend))
+            for m in models
+            if m.backend not in free and not m.simulated
+        }
 
     def _priced(self, overrides: Mapping[str, ModelPrice]) -> dict[tuple[str, str], _Entry]:
         entries: dict[tuple[str, str], _Entry] = {}
         for (backend, model_id), base in self._base.items():
             override = overrides.get(f"{backend}/{model_id}") or overrides.get(model_id)
-            entries[(backend, model_id)] = _Entry(override, None) if override is not None else base
+            entries[(backend, model_id)] = _flat(override) if override is not None else base
         return entries
 
     def add_models(self, models: Iterable[ModelInfo]) -> None:
@@ -88,7 +113,7 @@ class PriceBook:
         unpriced. The catalogue is not consulted: the endpoint is whatever the
         operator said, so a list price would be a guess."""
         for model in models:
-            self._base.setdefault((model.backend, model.id), _Entry(None, None))
+            self._base.setdefault((model.backend, model.id), _Entry(None))
         self._entries = self._priced(self._overrides)
 
     def reprice(self, overrides: Mapping[str, ModelPrice]) -> tuple[list[str], list[str]]:
@@ -129,17 +154,10 @@ class PriceBook:
                 estimated=estimated,
                 pricing_version=entry.price.version,
             )
-        if entry.catalogue is not None:
-            parts = entry.catalogue.calc_price(
-                PriceUsage(
-                    input_tokens=usage.input_tokens,
-                    cache_read_tokens=usage.cached_input_tokens,
-                    output_tokens=usage.output_tokens,
-                )
-            )
-            input_amount, output_amount = parts["input_price"], parts["output_price"]
-        else:
-            input_amount, output_amount = _linear(entry.price, usage)
+        if entry.rates is not None:
+            input_amount, output_amount = entry.rates.amounts(usage)
+        else:  # a price only genai-prices can apply
+            input_amount, output_amount = catalogue_amounts(entry.catalogue, usage)
         return Cost(
             input_nanos=decimal_to_nanos(input_amount),
             output_nanos=decimal_to_nanos(output_amount),
@@ -150,90 +168,42 @@ class PriceBook:
 
 
 class _Entry:
-    __slots__ = ("catalogue", "per_token", "price")
+    __slots__ = ("catalogue", "per_token", "price", "rates")
 
-    def __init__(self, price: ModelPrice | None, catalogue: Any) -> None:
+    def __init__(self, price: ModelPrice | None, rates: Rates | None = None, catalogue: Any = None):
         self.price = price
-        self.catalogue = catalogue  # genai_prices ModelPrice: handles tiered prices
+        self.rates = rates  # None with a price: ``catalogue`` (genai-prices) prices it
+        self.catalogue = catalogue
         # (input, cached input, output) integer nanos per token, when exact.
-        self.per_token = _nanos_per_token(price, catalogue)
+        self.per_token = _nanos_per_token(rates)
 
 
-# Usages on which a catalogue price must match the linear formula exactly.
-_PROBES = (
-    Usage(input_tokens=1_000, output_tokens=500),
-    Usage(input_tokens=1_000, cached_input_tokens=300, output_tokens=7),
-    Usage(input_tokens=123_457, cached_input_tokens=99_999, output_tokens=65_537),
-    # Past every long-context tier threshold (tiers are priced per request).
-    Usage(input_tokens=10_000_019, cached_input_tokens=3_000_017, output_tokens=1_000_003),
-    Usage(input_tokens=10_000_019, output_tokens=1_000_003),
-)
+def _free() -> _Entry:
+    return _flat(ModelPrice(_ZERO, _ZERO, _ZERO, version="self-hosted"))
 
 
-def _nanos_per_token(price: ModelPrice | None, catalogue: Any) -> tuple[int, int, int] | None:
-    if price is None:
+def _flat(price: ModelPrice) -> _Entry:
+    return _Entry(price, Rates.flat(price))
+
+
+def _listed(ref: CatalogueRef, listing: Listing) -> _Entry:
+    if listing is None:
+        return _Entry(None)
+    if listing == CATALOGUE_ONLY:
+        catalogue = catalogue_model(ref)
+        return _Entry(listed_price(catalogue), None, catalogue)
+    assert isinstance(listing, Rates)
+    return _Entry(listing.model_price(), listing)
+
+
+def _nanos_per_token(rates: Rates | None) -> tuple[int, int, int] | None:
+    if rates is None:
         return None
-    cached = price.cached_input_per_mtok
-    rates = (price.input_per_mtok, price.input_per_mtok if cached is None else cached)
-    nanos = [Decimal(rate) * 1000 for rate in (*rates, price.output_per_mtok)]  # nanos/token
+    cached = rates.cached_input or rates.input
+    kinds = (rates.input, cached, rates.output)
+    if any(rate.tiers for rate in kinds):
+        return None
+    nanos = [rate.base * 1000 for rate in kinds]  # nanos per token
     if any(n != n.to_integral_value() for n in nanos):
         return None
-    if catalogue is not None and (
-        _tiered(catalogue) or not all(_linear_matches(price, catalogue, u) for u in _PROBES)
-    ):
-        return None
     return int(nanos[0]), int(nanos[1]), int(nanos[2])
-
-
-def _tiered(catalogue: Any) -> bool:
-    fields = getattr(catalogue, "__dict__", {})
-    return any(isinstance(value, TieredPrices) for value in fields.values())
-
-
-def _linear_matches(price: ModelPrice, catalogue: Any, usage: Usage) -> bool:
-    try:
-        parts = catalogue.calc_price(
-            PriceUsage(
-                input_tokens=usage.input_tokens,
-                cache_read_tokens=usage.cached_input_tokens,
-                output_tokens=usage.output_tokens,
-            )
-        )
-    except Exception:  # a price genai-prices itself cannot apply: keep its path
-        return False
-    return (parts["input_price"], parts["output_price"]) == _linear(price, usage)
-
-
-def _catalogue_entry(model: ModelInfo, provider_id: str | None) -> _Entry:
-    try:
-        found = calc_price(PriceUsage(input_tokens=0), model.upstream_id, provider_id=provider_id)
-    except LookupError:
-        return _Entry(None, None)
-    catalogue = found.model_price
-    price = ModelPrice(
-        input_per_mtok=_base(catalogue.input_mtok),
-        output_per_mtok=_base(catalogue.output_mtok),
-        cached_input_per_mtok=_base(catalogue.cache_read_mtok)
-        if catalogue.cache_read_mtok is not None
-        else None,
-        version=PRICES_VERSION,
-    )
-    return _Entry(price, catalogue)
-
-
-def _base(value: Any) -> Decimal:
-    """Flat price, or the base tier of a tiered (long-context) price."""
-    if value is None:
-        return _ZERO
-    return value if isinstance(value, Decimal) else Decimal(value.base)
-
-
-def _linear(price: ModelPrice, usage: Usage) -> tuple[Decimal, Decimal]:
-    cached_rate = (
-        price.cached_input_per_mtok
-        if price.cached_input_per_mtok is not None
-        else price.input_per_mtok
-    )
-    uncached = max(0, usage.input_tokens - usage.cached_input_tokens)
-    input_amount = uncached * price.input_per_mtok + usage.cached_input_tokens * cached_rate
-    return input_amount / _MILLION, usage.output_tokens * price.output_per_mtok / _MILLION

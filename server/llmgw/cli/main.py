@@ -10,13 +10,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from llmgw.cli.console import console, err, new_table
 from llmgw.cli.health import health
 
 app = typer.Typer(help="llmgw: an LLM gateway served over gRPC.", no_args_is_help=True)
-_err = Console(stderr=True)
 
 AddressOption = Annotated[
     str,
@@ -120,7 +118,7 @@ def serve(
             metrics_listen=metrics_listen,
         )
     except ConfigError as exc:
-        _err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        err().print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
         raise typer.Exit(2) from exc
     except OSError as exc:  # a listen address is taken or cannot be bound
         raise _fail(str(exc), 2) from None
@@ -173,7 +171,7 @@ def chat(
     if summary is not None:
         cost = format((Decimal(summary.cost_nanos) / Decimal(10**9)).normalize(), "f")
         flag = " (estimated)" if summary.cost_estimated else ""
-        _err.print(
+        err().print(
             f"[{summary.backend} {summary.model}] finish={summary.finish_reason} "
             f"tokens in={summary.input_tokens} out={summary.output_tokens} "
             f"cost={cost} {summary.currency}{flag}",
@@ -206,7 +204,7 @@ def models(
         rows = asyncio.run(list_models(address, key=key))
     except CallError as exc:
         raise _fail(str(exc), 1) from None
-    table = Table()
+    table = new_table()
     # Ids are what a caller copies: never cut; long text wraps instead (80 columns).
     longest = max((len(row.id) for row in rows), default=5)
     table.add_column("model", no_wrap=True, min_width=longest)
@@ -226,7 +224,7 @@ def models(
             " ".join(row.capabilities),
             row.display_name,
         )
-    Console().print(table)
+    console().print(table)
 
 
 # --- llmgw keys: gateway API keys through the admin plane -------------------
@@ -286,7 +284,7 @@ def _print_keys(rows: list[Any], as_json: bool) -> None:
         return
     # The key id is what `keys rotate` / `keys revoke` take: never cut (as model ids).
     longest = max((len(row.key_id) for row in rows), default=6)
-    table = Table()
+    table = new_table()
     table.add_column("key id", no_wrap=True, min_width=longest)
     for header in ("tenant", "state", "scopes", "prefix", "project", "expires", "created"):
         table.add_column(header, overflow="fold")
@@ -301,11 +299,11 @@ def _print_keys(rows: list[Any], as_json: bool) -> None:
             row.expire_time,
             row.create_time,
         )
-    Console().print(table)
+    console().print(table)
     for row in rows:
         if row.secret:
             sys.stdout.write(f"secret: {row.secret}\n")
-            _err.print("Store this secret now: it is shown only once.", highlight=False)
+            err().print("Store this secret now: it is shown only once.", highlight=False)
 
 
 @keys_app.command("create")
@@ -366,7 +364,7 @@ def keys_list(
     listing = _key_call(list_keys(admin, key, tenant=tenant, show_inactive=show_all))
     rows = listing.rows
     if listing.authentication_disabled:
-        _err.print(
+        err().print(
             "note: authentication is off on this gateway: every caller is anonymous with every "
             "scope, so these keys are not required (turn auth on: set LLMGW_ADMIN_KEY or "
             "auth.enabled).",
@@ -433,11 +431,11 @@ def route_explain(
     from llmgw.cli.client import explain_route
 
     alias, strategy, tokens, rows = _key_call(explain_route(admin, model, prompt, key))
-    Console().print(
+    console().print(
         f"alias={alias or '-'} strategy={strategy or 'chain order'} input_tokens~{tokens}",
         highlight=False,
     )
-    table = Table("#", "backend", "model", "est. cost", "score", "circuit", "checks")
+    table = new_table("#", "backend", "model", "est. cost", "score", "circuit", "checks")
     for row in rows:
         checks = " ".join(
             f"{name}:ok" if passed else f"{name}:FAIL ({detail})"
@@ -446,4 +444,4 @@ def route_explain(
         place = str(row.position) if row.position else "-"
         score = f"{row.score:g}" if row.position else "-"
         table.add_row(place, row.backend, row.model, row.cost, score, row.circuit, checks)
-    Console(width=200).print(table)
+    console(width=200).print(table)

@@ -3,10 +3,13 @@ vLLM uptime (``llmgw.app`` wires them into the pipeline and the admin plane)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Mapping, Sequence
 from contextlib import AsyncExitStack
+from typing import Any
 
 from llmgw.accounting.budget_counters import BudgetCounters, MemoryCounters, RedisCounters
+from llmgw.accounting.catalogue import CatalogueError, CatalogueRef, Listing, look_up_isolated
 from llmgw.accounting.fixed_costs import FixedCostCounters, FixedCosts
 from llmgw.accounting.ledger.journal import local_ledger
 from llmgw.accounting.ledger.port import Ledger
@@ -25,6 +28,7 @@ from llmgw.domain.backends import BackendSpec
 from llmgw.domain.clock import Clock
 from llmgw.domain.models import ModelInfo
 from llmgw.domain.money import decimal_to_nanos
+from llmgw.observability.logging import get_logger
 from llmgw.outbound.webhook import AlertWebhook
 from llmgw.pipeline.budget import BudgetGuard
 from llmgw.pipeline.settlement import Accountant, AccountingSettings
@@ -44,17 +48,58 @@ _SELF_HOSTED = ("vllm", "ollama", DEMO_BACKEND)
 
 
 def price_book(
-    settings: Settings, specs: Sequence[BackendSpec], models: Sequence[ModelInfo]
+    settings: Settings,
+    specs: Sequence[BackendSpec],
+    models: Sequence[ModelInfo],
+    listed: Mapping[CatalogueRef, Listing] | None = None,
 ) -> PriceBook:
     """List prices by each backend's preset (self-hosted ones are free per
-    token), under the file's per-backend overrides."""
-    presets = {spec.name: spec.preset or spec.name for spec in specs}
+    token), under the file's per-backend overrides; catalogue prices from
+    ``listed`` (``list_prices``), else looked up in this process."""
+    provider_ids, free = _pricing(specs)
     return PriceBook(
         models,
-        provider_ids={n: _PROVIDER_IDS[p] for n, p in presets.items() if p in _PROVIDER_IDS},
-        free_backends=[n for n, p in presets.items() if p in _SELF_HOSTED],
+        provider_ids=provider_ids,
+        free_backends=free,
         overrides=price_overrides(settings),
+        listed=listed,
     )
+
+
+async def list_prices(specs: Sequence[BackendSpec]) -> dict[CatalogueRef, Listing]:
+    """The catalogue prices ``price_book`` needs for ``specs``, listed in a
+    child process so the gateway never imports genai-prices (~10 MiB resident
+    for good). If the child fails, nothing: the book looks them up itself."""
+    provider_ids, free = _pricing(specs)
+    models = [m for spec in specs for m in spec.models]
+    refs = PriceBook.catalogue_refs(models, provider_ids, free).values()
+    try:
+        return await look_up_isolated(list(dict.fromkeys(refs)))
+    except (OSError, CatalogueError, TimeoutError) as exc:
+        get_logger("llmgw").warning("price_catalogue_child_failed", error=str(exc)[-500:])
+        return {}
+
+
+def listing_prices(
+    specs: Sequence[BackendSpec], stack: AsyncExitStack
+) -> asyncio.Task[dict[CatalogueRef, Listing]]:
+    """``list_prices`` as a task, so start-up I/O goes on while the child runs;
+    ``stack`` cancels it (and kills the child) if start-up fails first."""
+    task = asyncio.create_task(list_prices(specs))
+    stack.push_async_callback(_settled, task)
+    return task
+
+
+async def _settled(task: asyncio.Task[Any]) -> None:
+    task.cancel()  # no-op once done
+    await asyncio.gather(task, return_exceptions=True)
+
+
+def _pricing(specs: Sequence[BackendSpec]) -> tuple[dict[str, str], list[str]]:
+    """genai-prices provider id per backend, and the backends free per token."""
+    presets = {spec.name: spec.preset or spec.name for spec in specs}
+    provider_ids = {n: _PROVIDER_IDS[p] for n, p in presets.items() if p in _PROVIDER_IDS}
+    return provider_ids, [n for n, p in presets.items() if p in _SELF_HOSTED]
 
 
 def accountant(

@@ -13,7 +13,24 @@ from collections.abc import Iterable, MutableMapping
 from typing import Any
 
 import orjson
-import structlog
+
+# structlog.dev and structlog.tracebacks import rich, colorama and better-exceptions
+# when they are installed (the CLI depends on rich), for a console renderer and
+# pretty tracebacks this gateway never uses: it writes JSON lines. A ``None`` entry
+# in ``sys.modules`` makes ``import`` fail, so structlog loads without them; the
+# entries go at once, and a later ``import rich`` (a CLI table) works as usual.
+# Saves ~3 MiB resident in every gateway. The only structlog import in llmgw.
+_HIDDEN = [name for name in ("rich", "colorama", "better_exceptions") if name not in sys.modules]
+for _name in _HIDDEN:
+    sys.modules[_name] = None  # type: ignore[assignment]
+try:
+    import structlog
+finally:
+    for _name in _HIDDEN:
+        del sys.modules[_name]
+
+bind_contextvars = structlog.contextvars.bind_contextvars
+unbind_contextvars = structlog.contextvars.unbind_contextvars
 
 
 def configure(level: str, secrets: Iterable[str] = ()) -> None:

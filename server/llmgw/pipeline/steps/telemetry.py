@@ -27,12 +27,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import structlog
-
 from llmgw.domain.clock import Clock
 from llmgw.domain.errors import RateLimitedError
 from llmgw.domain.models import Target
 from llmgw.domain.requests import ChatRequest
+from llmgw.observability.logging import bind_contextvars, unbind_contextvars
 from llmgw.observability.metrics import UNRESOLVED, CallOutcome, Instruments
 from llmgw.observability.request_log import RequestLog
 from llmgw.observability.tracing import Tracing, error_type, exemplar, ids
@@ -88,7 +87,7 @@ class TelemetryStep:
         fields = {"request_id": ctx.request_id}
         if self._t.tracing is not None:
             fields["trace_id"], fields["span_id"] = ids()
-        structlog.contextvars.bind_contextvars(**fields)
+        bind_contextvars(**fields)
 
     async def after(self, ctx: CallContext) -> None:
         t = self._t
@@ -105,7 +104,7 @@ class TelemetryStep:
             if t.log.wanted(ctx.error is None):
                 t.log.write(self._line(ctx, seconds))
         finally:
-            structlog.contextvars.unbind_contextvars("request_id", "trace_id", "span_id")
+            unbind_contextvars("request_id", "trace_id", "span_id")
 
     def _measure(self, ctx: CallContext, seconds: float) -> None:
         instruments, error = self._t.instruments, ctx.error
