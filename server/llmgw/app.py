@@ -28,7 +28,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from limits.aio.storage import RedisStorage
 from pydantic import ValidationError
 
 from llmgw.accounting.catalogue import CatalogueRef, Listing
@@ -117,7 +116,11 @@ def build(
     replica), else they stay in this process.
     """
     clock = clock or SystemClock()
-    key_storage = RedisStorage(async_redis_url(settings.redis_url)) if settings.redis_url else None
+    key_storage = None
+    if settings.redis_url:  # the ``limits`` library loads only when it counts somewhere shared
+        from limits.aio.storage import RedisStorage
+
+        key_storage = RedisStorage(async_redis_url(settings.redis_url))
     specs = tuple(backend_specs(settings, env))
     _check_buildable(settings, specs)
     providers = {spec.name: build_provider(spec) for spec in specs}

@@ -4,7 +4,9 @@ A module imported once stays resident for the gateway's life, so the serving
 process must not import the CLI's table printer (rich, with pygments, attrs
 and colorama behind it), nor genai-prices (its catalogue, pydantic types and
 the httpx2 client of its updater: the configured models' prices are listed by
-a child process, ``accounting/catalogue.py``). The probe runs in a fresh interpreter: it imports the
+a child process, ``accounting/catalogue.py``), nor the ``limits`` library
+(with deprecated and wrapt) when no rate limit is configured and no upstream
+key has one (``pipeline/ratelimit.py``, ``pipeline/keys.py``). The probe runs in a fresh interpreter: it imports the
 CLI as ``llmgw serve`` does, starts a gateway with a priced backend, and lists
 the top-level packages loaded once it is serving.
 """
@@ -69,6 +71,7 @@ def test_serving_imports_neither_the_cli_printer_nor_the_catalogue(tmp_path: Pat
     assert "structlog" in loaded and "typer" in loaded  # the probe imported what serve does
     assert loaded.isdisjoint({"rich", "pygments", "colorama"}), sorted(loaded)
     assert loaded.isdisjoint({"genai_prices", "httpx2"}), sorted(loaded)
+    assert loaded.isdisjoint({"limits", "deprecated", "wrapt"}), sorted(loaded)
 
 
 def test_cli_tables_still_print_with_rich() -> None:

@@ -4,8 +4,7 @@ composition root's helpers; they read no env and no files)."""
 from __future__ import annotations
 
 from functools import partial
-
-from limits.aio.storage import Storage
+from typing import TYPE_CHECKING
 
 from llmgw.api.edge import EdgeTelemetry
 from llmgw.api.server import ServerOptions
@@ -19,6 +18,9 @@ from llmgw.domain.clock import SystemClock
 from llmgw.pipeline.ratelimit import CallerLimits
 from llmgw.pipeline.stream_slots import LocalSlots, RedisSlots, StreamSlots
 from llmgw.pipeline.token_count import TokenCounter
+
+if TYPE_CHECKING:
+    from limits.aio.storage import Storage
 
 
 def server_options(

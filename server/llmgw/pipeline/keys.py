@@ -17,16 +17,19 @@ then cools the key down.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Sequence
-
-from limits import RateLimitItemPerMinute
-from limits.aio.storage import MemoryStorage, Storage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from typing import TYPE_CHECKING
 
 from llmgw.domain.backends import ApiKey
 from llmgw.domain.clock import Clock
 from llmgw.domain.errors import FailureClass, UpstreamError
+
+if TYPE_CHECKING:  # the ``limits`` library loads only when some key has limits
+    from limits import RateLimitItem
+    from limits.aio.storage import Storage
+    from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
 BAD_KEY_SECONDS = 600.0  # a rejected key is left alone this long before a retry
 
@@ -53,19 +56,30 @@ class KeyPool:
         self._epoch = epoch
         self._keys = tuple(keys)
         self._clock = clock
-        self._limiter = SlidingWindowCounterRateLimiter(storage or MemoryStorage())
+        self._storage = storage
         self._next = 0
         self._cooling: dict[str, float] = {}  # key id -> monotonic time it may be used again
-        self._items = {
-            key.id: (
-                RateLimitItemPerMinute(key.rpm) if key.rpm else None,
-                RateLimitItemPerMinute(key.input_tpm) if key.input_tpm else None,
-                RateLimitItemPerMinute(key.output_tpm) if key.output_tpm else None,
-            )
-            for key in self._keys
-        }
         # One unlimited key: nothing to balance, nothing to count (the hot path).
         self.trivial = len(self._keys) <= 1 and not any(k.limited for k in self._keys)
+
+    @functools.cached_property
+    def _limiter(self) -> SlidingWindowCounterRateLimiter:
+        """Built on first use (a key with limits): a gateway whose keys have
+        none never imports the ``limits`` library."""
+        from limits.aio.storage import MemoryStorage
+        from limits.aio.strategies import SlidingWindowCounterRateLimiter
+
+        return SlidingWindowCounterRateLimiter(self._storage or MemoryStorage())
+
+    @functools.cached_property
+    def _items(self) -> dict[str, tuple[RateLimitItem | None, ...]]:
+        """Per key: its RPM, input-TPM and output-TPM windows (``None``: unlimited)."""
+        from limits import RateLimitItemPerMinute
+
+        def item(amount: int) -> RateLimitItem | None:
+            return RateLimitItemPerMinute(amount) if amount else None
+
+        return {k.id: (item(k.rpm), item(k.input_tpm), item(k.output_tpm)) for k in self._keys}
 
     @property
     def keys(self) -> tuple[ApiKey, ...]:
@@ -116,6 +130,8 @@ class KeyPool:
         return False
 
     async def _room(self, key: ApiKey, input_tokens: int) -> bool:
+        if not key.limited:
+            return True
         rpm, input_tpm, output_tpm = self._items[key.id]
         for item, cost in ((rpm, 1), (input_tpm, max(1, input_tokens)), (output_tpm, 1)):
             if item is not None and not await self._limiter.test(
@@ -126,6 +142,8 @@ class KeyPool:
 
     async def _admit(self, key: ApiKey, input_tokens: int) -> float | None:
         """Count the request on ``key``; seconds until it has room if it has none."""
+        if not key.limited:
+            return None
         rpm, input_tpm, output_tpm = self._items[key.id]
         limiter = self._limiter
         checks = [(rpm, 1), (input_tpm, max(1, input_tokens)), (output_tpm, 1)]
@@ -141,6 +159,8 @@ class KeyPool:
 
     async def record_output(self, key: ApiKey, output_tokens: int) -> None:
         """Count the output tokens an answer actually used against the key's TPM."""
+        if not key.limited:
+            return
         item = self._items.get(key.id, (None, None, None))[2]
         if item is not None and output_tokens > 0:
             await self._limiter.hit(item, self.backend, key.id, cost=output_tokens)

@@ -27,15 +27,10 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from limits import (
-    RateLimitItem,
-    RateLimitItemPerDay,
-    RateLimitItemPerHour,
-    RateLimitItemPerMinute,
-    RateLimitItemPerSecond,
-)
+if TYPE_CHECKING:
+    from limits import RateLimitItem
 
 Counts = Literal["requests", "input", "output"]
 
@@ -58,7 +53,9 @@ class LimitSet:
 
     @property
     def any(self) -> bool:
-        return bool(windows(self))
+        """Whether some window applies (without building one: the ``limits``
+        library is imported only when a limit is configured)."""
+        return any(getattr(self, d) for d, _ in _DIMENSIONS) or bool(self.burst and self.rpm)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +67,13 @@ class Window:
     item: RateLimitItem
 
 
-_PERIODS = (
-    ("m", RateLimitItemPerMinute),
-    ("h", RateLimitItemPerHour),
-    ("d", RateLimitItemPerDay),
+_COUNTS: tuple[tuple[str, Counts], ...] = (
+    ("r", "requests"),
+    ("input_t", "input"),
+    ("output_t", "output"),
+)
+_DIMENSIONS = tuple(
+    (f"{prefix}p{period}", counts) for period in ("m", "h", "d") for prefix, counts in _COUNTS
 )
 DESCRIPTIONS = {
     "burst": "burst allowance",
@@ -93,16 +93,19 @@ DESCRIPTIONS = {
 @functools.lru_cache(maxsize=4096)
 def windows(limits: LimitSet) -> tuple[Window, ...]:
     """The counters ``limits`` means (cached: limit sets are few and immutable)."""
-    found: list[Window] = []
-    for period, item_type in _PERIODS:
-        for dimension, counts in (
-            (f"rp{period}", "requests"),
-            (f"input_tp{period}", "input"),
-            (f"output_tp{period}", "output"),
-        ):
-            amount = getattr(limits, dimension)
-            if amount:
-                found.append(Window(dimension, counts, item_type(amount)))  # type: ignore[arg-type]
+    from limits import (
+        RateLimitItemPerDay,
+        RateLimitItemPerHour,
+        RateLimitItemPerMinute,
+        RateLimitItemPerSecond,
+    )
+
+    per = {"m": RateLimitItemPerMinute, "h": RateLimitItemPerHour, "d": RateLimitItemPerDay}
+    found = [
+        Window(dimension, counts, per[dimension[-1]](getattr(limits, dimension)))
+        for dimension, counts in _DIMENSIONS
+        if getattr(limits, dimension)
+    ]
     if limits.burst and limits.rpm:
         seconds = max(1, math.ceil(limits.burst * 60 / limits.rpm))
         found.append(Window("burst", "requests", RateLimitItemPerSecond(limits.burst, seconds)))

@@ -51,11 +51,11 @@ the atomic check-and-add, so a refusal still consumes nothing.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-
-from limits.aio.storage import Storage
+from typing import TYPE_CHECKING
 
 from llmgw.domain.clock import Clock
 from llmgw.domain.errors import GatewayOverloadedError, RateLimitedError
@@ -63,7 +63,12 @@ from llmgw.domain.principal import Principal
 from llmgw.observability.logging import get_logger
 from llmgw.pipeline.limit_windows import DESCRIPTIONS, Counts, LimitSet, windows
 from llmgw.pipeline.stream_slots import LocalSlots, StreamSlots
-from llmgw.pipeline.window_counters import Counter, LocalWindowStorage, WindowCounters
+
+if TYPE_CHECKING:  # the ``limits`` library loads with the first limit that applies
+    from limits import RateLimitItem
+    from limits.aio.storage import Storage
+
+    from llmgw.pipeline.window_counters import Counter, WindowCounters
 
 _STREAM_RETRY_SECONDS = 1.0  # a slot frees when some stream ends: unknown, so a short hint
 _MIN_RETRY_SECONDS = 0.01
@@ -134,8 +139,7 @@ class CallerLimits:
         prefix: str = "caller",
         epoch: Callable[[], float] = time.time,
     ) -> None:
-        # One replica (no shared storage): counters kept synchronously on the loop.
-        self._limiter = WindowCounters(storage or LocalWindowStorage())
+        self._storage = storage
         self._clock = clock
         # The ``limits`` library keys its windows by wall-clock epoch seconds
         # (reset times too); ``epoch`` is that clock here, injected for tests.
@@ -148,6 +152,15 @@ class CallerLimits:
         self._per_user = False
         self.store_failures = 0  # counter-store failures seen (either policy)
         self.set_defaults(defaults)
+
+    @functools.cached_property
+    def _limiter(self) -> WindowCounters:
+        """The counters, built on first use: a gateway where no limit ever
+        applies never imports the ``limits`` library (~2.4 MiB resident).
+        One replica (no shared storage): counters kept synchronously on the loop."""
+        from llmgw.pipeline.window_counters import LocalWindowStorage, WindowCounters
+
+        return WindowCounters(self._storage or LocalWindowStorage())
 
     @property
     def defaults(self) -> CallerDefaults:
@@ -215,7 +228,7 @@ class CallerLimits:
         if plan is None:
             planned = tuple(
                 _Planned(
-                    Counter.of(window.item, self._prefix, scope.subject, window.dimension),
+                    _counter(window.item, self._prefix, scope.subject, window.dimension),
                     window.counts,
                     f"{scope.subject}:{window.dimension}",
                 )
@@ -239,9 +252,7 @@ class CallerLimits:
     def _store_failed(self, exc: Exception, fail_open: bool) -> None:
         """Log and count a counter-store failure; raise unless failing open."""
         self.store_failures += 1
-        _log.warning(
-            "rate_limit_store_unavailable", error=type(exc).__name__, fail_open=fail_open
-        )
+        _log.warning("rate_limit_store_unavailable", error=type(exc).__name__, fail_open=fail_open)
         if not fail_open:
             raise GatewayOverloadedError(
                 "Rate-limit counters are unavailable; retry shortly.",
@@ -374,6 +385,12 @@ def _limited(subject: str, retry_after: float) -> RateLimitedError:
         subject=subject,
         metadata={"limit": dimension, "subject": scope, "retryAfterSeconds": f"{retry_after:.3f}"},
     )
+
+
+def _counter(item: RateLimitItem, *ids: str) -> Counter:
+    from llmgw.pipeline.window_counters import Counter
+
+    return Counter.of(item, *ids)
 
 
 __all__ = ["CallerDefaults", "CallerLimits", "LimitSet", "StreamSlot"]
