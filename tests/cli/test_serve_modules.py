@@ -6,9 +6,11 @@ and colorama behind it), nor genai-prices (its catalogue, pydantic types and
 the httpx2 client of its updater: the configured models' prices are listed by
 a child process, ``accounting/catalogue.py``), nor the ``limits`` library
 (with deprecated and wrapt) when no rate limit is configured and no upstream
-key has one (``pipeline/ratelimit.py``, ``pipeline/keys.py``). The probe runs in a fresh interpreter: it imports the
-CLI as ``llmgw serve`` does, starts a gateway with a priced backend, and lists
-the top-level packages loaded once it is serving.
+key has one (``pipeline/ratelimit.py``, ``pipeline/keys.py``), nor the
+adapters of backend kinds it does not serve (``providers/registry.py``). The
+probe runs in a fresh interpreter: it imports the CLI as ``llmgw serve``
+does, starts a gateway with a priced backend, and lists the modules loaded
+once it is serving.
 """
 
 from __future__ import annotations
@@ -44,10 +46,11 @@ async def main():
     async with running_gateway(settings, {}) as running:
         model = running.built.specs[0].models[0]
         priced = running.built.gateway.prices.price(model) is not None
-        return sorted({name.split(".")[0] for name in sys.modules}), priced
+        return sorted(sys.modules), priced
 
-roots, priced = asyncio.run(main())
-print(json.dumps({"roots": roots, "priced": priced}))
+modules, priced = asyncio.run(main())
+roots = sorted({name.split(".")[0] for name in modules})
+print(json.dumps({"roots": roots, "modules": modules, "priced": priced}))
 """
 
 
@@ -72,6 +75,7 @@ def test_serving_imports_neither_the_cli_printer_nor_the_catalogue(tmp_path: Pat
     assert loaded.isdisjoint({"rich", "pygments", "colorama"}), sorted(loaded)
     assert loaded.isdisjoint({"genai_prices", "httpx2"}), sorted(loaded)
     assert loaded.isdisjoint({"limits", "deprecated", "wrapt"}), sorted(loaded)
+    assert "llmgw.providers.anthropic" not in set(result["modules"])  # type: ignore[call-overload]
 
 
 def test_cli_tables_still_print_with_rich() -> None:

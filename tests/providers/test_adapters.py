@@ -312,3 +312,14 @@ async def test_anthropic_close_disconnects(
 
 async def test_anthropic_models(anthropic_provider: AnthropicProvider) -> None:
     assert isinstance(await anthropic_provider.list_models(_deadline()), list)
+
+
+def test_every_backend_kind_has_an_adapter_class() -> None:
+    """The adapter table is complete and every entry names a class that builds a Provider."""
+    from llmgw.domain.backends import BackendKind
+    from llmgw.providers.registry import ADAPTERS, adapter_class
+
+    assert set(ADAPTERS) == set(BackendKind)
+    for kind in BackendKind:
+        adapter = adapter_class(kind)
+        assert callable(adapter) and hasattr(adapter, "chat"), kind
