@@ -90,3 +90,17 @@ def test_quantile_interpolates_like_promql() -> None:
     assert quantile(0.99, buckets) == pytest.approx(0.2)  # in +Inf: the last finite bound
     assert quantile(0.5, {}) is None
     assert quantile(0.5, {0.1: 0.0, float("inf"): 0.0}) is None
+
+
+def test_snapshots_share_the_bucket_bounds() -> None:
+    """Each kept snapshot keys its buckets on the same float objects (720
+    snapshots per (backend, model) by default: no fresh floats per bound)."""
+    instruments = Instruments()
+    genai = ("chat", "openai", "alias", "m", "b")
+    instruments.call(genai, CallOutcome(0.015, tokens=(10, 3), first_token=0.01))
+    window = MetricsWindow(instruments, wall=Wall())
+    first, second = window.totals()[("b", "m")], window.totals()[("b", "m")]
+    assert first.latency and first.first_token
+    for a, b in ((first.latency, second.latency), (first.first_token, second.first_token)):
+        assert list(a) == list(b)
+        assert all(x is y for x, y in zip(a, b, strict=True))

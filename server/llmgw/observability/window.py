@@ -173,8 +173,17 @@ def _answered(metric: MetricWrapperBase) -> Iterable[tuple[str, dict[str, str], 
                 yield sample.name, sample.labels, sample.value
 
 
+# ``le`` label -> its float, one shared object per bucket bound (a few dozen:
+# the histograms' fixed buckets). Every snapshot's bucket dicts key on these
+# instead of fresh floats: a quarter of a snapshot's size, and ``max_age`` /
+# interval snapshots (720 by default) are kept per (backend, model).
+_BOUNDS: dict[str, float] = {}
+
+
 def _add(buckets: dict[float, float], le: str, value: float) -> None:
-    bound = float(le)
+    bound = _BOUNDS.get(le)
+    if bound is None:
+        bound = _BOUNDS[le] = float(le)
     buckets[bound] = buckets.get(bound, 0.0) + value
 
 

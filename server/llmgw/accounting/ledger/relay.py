@@ -44,9 +44,9 @@ from llmgw.accounting.ledger.schema import (
 )
 from llmgw.accounting.ledger.sqlite import SYNCHRONOUS_MODES
 from llmgw.accounting.ledger.write import (
-    ROWS_PER_STATEMENT,
     decode_payload,
     encode_payload,
+    statement_chunks,
     store_rows,
 )
 from llmgw.domain.budgets import BudgetScope
@@ -98,7 +98,9 @@ class RelayedLedger:
         self._close_timeout = close_timeout
         self._synchronous = synchronous
         self._commits: GroupCommit[LedgerRow] = GroupCommit(
-            outbox, _append_to_outbox, transactional=False  # one statement per chunk
+            outbox,
+            _append_to_outbox,
+            transactional=False,  # one statement per chunk
         )
         self._store: Database | None = None
         self._migrated = False
@@ -241,8 +243,7 @@ class RelayedLedger:
     async def _forget(self, attempt_ids: list[str]) -> None:
         """Delete relayed rows from the outbox (after the PostgreSQL commit)."""
         async with self._outbox.transaction() as tx:
-            for begin in range(0, len(attempt_ids), ROWS_PER_STATEMENT):
-                chunk = attempt_ids[begin : begin + ROWS_PER_STATEMENT]
+            for chunk in statement_chunks(attempt_ids):  # few distinct texts
                 marks = ", ".join("?" for _ in chunk)
                 await tx.execute(
                     f"DELETE FROM {OUTBOX_TABLE} WHERE attempt_id IN ({marks})", *chunk
@@ -308,8 +309,7 @@ class RelayedLedger:
 
 async def _append_to_outbox(tx: Any, rows: list[LedgerRow]) -> None:
     """Group-commit body: one multi-row insert per chunk; a duplicate id is a no-op."""
-    for begin in range(0, len(rows), ROWS_PER_STATEMENT):
-        chunk = rows[begin : begin + ROWS_PER_STATEMENT]
+    for chunk in statement_chunks(rows):  # few distinct statement texts
         marks = ", ".join("(?, ?)" for _ in chunk)
         params = [value for row in chunk for value in (row.attempt_id, encode_payload(row))]
         await tx.execute(
