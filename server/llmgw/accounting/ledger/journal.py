@@ -8,9 +8,12 @@ appends the row (one orjson line) to an append-only journal segment with one
 ``os.write`` and returns: the bytes are then in the kernel's page cache, so
 the row survives the process being killed (``kill -9``, OOM) exactly as a
 SQLite commit with ``synchronous=NORMAL`` in WAL mode does. An applier task
-wakes at most every ``interval`` seconds, switches ``record`` to a fresh
-segment, inserts the old segment's rows into SQLite (the ledger's own batch
-write: ``ON CONFLICT (attempt_id) DO NOTHING``, rollups by trigger), and only
+wakes at most every ``interval`` seconds (0.25 s by default: each wake-up
+costs a segment switch and a SQLite transaction through aiosqlite's thread,
+so longer batches are cheaper per row; reads apply pending rows first, so no
+answer waits for it), switches ``record`` to a fresh segment, inserts the old
+segment's rows into SQLite (the ledger's own batch write: ``ON CONFLICT
+(attempt_id) DO NOTHING``, rollups by trigger), and only
 then deletes the old segment.
 
 What survives, per ``ledger.sqlite_synchronous`` (``app.py`` chooses):
@@ -96,7 +99,7 @@ class _Segment:
 class JournaledLedger:
     """The ``Ledger`` port: journal on the loop, SQLite (``inner``) in batches."""
 
-    def __init__(self, inner: SqliteLedger, directory: Path, *, interval: float = 0.05) -> None:
+    def __init__(self, inner: SqliteLedger, directory: Path, *, interval: float = 0.25) -> None:
         self._inner = inner
         self._directory = directory
         self._interval = interval
