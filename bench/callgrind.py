@@ -38,7 +38,9 @@ def _under_callgrind(out: Path) -> None:
 
     def wrapped(command: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
         if "llmgw" in command:
+            # --trace-children: `llmgw serve` execs into its serving image (same PID)
             valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
+            valgrind.append("--trace-children=yes")
             command = [*valgrind, f"--callgrind-out-file={out}/cg.%p", *command]
         return start(command, env)
 

@@ -1,5 +1,5 @@
 """``python -m llmgw`` runs the CLI."""
 
-from llmgw.cli.main import app
+from llmgw.cli.main import main
 
-app()
+main()

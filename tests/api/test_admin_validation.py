@@ -5,7 +5,7 @@ real server, and nothing changed or billed.
 * ``SwitchBackend.ttl`` of 10,000 years (``Duration.ToTimedelta`` overflows:
   was ``INTERNAL``), negative, or with out-of-range nanos;
 * ``UpdateBudget`` with currency ``"\\0\\0"`` or a currency other than the
-  price book's;
+  price book's, or an enforcement or period value this gateway does not know;
 * ``RoutingOptions.max_cost`` in another currency (was accepted and compared
   with USD nanos as if it were USD).
 """
@@ -146,6 +146,23 @@ async def test_update_budget_currency_is_checked(env: Any, currency: str, reason
     assert [(b.name, b.limit.units, b.etag) for b in after] == [
         (b.name, b.limit.units, b.etag) for b in before
     ]
+    assert await _successes(admin, "UpdateBudget") == 0
+
+
+@pytest.mark.parametrize("field", ["enforcement", "period"])
+async def test_update_budget_with_an_enum_value_unknown_here_is_invalid(
+    env: Any, field: str
+) -> None:
+    """Proto enums are open: a newer client can send a value this gateway
+    does not know (the admin fuzz found enforcement 24 answering INTERNAL)."""
+    _, admin, _ = env
+    request = _pb.UpdateBudgetRequest(budget=_pb.Budget(name="budgets/cap"))
+    setattr(request.budget, field, 24)
+    request.update_mask.paths.append(field)
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await admin.UpdateBudget(request)
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert _violations(caught.value) == [(f"budget.{field}", "VALUE_OUT_OF_RANGE")]
     assert await _successes(admin, "UpdateBudget") == 0
 
 

@@ -7,10 +7,14 @@ the httpx2 client of its updater: the configured models' prices are listed by
 a child process, ``accounting/catalogue.py``), nor the ``limits`` library
 (with deprecated and wrapt) when no rate limit is configured and no upstream
 key has one (``pipeline/ratelimit.py``, ``pipeline/keys.py``), nor the
-adapters of backend kinds it does not serve (``providers/registry.py``). The
-probe runs in a fresh interpreter: it imports the CLI as ``llmgw serve``
-does, starts a gateway with a priced backend, and lists the modules loaded
-once it is serving.
+adapters of backend kinds it does not serve (``providers/registry.py``), nor
+the CLI's parser (typer and click: ``llmgw serve`` parses its flags, then
+replaces its process image with ``llmgw.cli.serve_process``), nor the
+OpenTelemetry API while tracing is off (``observability/tracing.py``). The
+probe runs in a fresh interpreter: it imports what the serving image
+imports, starts a gateway with a priced backend, and lists the modules
+loaded once it is serving. The last test starts the ``llmgw`` program itself
+and checks that the process serving is that image, under the same PID.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ pytestmark = pytest.mark.slow
 
 _PROBE = """
 import asyncio, json, sys
-import llmgw.cli.main  # what `llmgw serve` imports to parse its arguments
+import llmgw.cli.serve_process  # the image `llmgw serve` execs into
 from llmgw.app import running_gateway
 from llmgw.config import Settings
 
@@ -67,11 +71,13 @@ def _serving_modules(tmp_path: Path) -> dict[str, object]:
     return result
 
 
-def test_serving_imports_neither_the_cli_printer_nor_the_catalogue(tmp_path: Path) -> None:
+def test_serving_imports_neither_the_cli_nor_the_catalogue(tmp_path: Path) -> None:
     result = _serving_modules(tmp_path)
     assert result["priced"] is True  # the catalogue price was found
     loaded = set(result["roots"])  # type: ignore[call-overload]
-    assert "structlog" in loaded and "typer" in loaded  # the probe imported what serve does
+    assert "structlog" in loaded and "grpc" in loaded  # the probe imported what serve does
+    assert loaded.isdisjoint({"typer", "click", "shellingham"}), sorted(loaded)
+    assert "opentelemetry" not in loaded, sorted(loaded)  # tracing is off
     assert loaded.isdisjoint({"rich", "pygments", "colorama"}), sorted(loaded)
     assert loaded.isdisjoint({"genai_prices", "httpx2"}), sorted(loaded)
     assert loaded.isdisjoint({"limits", "deprecated", "wrapt"}), sorted(loaded)

@@ -13,8 +13,18 @@ import typer
 
 from llmgw.cli.console import console, err, new_table
 from llmgw.cli.health import health
+from llmgw.cli.serve_process import ServeOptions, can_exec, check_serve_config, exec_serve
+from llmgw.cli.serve_process import serve as serve_in_process
 
 app = typer.Typer(help="llmgw: an LLM gateway served over gRPC.", no_args_is_help=True)
+# ``ctx.obj`` when the ``llmgw`` program runs the app (``main``), not a host program.
+PROCESS_MAIN = "llmgw-process-main"
+
+
+def main() -> None:
+    """The ``llmgw`` program (console script and ``python -m llmgw``)."""
+    app(obj=PROCESS_MAIN)
+
 
 AddressOption = Annotated[
     str,
@@ -82,6 +92,7 @@ CheckConfigOption = Annotated[
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     config: ConfigFileOption = None,
     listen: ListenOption = None,
     admin_listen: AdminListenOption = None,
@@ -94,35 +105,20 @@ def serve(
     check_config: CheckConfigOption = False,
 ) -> None:
     """Run the gateway until SIGTERM/SIGINT (then drain and exit 0)."""
-    from llmgw.app import run
-    from llmgw.config import ConfigError
-
-    level = log_level.value if log_level else None
-    tls = _tls_flags(cert_file=tls_cert, key_file=tls_key, client_ca_file=tls_client_ca)
-    try:
-        if check_config:
-            from llmgw.app import check_config as check
-
-            given = (("listen", listen), ("admin_listen", admin_listen), ("log_level", level))
-            overrides = {k: v for k, v in given if v is not None}
-            summary = check(config, overrides=overrides, tls=tls, insecure_no_auth=insecure_no_auth)
-            typer.echo(summary)
-            raise typer.Exit(0)
-        code = run(
-            config,
-            listen=listen,
-            admin_listen=admin_listen,
-            log_level=level,
-            insecure_no_auth=insecure_no_auth,
-            tls=tls,
-            metrics_listen=metrics_listen,
-        )
-    except ConfigError as exc:
-        err().print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
-        raise typer.Exit(2) from exc
-    except OSError as exc:  # a listen address is taken or cannot be bound
-        raise _fail(str(exc), 2) from None
-    raise typer.Exit(code)
+    options = ServeOptions(
+        config=str(config) if config is not None else None,
+        listen=listen,
+        admin_listen=admin_listen,
+        log_level=log_level.value if log_level else None,
+        metrics_listen=metrics_listen,
+        insecure_no_auth=insecure_no_auth,
+        tls=_tls_flags(cert_file=tls_cert, key_file=tls_key, client_ca_file=tls_client_ca),
+    )
+    if check_config:
+        raise typer.Exit(check_serve_config(options))
+    if ctx.obj is PROCESS_MAIN and can_exec():  # the llmgw program: serve in a lean image
+        exec_serve(options)
+    raise typer.Exit(serve_in_process(options))
 
 
 def _tls_flags(**paths: Path | None) -> dict[str, str]:

@@ -6,8 +6,12 @@ standard variables (``OTEL_EXPORTER_OTLP_ENDPOINT``, ``OTEL_TRACES_SAMPLER``,
 ``OTEL_TRACES_SAMPLER_ARG``, ``OTEL_SERVICE_NAME``, ...): ``app`` decides
 whether tracing is on (``config.tracing_configured``) and this module lets
 the SDK read the rest, as the SDK documents. Tracing off costs nothing: no
-provider is built, the API's no-op tracer answers, and callers check
-``enabled`` before building attributes.
+provider is built, and the OpenTelemetry API itself is not imported until a
+``Tracing`` is made (or something else, such as the zero-code
+instrumentation wrapper, imported it first): until then ``ids`` answers
+empty ids and ``inject`` and ``mark_rpc_status`` do nothing, as the API's
+no-op tracer would, and the gateway does not carry the API's modules
+(~0.3 MiB resident for the life of the process).
 
 The narrow functions: ``span`` (a child span, current while it runs),
 ``ids``/``exemplar`` (the current trace and span ids for log lines and
@@ -18,13 +22,14 @@ status code, set by the API edge, api/edge.py).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from opentelemetry import context as otel_context
-from opentelemetry import propagate, trace
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
 
 _TRACER_NAME = "llmgw"
 # gRPC server codes that are the server's fault (OTel RPC semantic conventions).
@@ -32,11 +37,28 @@ _SERVER_ERRORS = frozenset(
     {"UNKNOWN", "DEADLINE_EXCEEDED", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS"}
 )
 
+# The OpenTelemetry API modules (context, propagate, trace), once imported.
+_api: tuple[ModuleType, ModuleType, ModuleType] | None = None
+
+
+def _import_api() -> tuple[ModuleType, ModuleType, ModuleType]:
+    global _api
+    if _api is None:
+        from opentelemetry import context, propagate, trace
+
+        _api = (context, propagate, trace)
+    return _api
+
+
+if "opentelemetry.trace" in sys.modules:  # imported before us: spans may exist already
+    _import_api()
+
 
 class Tracing:
     """The process's tracer provider (one per process; ``shutdown`` flushes)."""
 
     def __init__(self, provider: Any) -> None:
+        _import_api()
         self.provider = provider
         self.tracer = provider.get_tracer(_TRACER_NAME)
 
@@ -63,6 +85,8 @@ class Tracing:
     ) -> Iterator[Span]:
         """A child of the current span, current while the block runs; an
         exception ends it with status ERROR and the exception's class."""
+        from opentelemetry.trace import SpanKind
+
         kind = SpanKind.CLIENT if client else SpanKind.INTERNAL
         with self.tracer.start_as_current_span(
             name,
@@ -83,17 +107,22 @@ class Tracing:
         """A CLIENT child span, made current (outbound requests carry its
         context) until ``detach(token)``; the caller ends it (a stream's
         attempt span ends with the stream)."""
+        from opentelemetry.trace import SpanKind
+
+        context, _, trace = _import_api()
         span: Span = self.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
-        token = otel_context.attach(trace.set_span_in_context(span))
+        token = context.attach(trace.set_span_in_context(span))
         return span, token
 
 
 def detach(token: object) -> None:
     """Stop a ``start_current`` span being current (same task that attached it)."""
-    otel_context.detach(token)  # type: ignore[arg-type]
+    _import_api()[0].detach(token)
 
 
 def fail(span: Span, error: BaseException) -> None:
+    from opentelemetry.trace import Status, StatusCode
+
     span.set_attribute("error.type", error_type(error))
     span.set_status(Status(StatusCode.ERROR, type(error).__name__))
 
@@ -105,7 +134,9 @@ def error_type(error: BaseException) -> str:
 
 def ids() -> tuple[str, str]:
     """(trace id, span id) of the current span in hex, or ``("", "")``."""
-    context = trace.get_current_span().get_span_context()
+    if _api is None:
+        return "", ""
+    context = _api[2].get_current_span().get_span_context()
     if not context.is_valid:
         return "", ""
     return format(context.trace_id, "032x"), format(context.span_id, "016x")
@@ -118,22 +149,26 @@ def exemplar() -> dict[str, str] | None:
 
 def inject(headers: MutableMapping[str, str]) -> None:
     """Add the current trace context (W3C ``traceparent``) to ``headers``."""
-    propagate.inject(headers)
+    if _api is not None:
+        _api[1].inject(headers)
 
 
 def mark_rpc_status(code: int, name: str) -> None:
     """Set the final gRPC status on the current (server) span: the attribute
     always, status ERROR for codes that are the server's fault."""
-    span = trace.get_current_span()
+    if _api is None:
+        return
+    span = _api[2].get_current_span()
     if not span.is_recording():
         return
     span.set_attribute("rpc.grpc.status_code", code)
     if name in _SERVER_ERRORS:
+        from opentelemetry.trace import Status, StatusCode
+
         span.set_status(Status(StatusCode.ERROR, name))
 
 
 __all__ = [
-    "Span",
     "Tracing",
     "detach",
     "error_type",

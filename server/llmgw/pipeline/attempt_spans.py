@@ -21,12 +21,16 @@ attempt step does nothing else.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from llmgw.domain.generation import Usage
 from llmgw.domain.models import Target
 from llmgw.domain.requests import ChatResponse, StreamEnd
-from llmgw.observability.tracing import Span, Tracing, detach, fail
+from llmgw.observability.tracing import Tracing, detach, fail
 from llmgw.pipeline.context import CallContext, Operation
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
 
 _OPERATION = {
     Operation.CHAT: "chat",

@@ -137,7 +137,10 @@ def _policy_changes(message: admin_service_pb2.Budget, paths: set[str]) -> dict[
             raise _bad("budget.period", "unknown period", "VALUE_OUT_OF_RANGE")
         changes["period"] = period
     if "enforcement" in paths and message.enforcement:
-        changes["enforcement"] = {v: k for k, v in _ENFORCEMENT.items()}[message.enforcement]
+        enforcement = {v: k for k, v in _ENFORCEMENT.items()}.get(message.enforcement)
+        if enforcement is None:  # an enum value this gateway does not know (open enums)
+            raise _bad("budget.enforcement", "unknown enforcement", "VALUE_OUT_OF_RANGE")
+        changes["enforcement"] = enforcement
     if "alert_threshold_percents" in paths and message.alert_threshold_percents:
         thresholds = tuple(sorted(set(message.alert_threshold_percents)))
         if any(t <= 0 or t > 1000 for t in thresholds):
