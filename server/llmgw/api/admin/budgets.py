@@ -9,8 +9,9 @@ fired alerts; ``budget_from_proto`` builds the domain ``Budget`` an
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 from google.protobuf import timestamp_pb2
 from llmgateway.v1 import admin_service_pb2
@@ -132,15 +133,9 @@ def _policy_changes(message: admin_service_pb2.Budget, paths: set[str]) -> dict[
     """Period, enforcement, thresholds and time zone (unset enum = keep)."""
     changes: dict[str, object] = {}
     if "period" in paths and message.period:
-        period = {v: k for k, v in PERIODS.items()}.get(message.period)
-        if period is None:
-            raise _bad("budget.period", "unknown period", "VALUE_OUT_OF_RANGE")
-        changes["period"] = period
+        changes["period"] = _known(PERIODS, message.period, "period")
     if "enforcement" in paths and message.enforcement:
-        enforcement = {v: k for k, v in _ENFORCEMENT.items()}.get(message.enforcement)
-        if enforcement is None:  # an enum value this gateway does not know (open enums)
-            raise _bad("budget.enforcement", "unknown enforcement", "VALUE_OUT_OF_RANGE")
-        changes["enforcement"] = enforcement
+        changes["enforcement"] = _known(_ENFORCEMENT, message.enforcement, "enforcement")
     if "alert_threshold_percents" in paths and message.alert_threshold_percents:
         thresholds = tuple(sorted(set(message.alert_threshold_percents)))
         if any(t <= 0 or t > 1000 for t in thresholds):
@@ -149,6 +144,15 @@ def _policy_changes(message: admin_service_pb2.Budget, paths: set[str]) -> dict[
     if "time_zone" in paths and message.time_zone:
         changes["time_zone"] = _zone(message.time_zone)
     return changes
+
+
+def _known(values: Mapping[Any, int], number: int, field: str) -> Any:
+    """The domain value of proto enum ``number``; proto enums are open, so a
+    newer client can send a number this gateway does not know."""
+    for value, wire in values.items():
+        if wire == number:
+            return value
+    raise _bad(f"budget.{field}", f"unknown {field}", "VALUE_OUT_OF_RANGE")
 
 
 def _zone(name: str) -> str:
