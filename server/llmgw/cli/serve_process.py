@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import NoReturn
@@ -60,10 +61,9 @@ def serve(options: ServeOptions) -> int:
     unusable configuration or a listen address that cannot be bound prints
     one error line on stderr and returns 2."""
     from llmgw.app import run
-    from llmgw.config import ConfigError
 
-    try:
-        return run(
+    return _refusing(
+        lambda: run(
             _config_path(options),
             listen=options.listen,
             admin_listen=options.admin_listen,
@@ -72,19 +72,13 @@ def serve(options: ServeOptions) -> int:
             tls=options.tls,
             metrics_listen=options.metrics_listen,
         )
-    except ConfigError as exc:
-        _config_error(exc)
-        return 2
-    except OSError as exc:  # a listen address is taken or cannot be bound
-        print(f"error: {exc}", file=sys.stderr, flush=True)
-        return 2
+    )
 
 
 def check_serve_config(options: ServeOptions) -> int:
     """``serve --check-config``: validate the configuration and environment
     as ``serve`` would, print the summary; 0, or 2 with one error line."""
     from llmgw.app import check_config
-    from llmgw.config import ConfigError
 
     given = (
         ("listen", options.listen),
@@ -92,21 +86,35 @@ def check_serve_config(options: ServeOptions) -> int:
         ("log_level", options.log_level),
     )
     overrides = {k: v for k, v in given if v is not None}
-    try:
+
+    def check() -> int:
         summary = check_config(
             _config_path(options),
             overrides=overrides,
             tls=options.tls,
             insecure_no_auth=options.insecure_no_auth,
         )
+        print(summary, flush=True)
+        return 0
+
+    return _refusing(check)
+
+
+def _refusing(command: Callable[[], int]) -> int:
+    """``command``'s exit code; 2, with the error on stderr, for an unusable
+    configuration (``ConfigError``) or an address that cannot be bound."""
+    from llmgw.config import ConfigError
+
+    try:
+        return command()
     except ConfigError as exc:
-        _config_error(exc)
+        from llmgw.cli.console import err  # rich, imported on this path only
+
+        err().print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
         return 2
-    except OSError as exc:
+    except OSError as exc:  # a listen address is taken or cannot be bound
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 2
-    print(summary, flush=True)
-    return 0
 
 
 def can_exec() -> bool:
@@ -128,12 +136,6 @@ def exec_serve(options: ServeOptions) -> NoReturn:
 
 def _config_path(options: ServeOptions) -> Path | None:
     return Path(options.config) if options.config is not None else None
-
-
-def _config_error(error: Exception) -> None:
-    from llmgw.cli.console import err  # rich, imported on this path only
-
-    err().print(f"[red]error:[/red] {error}", markup=True, highlight=False)
 
 
 def main(argv: list[str]) -> int:
