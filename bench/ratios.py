@@ -13,7 +13,8 @@ version of ``llmgw``) the same two configurations also run from that tree, so
 before and after share one run. Every target gets the same load in turns
 (round-robin, ``--rounds`` times), so machine load drifts hit all alike; the
 ratio is each target's process CPU per call over the relay's. Then: p50 at
-concurrency 1 (what each adds over calling the upstream directly), resident
+concurrency 1 (what each adds over calling the upstream directly; turns of
+50 calls rotating over the targets), resident
 memory after warm-up, and resident memory with ``--open-streams`` concurrent
 streams held open against a second, slow fake (bounded in wall time).
 
@@ -58,6 +59,7 @@ from llmgateway.v1 import (
 ADMIN_KEY = "bench-admin-key-0123456789abcdef0123456789"
 SLOW_MODEL = "bench-slow"
 OPEN_STREAMS_WALL_LIMIT = 60.0
+LATENCY_TURN = 50  # c=1 calls per target per turn (see _latencies_c1)
 
 
 @dataclass
@@ -259,18 +261,30 @@ async def measure(
                         _cpu_seconds(target.process.pid) - before
                     )
                     target.calls[scenario] = target.calls.get(scenario, 0) + len(done)
-        latencies: dict[str, list[list[float]]] = {}
-        for _ in range(rounds):
-            for target, call in zip(targets, calls, strict=True):
-                latencies.setdefault(target.name, []).append(
-                    await _load(call["unary"], 1, latency_calls)
-                )
+        latencies = await _latencies_c1(targets, calls, rounds * latency_calls)
         for target in targets:
-            merged = [x for run in latencies[target.name] for x in run]
-            target.p50_c1["unary"] = _percentile(merged, 0.5)
+            target.p50_c1["unary"] = _percentile(latencies[target.name], 0.5)
     finally:
         for channel in channels:
             await channel.close()
+
+
+async def _latencies_c1(
+    targets: list[Target], calls: list[dict[str, Callable[[], Awaitable[None]]]], per_target: int
+) -> dict[str, list[float]]:
+    """Unary latencies at concurrency 1, ``per_target`` calls each, in turns of
+    ``LATENCY_TURN`` calls rotating over the targets: a burst of load from
+    elsewhere on the machine (seconds long) lands on every target alike
+    instead of on whichever one was measuring then."""
+    latencies: dict[str, list[float]] = {t.name: [] for t in targets}
+    turns = max(1, -(-per_target // LATENCY_TURN))
+    for turn in range(turns):
+        count = min(LATENCY_TURN, per_target - turn * LATENCY_TURN)
+        order = list(range(len(targets)))
+        order = order[turn % len(order) :] + order[: turn % len(order)]
+        for i in order:
+            latencies[targets[i].name] += await _load(calls[i]["unary"], 1, count)
+    return latencies
 
 
 async def open_streams(target: Target, address: str, count: int) -> float:
