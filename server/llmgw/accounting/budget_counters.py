@@ -37,9 +37,12 @@ if TYPE_CHECKING:  # redis is imported only when redis_url is set
     from redis.asyncio import Redis
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class CounterKey:
-    """One budget's counter for the period starting at ``period_start`` (epoch s)."""
+class CounterKey(NamedTuple):
+    """One budget's counter for the period starting at ``period_start`` (epoch s).
+
+    A named tuple: it is hashed several times per reservation and settlement
+    (dict keys of the counters and plans), and a tuple's hash and equality are
+    C code where a dataclass's are Python functions."""
 
     budget: str
     period_start: int

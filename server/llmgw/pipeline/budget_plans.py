@@ -60,14 +60,24 @@ class BudgetPlans:
     def __init__(self) -> None:
         self._by_scope: Mapping[BudgetScope, Sequence[Budget]] = {}
         self._plans: dict[tuple[BudgetScope, ...], BudgetPlan] = {}
+        # id(scopes) -> (scopes, plan): the same tuple object again (the
+        # accountant keeps one per caller) finds its plan without hashing its
+        # scopes; the entry holds the tuple, so no other object has that id.
+        self._by_identity: dict[int, tuple[Sequence[BudgetScope], BudgetPlan]] = {}
 
     def load(self, by_scope: Mapping[BudgetScope, Sequence[Budget]]) -> None:
         """New budget definitions: every plan is made again."""
         self._by_scope = by_scope
         self._plans = {}
+        self._by_identity = {}
 
     def plan(self, scopes: Sequence[BudgetScope], now: float) -> BudgetPlan | None:
         """The plan of ``scopes`` at ``now``; ``None`` when no budget applies."""
+        known = self._by_identity.get(id(scopes))
+        if known is not None and known[0] is scopes:
+            hit = known[1]
+            if hit.valid_from <= now < hit.valid_until:
+                return hit if hit.entries else None
         key = tuple(scopes)
         plan = self._plans.get(key)
         if plan is None or not plan.valid_from <= now < plan.valid_until:
@@ -75,6 +85,9 @@ class BudgetPlans:
             if len(self._plans) >= MAX_PLANS:
                 self._plans.clear()
             self._plans[key] = plan
+        if len(self._by_identity) >= MAX_PLANS:
+            self._by_identity.clear()
+        self._by_identity[id(scopes)] = (scopes, plan)
         return plan if plan.entries else None
 
     def _make(self, scopes: Sequence[BudgetScope], now: float) -> BudgetPlan:

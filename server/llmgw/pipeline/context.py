@@ -49,7 +49,10 @@ from llmgw.pipeline.results import RouteInfo
 from llmgw.pipeline.settlement import Tab
 
 
-class Operation(enum.Enum):
+class Operation(enum.StrEnum):
+    """A data-plane operation; a ``StrEnum`` so that, as a dict key on every
+    call (chains, metric labels), it hashes as its string in C."""
+
     CHAT = "chat"
     STREAM_CHAT = "stream_chat"
     EMBED = "embed"

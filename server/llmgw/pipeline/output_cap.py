@@ -26,8 +26,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from decimal import Decimal
+from typing import TypeVar
 
 from llmgw.accounting.pricing import PriceBook
+from llmgw.domain.generation import GenerationConfig
 from llmgw.domain.models import ModelInfo
 from llmgw.domain.requests import ChatRequest
 
@@ -45,6 +47,8 @@ class OutputCaps:
     def __init__(self, prices: PriceBook, default_max_output_tokens: int) -> None:
         self._prices = prices
         self._default = default_max_output_tokens
+        # cap -> (a generation, that generation capped): see ``_with_cap``
+        self._generations: dict[int, tuple[GenerationConfig, GenerationConfig]] = {}
 
     def apply(
         self,
@@ -64,8 +68,26 @@ class OutputCaps:
             cap = affordable
         if cap == asked:
             return Capped(request, limited, affordable)
-        generation = dataclasses.replace(request.generation, max_output_tokens=cap)
-        return Capped(dataclasses.replace(request, generation=generation), limited, affordable)
+        return Capped(self._with_cap(request, cap, cached=not limited), limited, affordable)
+
+    def _with_cap(self, request: ChatRequest, cap: int, cached: bool) -> ChatRequest:
+        """``request`` with ``generation.max_output_tokens = cap``: what two
+        ``dataclasses.replace`` calls build, without their per-field checks
+        (this runs on every attempt a reservation backs). A cap that is not
+        ``max_cost``'s (so one of a few configured values) keeps the capped
+        generation of the last generation object it was applied to: callers
+        that set no generation share one object (``api.convert``), so the
+        common case copies only the request. Held by reference, so an
+        identity match is exact."""
+        generation = request.generation
+        kept = self._generations.get(cap) if cached else None
+        if kept is not None and kept[0] is generation:
+            capped = kept[1]
+        else:
+            capped = _copy_with(generation, _GENERATION_FIELDS, "max_output_tokens", cap)
+            if cached:
+                self._generations[cap] = (generation, capped)
+        return _copy_with(request, _REQUEST_FIELDS, "generation", capped)
 
     def affordable(
         self, model: ModelInfo, input_tokens: Callable[[], int], max_cost: int | None
@@ -81,6 +103,21 @@ class OutputCaps:
         left = Decimal(max_cost) - input_nanos
         per_token = price.output_per_mtok * 1000  # nanos per output token
         return max(1, int(left / per_token))
+
+
+_REQUEST_FIELDS = tuple(f.name for f in dataclasses.fields(ChatRequest))
+_GENERATION_FIELDS = tuple(f.name for f in dataclasses.fields(GenerationConfig))
+_T = TypeVar("_T")
+
+
+def _copy_with(value: _T, fields: tuple[str, ...], name: str, new: object) -> _T:
+    """A copy of the frozen dataclass ``value`` with field ``name`` set to ``new``
+    (neither type has ``__post_init__`` or ``InitVar`` fields, which this skips)."""
+    copy = object.__new__(type(value))
+    for field_name in fields:
+        object.__setattr__(copy, field_name, getattr(value, field_name))
+    object.__setattr__(copy, name, new)
+    return copy
 
 
 __all__ = ["Capped", "OutputCaps"]

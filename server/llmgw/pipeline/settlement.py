@@ -41,6 +41,7 @@ from llmgw.domain.requests import Attribution
 from llmgw.pipeline.fingerprint import current_fingerprint
 
 _MILLION = Decimal(1_000_000)
+_MAX_SCOPE_SETS = 4096
 
 
 class BudgetPort(Protocol):
@@ -82,6 +83,10 @@ class Accountant:
         self.ledger = ledger
         self.budgets = budgets
         self._settings = settings or AccountingSettings()
+        # (tenant, project, end user, key id) -> its budget scopes: one tuple
+        # per caller shape, so the budget plans find it by identity (no hashing
+        # of scopes per call). Bounded: cleared at ``_MAX_SCOPE_SETS``.
+        self._scope_sets: dict[tuple[str, str, str, str], tuple[BudgetScope, ...]] = {}
 
     def upper_bound(
         self, targets: Sequence[Target], input_tokens: int, max_output_tokens: int | None
@@ -110,24 +115,30 @@ class Accountant:
         """Highest percent used of the soft budgets this request counts toward."""
         if self.budgets is None:
             return 0.0
-        return self.budgets.pressure(_scopes(attribution))
+        return self.budgets.pressure(self._scopes(attribution))
+
+    def _scopes(self, attribution: Attribution) -> tuple[BudgetScope, ...]:
+        """Every budget scope of ``attribution`` (``domain.budgets.scopes_of``),
+        the same tuple for the same caller."""
+        a = attribution
+        key = (a.tenant, a.project, a.end_user_id, a.key_id)
+        scopes = self._scope_sets.get(key)
+        if scopes is None:
+            if len(self._scope_sets) >= _MAX_SCOPE_SETS:
+                self._scope_sets.clear()
+            scopes = self._scope_sets[key] = scopes_of(*key)
+        return scopes
 
     async def open(self, request_id: str, attribution: Attribution, reserve_nanos: int) -> Tab:
         """Reserve ``reserve_nanos`` on every scope (raises when a hard budget
         is spent) and return the request's tab."""
         reservation = None
         if self.budgets is not None and self.budgets.active:
-            reservation = await self.budgets.reserve(_scopes(attribution), reserve_nanos)
+            reservation = await self.budgets.reserve(self._scopes(attribution), reserve_nanos)
         return Tab(self, request_id, attribution, reservation, reserve_nanos)
 
     def cost(self, model: ModelInfo, usage: Usage, estimated: bool = False) -> Cost:
         return self._prices.cost(model, usage, estimated=estimated)
-
-
-def _scopes(attribution: Attribution) -> tuple[BudgetScope, ...]:
-    return scopes_of(
-        attribution.tenant, attribution.project, attribution.end_user_id, attribution.key_id
-    )
 
 
 class Tab:
