@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from llmgateway.v1 import gateway_service_pb2, routing_pb2
 from llmgw.api import convert
+from llmgw.api.billing import attribution_from
 from llmgw.domain.principal import ANONYMOUS
 from llmgw.domain.requests import Attribution, RoutingHints
 
@@ -14,7 +15,7 @@ def test_embed_defaults_match_the_full_conversion() -> None:
     bare = gateway_service_pb2.EmbedRequest(model="e", inputs=[{"text": "x"}])
     embed = convert.embed_request(bare)
     assert embed.attribution == Attribution()
-    assert embed.attribution == convert._attribution(routing_pb2.Attribution(), ANONYMOUS)
+    assert embed.attribution == attribution_from(routing_pb2.Attribution(), ANONYMOUS)
     assert embed.routing == RoutingHints() == convert._routing(routing_pb2.RoutingOptions())
     assert embed.task_type == "EMBEDDING_TASK_TYPE_UNSPECIFIED"
     assert embed.inputs == ("x",)

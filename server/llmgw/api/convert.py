@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from google.type import money_pb2
 from llmgateway.v1 import content_pb2, gateway_service_pb2, generation_pb2, routing_pb2
 
+from llmgw.api.billing import billing
 from llmgw.api.checks import money_nanos
 from llmgw.api.struct_values import struct_values
 from llmgw.domain.cache import CacheMode, CachePolicy
@@ -41,7 +42,6 @@ from llmgw.domain.models import Capability
 from llmgw.domain.money import NANOS_PER_UNIT, Cost, split_nanos
 from llmgw.domain.principal import ANONYMOUS, Principal
 from llmgw.domain.requests import (
-    Attribution,
     ChatRequest,
     EmbedRequest,
     RoutingHints,
@@ -114,7 +114,6 @@ _FALLBACK_MODES = {
 
 _DEFAULT_GENERATION = GenerationConfig()
 _DEFAULT_ROUTING = RoutingHints()
-_DEFAULT_ATTRIBUTION = Attribution()
 _TASK_TYPES = {value: name for name, value in gateway_service_pb2.EmbeddingTaskType.items()}
 
 
@@ -135,11 +134,7 @@ def chat_request(
         tuple([_function(t) for t in request.tools]) if request.tools else (),
         _tool_choice(request.tool_choice) if has("tool_choice") else None,
         _routing(request.routing) if routed else _DEFAULT_ROUTING,
-        (
-            _attribution(request.attribution, principal)
-            if has("attribution") or principal is not ANONYMOUS
-            else _DEFAULT_ATTRIBUTION
-        ),
+        billing(request, principal),
         request_id or request.request_id,
         bool(request.request_id),
     )
@@ -163,11 +158,7 @@ def embed_request(
         inputs=tuple([i.text for i in request.inputs]),
         dimensions=request.output_dimensionality if has("output_dimensionality") else None,
         task_type=_TASK_TYPES.get(request.task_type, ""),
-        attribution=(
-            _attribution(request.attribution, principal)
-            if has("attribution") or principal is not ANONYMOUS
-            else _DEFAULT_ATTRIBUTION
-        ),
+        attribution=billing(request, principal),
         routing=_routing(request.routing) if routed else _DEFAULT_ROUTING,
         request_id=request.request_id,
         idempotent=bool(request.request_id),
@@ -320,26 +311,6 @@ def _check_models(principal: Principal, model: str, fallbacks: Sequence[str]) ->
                 f"this credential may not call model {name!r}",
                 {"model": name, "principal": principal.subject},
             )
-
-
-def _attribution(attribution: routing_pb2.Attribution, principal: Principal) -> Attribution:
-    """The body selects among what the principal may bill; the principal's
-    default project and fixed end user fill what the body leaves empty.
-    ``PermissionDeniedError`` when the body names a project it may not bill."""
-    project = attribution.project.removeprefix("projects/")
-    if project and not principal.may_bill(project):
-        raise PermissionDeniedError(
-            f"this credential may not bill project {project!r}",
-            {"project": project, "principal": principal.subject},
-        )
-    return Attribution(
-        project=project or principal.project,
-        end_user_id=principal.end_user or attribution.end_user_id,
-        labels=tuple(sorted(attribution.labels.items())),
-        tenant=principal.tenant,
-        key_id=principal.key_id,
-        principal=principal.subject,
-    )
 
 
 # ---------------------------------------------------------------- results out
