@@ -93,6 +93,21 @@ async def test_output_tpm_counted_after_the_answer_rejects_the_next_request() ->
     assert caught.value.subject == "tenants/t:output_tpm"
 
 
+async def test_admit_says_whether_output_tokens_must_be_recorded() -> None:
+    """Only limits with an output TPM need the answer's output tokens: the
+    admission step skips ``record_output`` (and its work) for the others."""
+    caller = Principal(subject="a", tenant="t", key_id="a")
+    rpm_only = _limits(CallerDefaults(tenant=LimitSet(rpm=100)))
+    assert await rpm_only.admit(caller, "", 5) is False
+    two_windows = _limits(CallerDefaults(tenant=LimitSet(rpm=100, input_tpm=1000)))
+    assert await two_windows.admit(caller, "", 5) is False
+    output = _limits(CallerDefaults(tenant=LimitSet(output_tpm=100)))
+    assert await output.admit(caller, "", 5) is True
+    mixed = _limits(CallerDefaults(tenant=LimitSet(rpm=100, output_tpm=100)))
+    assert await mixed.admit(caller, "", 5) is True
+    assert await _limits().admit(caller, "", 5) is False  # no limit applies
+
+
 async def test_per_tenant_override_beats_the_default() -> None:
     defaults = CallerDefaults(tenant=LimitSet(rpm=1), tenants={"big": LimitSet(rpm=3)})
     limits = _limits(defaults)

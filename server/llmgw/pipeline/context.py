@@ -81,7 +81,7 @@ class CallContext:
     error: BaseException | None = None
     output_tokens: int = 0  # every attempt's output tokens (what output rate limits count)
     slot: Any = None  # the stream slot admission holds until the stream ends
-    limited: bool = False  # whether caller limits applied (admission's after feeds them)
+    limited: bool = False  # caller limits count output tokens (admission's after feeds them)
     labels: dict[str, str] = field(default_factory=dict)
     answered: bool = False
     answer: Any = None

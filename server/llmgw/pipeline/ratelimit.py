@@ -259,17 +259,21 @@ class CallerLimits:
                 retry_after=_STORE_RETRY_SECONDS,
             ) from None
 
-    async def admit(self, principal: Principal, end_user: str, input_tokens: int) -> None:
-        """``_admit`` under the store-failure policy (module docstring)."""
+    async def admit(self, principal: Principal, end_user: str, input_tokens: int) -> bool:
+        """``_admit`` under the store-failure policy (module docstring).
+        Returns whether the caller's limits count output tokens: only then
+        must ``record_output`` be given the answer's (else it has nothing to do)."""
         try:
-            await self._admit(principal, end_user, input_tokens)
+            return await self._admit(principal, end_user, input_tokens)
         except RateLimitedError:
             raise
         except Exception as exc:
             self._store_failed(exc, self._defaults.fail_open)
+            return True  # admitted open: still try to count the output
 
-    async def _admit(self, principal: Principal, end_user: str, input_tokens: int) -> None:
-        """Count one request and its input tokens, or raise ``RateLimitedError``.
+    async def _admit(self, principal: Principal, end_user: str, input_tokens: int) -> bool:
+        """Count one request and its input tokens, or raise ``RateLimitedError``;
+        returns whether any of the caller's windows counts output tokens.
 
         Every applicable limit is tested before any is hit: a refusal consumes
         nothing. The error names the limit that needs the longest wait
@@ -279,7 +283,7 @@ class CallerLimits:
         """
         plan = self._plan(principal, end_user)
         if plan is None:
-            return
+            return False
         # Output tokens are counted after the answer: one more must fit (cost 0 here).
         tokens = max(1, input_tokens)
         if len(plan.windows) == 1:
@@ -292,7 +296,7 @@ class CallerLimits:
             )
             if not fits:
                 raise _limited(only.subject, await self._wait(only.counter))
-            return
+            return bool(plan.output)
         worst: tuple[float, str] | None = None
         for window in plan.windows:
             if not await self._limiter.test(window.counter, max(1, _cost(window.counts, tokens))):
@@ -307,6 +311,7 @@ class CallerLimits:
             cost = _cost(window.counts, tokens)
             if cost and not await self._limiter.hit(window.counter, cost):
                 raise _limited(window.subject, await self._wait(window.counter))
+        return bool(plan.output)
 
     async def record_output(self, principal: Principal, end_user: str, output_tokens: int) -> None:
         """``_record_output``, failing open on a store failure (module docstring)."""

@@ -3,7 +3,8 @@
 ``before``: for a stream, take a concurrent-stream slot; then count the
 request and its input tokens, or raise ``RateLimitedError`` (a refused call
 holds no slot). ``after``: free the slot and count the output tokens every
-attempt produced (``ctx.output_tokens``), on success, failure or cancel. In
+attempt produced (``ctx.output_tokens``), on success, failure or cancel (only
+when one of the caller's limits counts output tokens: ``admit`` says so). In
 the chain only when ``rate_limits:`` is configured; a caller no limit applies
 to costs one ``applies`` check.
 """
@@ -28,15 +29,15 @@ class AdmissionStep:
         if ctx.streaming:
             ctx.slot = await limits.acquire_stream_slot(principal)
         try:
-            await limits.admit(principal, end_user, ctx.input_tokens())
+            ctx.limited = await limits.admit(principal, end_user, ctx.input_tokens())
         except BaseException:
             await self._release(ctx)
             raise
-        ctx.limited = True
 
     async def after(self, ctx: CallContext) -> None:
         try:
-            await self._release(ctx)
+            if ctx.slot is not None:  # a stream's slot (a unary call holds none)
+                await self._release(ctx)
         finally:
             if ctx.limited:
                 end_user = ctx.attribution.end_user_id
